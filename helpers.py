@@ -1,0 +1,977 @@
+"""Helpers for the study "does self-supervised pre-training help a very simple CNN when labels are scarce?".
+
+Every notebook in ``notebooks/`` imports this module; nothing here depends on the working directory.
+Sections: paths and profiles · artefacts · data · split · models · pretext · training · evaluation · plots.
+
+The code uses Keras 3's backend-neutral API (layers, ``keras.ops``, ``keras.random``), so the same notebooks run
+with ``KERAS_BACKEND=tensorflow`` (the default) or ``jax``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import tarfile
+import time
+import zipfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+# Keras is imported lazily inside the functions that need it, so that the data and split helpers (and their tests)
+# load in a fraction of a second.
+
+# ======================================================================================================================
+# Paths and profiles
+# ======================================================================================================================
+
+ROOT = Path(__file__).resolve().parent
+DATA_DIR = ROOT / "data"
+CACHE_DIR = DATA_DIR / "cache"
+ARTEFACTS_DIR = ROOT / "artefacts"
+FIGURES_DIR = ROOT / "figures"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+
+DATA_ENV = "MNIST_PNG"  #: environment variable: path of the course's ``mnist_png`` folder or archive
+PROFILE_ENV = "SSL_PROFILE"  #: environment variable: ``full`` (default, the committed run) or ``quick`` (CI)
+DEFAULT_SOURCES = ("mnist_png", "mnist_png.tar.gz", "mnist_png.tgz", "mnist_png.tar", "mnist_png.zip")
+
+NOTEBOOK_SPLIT = "01_split.ipynb"
+NOTEBOOK_SUPERVISED = "02_supervised_baseline.ipynb"
+NOTEBOOK_ENCODER = "03_encoder.ipynb"
+NOTEBOOK_PRETEXT = "04_siamese_pretext.ipynb"
+NOTEBOOK_FINETUNE = "05_finetune.ipynb"
+NOTEBOOK_COMPARISON = "06_comparison.ipynb"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything that differs between the committed ``full`` run and the ``quick`` CI run.
+
+    The split is the same in both profiles; only the amount of training differs.
+    """
+
+    name: str
+    fractions: tuple[float, ...]  #: fractions of the labelled set to train on
+    seeds: tuple[int, ...]  #: one training run per seed and fraction
+    epochs_at_full: int  #: supervised epochs at 100 % of the labels; smaller subsets get more (see `epochs_for`)
+    max_epochs: int  #: cap on the epochs of one supervised fit
+    pretext_epochs: int  #: epochs of the Siamese pretext task
+    pretext_images: int | None  #: unlabelled images used by the pretext task (None: all of them)
+    batch_size: int = 128
+    pretext_batch_size: int = 128
+
+    @property
+    def artefacts(self) -> Path:
+        """Folder of this profile's artefacts (split, weights, histories, results)."""
+        return ARTEFACTS_DIR / self.name
+
+    @property
+    def figures(self) -> Path:
+        """Folder of this profile's figures: ``figures/`` for the full run, apart for any other profile."""
+        return FIGURES_DIR if self.name == "full" else self.artefacts / "figures"
+
+
+PROFILES: dict[str, Profile] = {
+    "full": Profile(
+        name="full",
+        fractions=tuple(round(0.1 * k, 1) for k in range(1, 11)),
+        seeds=(0,),
+        epochs_at_full=12,
+        max_epochs=40,
+        pretext_epochs=8,
+        pretext_images=None,
+    ),
+    "quick": Profile(
+        name="quick",
+        fractions=(0.1, 1.0),
+        seeds=(0,),
+        epochs_at_full=1,
+        max_epochs=1,
+        pretext_epochs=1,
+        pretext_images=2_000,
+    ),
+}
+
+
+def import_keras():
+    """Import Keras with the backend's C-level start-up banner (written to fd 2 before logging starts) silenced.
+
+    Errors still raise as usual; only what the backend prints while loading is dropped.
+    """
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``, else the one named by ``$SSL_PROFILE``, else ``full``."""
+    name = name or os.environ.get(PROFILE_ENV, "full")
+    if name not in PROFILES:
+        raise ValueError(f"Unknown profile {name!r}: set {PROFILE_ENV} to one of {sorted(PROFILES)}.")
+    profile = PROFILES[name]
+    profile.artefacts.mkdir(parents=True, exist_ok=True)
+    profile.figures.mkdir(parents=True, exist_ok=True)
+    return profile
+
+
+# ======================================================================================================================
+# Artefacts: every file a notebook writes gets a JSON side-car that says what it was made from
+# ======================================================================================================================
+
+
+class ArtefactError(RuntimeError):
+    """An artefact that a notebook needs is missing or was made from other inputs."""
+
+
+def meta_path(path: Path) -> Path:
+    """The JSON side-car of an artefact: ``encoder.weights.h5`` -> ``encoder.weights.h5.json``."""
+    return path.with_name(path.name + ".json")
+
+
+def write_meta(path: Path, **meta: object) -> dict:
+    """Write the side-car of ``path`` (adds the file's own sha256) and return the metadata."""
+    meta = {**meta, "sha256": file_sha256(path), "written": time.strftime("%Y-%m-%d %H:%M:%S")}
+    meta_path(path).write_text(json.dumps(meta, indent=2, default=_json_default))
+    return meta
+
+
+def read_meta(path: Path, notebook: str, **expected: object) -> dict:
+    """Read the side-car of ``path``, refusing a missing, modified or stale artefact.
+
+    ``expected`` holds metadata that must match (e.g. the split's fingerprint); the error names ``notebook``,
+    the notebook that makes the artefact.
+    """
+    fix = f"run notebooks/{notebook} first (same profile)."
+    if not path.exists() or not meta_path(path).exists():
+        raise ArtefactError(f"{path.relative_to(ROOT)} is missing: {fix}")
+    meta = json.loads(meta_path(path).read_text())
+    if meta.get("sha256") != file_sha256(path):
+        raise ArtefactError(f"{path.relative_to(ROOT)} was changed after notebooks/{notebook} wrote it: {fix}")
+    for key, value in expected.items():
+        if meta.get(key) != value:
+            raise ArtefactError(
+                f"{path.relative_to(ROOT)} is stale: its {key} is {meta.get(key)!r}, expected {value!r}; "
+                f"re-{fix}"
+            )
+    return meta
+
+
+def save_json(obj: object, path: Path, **meta: object) -> Path:
+    """Write ``obj`` as JSON with a side-car of ``meta``."""
+    path.write_text(json.dumps(obj, default=_json_default))
+    write_meta(path, **meta)
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+# ======================================================================================================================
+# Data: the course's MNIST PNGs, read from a folder or an archive, decoded once and cached
+# ======================================================================================================================
+
+
+class DataError(ValueError):
+    """The course data is missing or malformed; the message names the file and the fix."""
+
+
+@dataclass
+class Mnist:
+    """All 70,000 images pooled: ``images`` uint8 (n, 28, 28), ``labels`` uint8 (n,), ``origin`` 'training'/'testing'."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    origin: np.ndarray
+    files: np.ndarray
+    fingerprint: str  #: sha256 of the decoded images and labels: the same from a folder or an archive
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+WHERE_TO_PUT_DATA = (
+    "Put the course's MNIST files at data/mnist_png/ (folders training/<digit>/*.png and testing/<digit>/*.png), "
+    "or its archive at data/mnist_png.tar.gz or data/mnist_png.zip, or set the environment variable "
+    f"{DATA_ENV} to the folder or archive. See data/README.md."
+)
+_MEMBER = re.compile(r"(?:^|/)(training|testing)/([^/]+)/([^/]+)$")
+
+
+def find_source(source: str | Path | None = None) -> Path:
+    """The data source: ``source``, else ``$MNIST_PNG``, else the first of `DEFAULT_SOURCES` under ``data/``."""
+    if source is None and os.environ.get(DATA_ENV):
+        source = os.environ[DATA_ENV]
+    if source is not None:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise DataError(f"No MNIST data at {path}. {WHERE_TO_PUT_DATA}")
+        return path.resolve()
+    for name in DEFAULT_SOURCES:
+        if (DATA_DIR / name).exists():
+            return DATA_DIR / name
+    raise DataError(f"No MNIST data found under {DATA_DIR}. {WHERE_TO_PUT_DATA}")
+
+
+def source_fingerprint(path: Path) -> str:
+    """Cheap fingerprint of a source: an archive's bytes, or a folder's file names, sizes and modification times."""
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(path).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _check_member_name(name: str, source: Path) -> str:
+    """Normalise an archive member's name, refusing one that would leave the archive's folder."""
+    clean = name.replace("\\", "/")
+    parts = clean.split("/")
+    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or ".." in parts:
+        raise DataError(
+            f"Archive {source} holds the member {name!r}, whose path leaves the archive's folder; refusing to read "
+            "it. Re-pack the course files as mnist_png/{training,testing}/<digit>/*.png."
+        )
+    return "/".join(p for p in parts if p not in ("", "."))
+
+
+def iter_source(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    """Yield ``(relative path, bytes)`` of each file in a folder or archive, and ``(path, None)`` for folders."""
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            rel = file.relative_to(path).as_posix()
+            yield (rel, None) if file.is_dir() else (rel, file.read_bytes())
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                name = _check_member_name(info.filename, path)
+                yield (name, None) if info.is_dir() else (name, archive.read(info))
+    elif tarfile.is_tarfile(path):
+        with tarfile.open(path) as archive:
+            for member in archive:
+                name = _check_member_name(member.name, path)
+                if member.isdir():
+                    yield name, None
+                elif member.isfile():
+                    yield name, archive.extractfile(member).read()
+                else:
+                    raise DataError(f"Archive {path} holds {member.name!r}, which is a link or device, not a file.")
+    else:
+        raise DataError(f"{path} is neither a folder nor a .tar(.gz) or .zip archive. {WHERE_TO_PUT_DATA}")
+
+
+def decode_png(data: bytes, name: str) -> np.ndarray:
+    """Decode one MNIST PNG to a uint8 (28, 28) array.
+
+    8-bit grayscale is used as it is; a palette, RGB or RGBA image is converted to grayscale (ITU-R 601 luma, as
+    Pillow's ``convert("L")``); any other mode (16-bit, float) and any size but 28 x 28 are refused.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        fmt = image.format
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise DataError(f"{name} is not a readable PNG ({err}); replace it with the course's original file.") from err
+    if fmt != "PNG":
+        raise DataError(f"{name} is a {fmt} image, not a PNG; the course files are PNGs.")
+    if image.size != (28, 28):
+        raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; MNIST images are 28x28. Refusing it.")
+    if image.mode in ("1", "P", "RGB", "RGBA", "LA"):
+        image = image.convert("L")
+    elif image.mode != "L":
+        raise DataError(f"{name} has pixel mode {image.mode!r}; only 8-bit grayscale or colour PNGs are accepted.")
+    return np.asarray(image, dtype=np.uint8)
+
+
+def read_source(path: Path) -> Mnist:
+    """Decode every ``training|testing/<digit>/*.png`` of a source, validating the layout as it goes."""
+    records: list[tuple[str, str, int, np.ndarray]] = []
+    class_dirs: set[str] = set()
+    for name, data in iter_source(path):
+        parts = name.split("/")
+        if any(p.startswith(".") or p == "__MACOSX" for p in parts):
+            continue  # hidden files and macOS resource forks
+        if data is None:
+            if len(parts) >= 2 and parts[-2] in ("training", "testing"):
+                class_dirs.add(name)
+            continue
+        match = _MEMBER.search(name)
+        if match is None:
+            continue  # files outside training/ and testing/ (a README, say) are not data
+        subset, label, filename = match.groups()
+        class_dirs.add(name.rsplit("/", 1)[0])
+        where = f"{path}::{name}" if path.is_file() else str(path / name)
+        if not re.fullmatch(r"[0-9]", label):
+            raise DataError(f"{where}: class folder {label!r} is not a digit 0-9; move the file into its digit folder.")
+        if not filename.lower().endswith(".png"):
+            raise DataError(f"{where} is not a .png file; remove it from the class folder.")
+        records.append((f"{subset}/{label}/{filename}", subset, int(label), decode_png(data, where)))
+    if not records:
+        raise DataError(f"No PNG images found in {path}. {WHERE_TO_PUT_DATA}")
+    counts = Counter(key.rsplit("/", 1)[0] for key, *_ in records)
+    for folder in sorted(class_dirs):
+        tail = "/".join(folder.split("/")[-2:])
+        if re.fullmatch(r"(training|testing)/[0-9]", tail) and counts[tail] == 0:
+            raise DataError(f"Class folder {path}/{folder} holds no PNG images; restore its files from the course data.")
+    missing = sorted(set(range(10)) - {label for _, _, label, _ in records})
+    if missing:
+        raise DataError(f"{path} holds no images of digit(s) {missing}; restore them from the course data.")
+    records.sort(key=lambda r: _natural_key(r[0]))
+    images = np.stack([r[3] for r in records])
+    labels = np.array([r[2] for r in records], dtype=np.uint8)
+    return Mnist(
+        images=images,
+        labels=labels,
+        origin=np.array([r[1] for r in records]),
+        files=np.array([r[0] for r in records]),
+        fingerprint=data_fingerprint(images, labels),
+        source=str(path),
+    )
+
+
+def _natural_key(name: str) -> list:
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name)]
+
+
+def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    """sha256 of decoded images and labels (in their canonical order)."""
+    digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels).tobytes())
+    return digest.hexdigest()
+
+
+def load_mnist(source: str | Path | None = None, cache_dir: Path = CACHE_DIR, verbose: bool = True) -> Mnist:
+    """All MNIST images of the course's PNG tree, decoded once and cached in ``data/cache``.
+
+    The cache is keyed by the source's fingerprint, so a changed source is decoded again.
+    """
+    path = find_source(source)
+    cache = cache_dir / f"mnist-{source_fingerprint(path)[:20]}.npz"
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as z:
+            mnist = Mnist(
+                images=z["images"], labels=z["labels"], origin=z["origin"], files=z["files"],
+                fingerprint=str(z["fingerprint"]), source=str(path),
+            )
+        if data_fingerprint(mnist.images, mnist.labels) == mnist.fingerprint:
+            if verbose:
+                print(f"Loaded {len(mnist):,} images from the cache {cache.relative_to(ROOT) if cache.is_relative_to(ROOT) else cache}")
+            return mnist
+    start = time.perf_counter()
+    mnist = read_source(path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp.npz")
+    np.savez(tmp, images=mnist.images, labels=mnist.labels, origin=mnist.origin, files=mnist.files,
+             fingerprint=np.array(mnist.fingerprint))
+    tmp.replace(cache)
+    if verbose:
+        print(f"Decoded {len(mnist):,} PNGs from {path} in {time.perf_counter() - start:.1f} s; cached in {cache}")
+    return mnist
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1], the models' input."""
+    return (images.astype("float32") / 255.0)[..., None]
+
+
+# ======================================================================================================================
+# Split: labelled 40 % / unlabelled 40 % / test 20 %, and nested label subsets
+# ======================================================================================================================
+
+SPLIT_NAMES = ("labelled", "unlabelled", "test")
+
+
+def make_split(labels: np.ndarray, seed: int, proportions: Sequence[float] = (0.4, 0.4, 0.2)) -> dict[str, np.ndarray]:
+    """Seeded, stratified split of ``range(len(labels))`` into disjoint labelled / unlabelled / test index arrays."""
+    from sklearn.model_selection import train_test_split
+
+    if len(proportions) != 3 or not np.isclose(sum(proportions), 1.0) or min(proportions) <= 0:
+        raise ValueError(f"proportions must be three positive numbers summing to 1, got {proportions}")
+    n = len(labels)
+    n_labelled, n_unlabelled = round(proportions[0] * n), round(proportions[1] * n)
+    index = np.arange(n)
+    rest, test = train_test_split(index, test_size=n - n_labelled - n_unlabelled, stratify=labels, random_state=seed)
+    labelled, unlabelled = train_test_split(rest, train_size=n_labelled, stratify=labels[rest], random_state=seed + 1)
+    return {"labelled": np.sort(labelled), "unlabelled": np.sort(unlabelled), "test": np.sort(test)}
+
+
+def split_fingerprint(split: dict[str, np.ndarray]) -> str:
+    """sha256 of the split's index arrays."""
+    digest = hashlib.sha256()
+    for name in SPLIT_NAMES:
+        digest.update(name.encode() + np.asarray(split[name], dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def save_split(split: dict[str, np.ndarray], profile: Profile, mnist: Mnist, seed: int,
+               proportions: Sequence[float]) -> Path:
+    """Save the split (``split.npz`` + side-car with seed, proportions, sizes and the data's fingerprint)."""
+    path = profile.artefacts / "split.npz"
+    np.savez(path, **{k: np.asarray(split[k], dtype=np.int32) for k in SPLIT_NAMES})
+    write_meta(path, seed=seed, proportions=list(proportions), sizes={k: len(split[k]) for k in SPLIT_NAMES},
+               data_fingerprint=mnist.fingerprint, split_fingerprint=split_fingerprint(split), source=mnist.source)
+    return path
+
+
+def load_split(profile: Profile, mnist: Mnist) -> dict[str, np.ndarray]:
+    """The split saved by 01_split, refused if it was made from other data."""
+    path = profile.artefacts / "split.npz"
+    read_meta(path, NOTEBOOK_SPLIT, data_fingerprint=mnist.fingerprint)
+    with np.load(path) as z:
+        return {k: z[k] for k in SPLIT_NAMES}
+
+
+def nested_subsets(labels: np.ndarray, sizes: Sequence[int], seed: int) -> list[np.ndarray]:
+    """Nested, stratified, seeded subsets of ``range(len(labels))`` of the given sizes, drawn without replacement.
+
+    Each class is shuffled and its members are spread evenly along one global order, so that every prefix of that
+    order holds each class in proportion (within one image); subset k is the first ``sizes[k]`` of the order, hence
+    the subsets are nested.
+    """
+    rng = np.random.default_rng(seed)
+    position = np.empty(len(labels))
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        position[members] = (np.arange(len(members)) + rng.random()) / len(members)
+    order = np.lexsort((rng.random(len(labels)), position))
+    return [np.sort(order[:n]) for n in sizes]
+
+
+def train_val_split(index: np.ndarray, labels: np.ndarray, val_fraction: float, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified train/validation split of a label subset (``labels`` are those of ``index``)."""
+    from sklearn.model_selection import train_test_split
+
+    n_val = max(int(round(val_fraction * len(index))), len(np.unique(labels)))
+    train, val = train_test_split(index, test_size=n_val, stratify=labels, random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
+# ======================================================================================================================
+# Models: the prescribed CNN, its encoder, and the Siamese network
+# ======================================================================================================================
+
+INPUT_SHAPE = (28, 28, 1)
+N_CLASSES = 10
+
+
+def build_encoder(name: str = "encoder"):
+    """The CNN up to Flatten: Conv2D(64, 3x3, stride 2) -> MaxPool 2x2 -> Conv2D(32, 3x3) -> MaxPool 2x2 -> Flatten.
+
+    Output: 288 features (3 x 3 x 32).
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE, name="image"),
+            layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", name="conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(32, 3, strides=1, padding="same", activation="relu", name="conv2"),
+            layers.MaxPooling2D(2, name="pool2"),
+            layers.Flatten(name="flatten"),
+        ],
+        name=name,
+    )
+
+
+def build_classifier(encoder=None, name: str = "cnn"):
+    """The prescribed CNN: `build_encoder` followed by Dense(10, softmax); 21,994 parameters."""
+    import keras
+    from keras import layers
+
+    encoder = encoder if encoder is not None else build_encoder()
+    return keras.Sequential(
+        [keras.Input(INPUT_SHAPE, name="image"), encoder, layers.Dense(N_CLASSES, activation="softmax", name="softmax")],
+        name=name,
+    )
+
+
+def architecture_fingerprint(model) -> str:
+    """sha256 of a model's layer types, configurations (names and seeds aside) and weight shapes."""
+    parts = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k not in ("name", "seed")}
+        parts.append([type(layer).__name__, config, [list(w.shape) for w in layer.weights]])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def layer_table(model) -> pd.DataFrame:
+    """One row per layer (nested models expanded): name, type, output shape, parameters."""
+    rows = []
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            rows += layer_table(layer).assign(parent=layer.name).to_dict("records")
+        else:
+            rows.append({"layer": layer.name, "type": type(layer).__name__,
+                         "output": tuple(layer.output.shape[1:]), "params": layer.count_params()})
+    return pd.DataFrame(rows)
+
+
+# ======================================================================================================================
+# Pretext: augmentations, pairs, and the Siamese network
+# ======================================================================================================================
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Strength of the random augmentations that make the two views of a pair."""
+
+    rotation: float = 0.08  #: fraction of a full turn (0.08 ~ +-29 degrees)
+    flip: str | None = "horizontal"
+    flip_probability: float = 0.25  #: probability that a view is flipped (flips change digits, so rarely)
+    translation: float = 0.12
+    zoom: float = 0.15
+    blur_probability: float = 0.5
+    blur_sigma: tuple[float, float] = (0.1, 1.2)
+    noise_stddev: float = 0.08
+    erase_probability: float = 0.3
+
+
+def build_augmenter(cfg: AugmentConfig = AugmentConfig(), seed: int | None = None, name: str = "augment"):
+    """A model of Keras random-augmentation layers, active only in training; works on whole batches on the device."""
+    import keras
+    from keras import layers
+
+    random_apply = _random_apply_class()
+
+    def maybe(layer, probability):
+        return random_apply(layer, probability, seed=seed, name=f"maybe_{layer.name}")
+
+    steps = [keras.Input(INPUT_SHAPE)]
+    if cfg.flip:
+        # RandomFlip itself flips half the images it sees, so applying it with 2p flips a fraction p of them
+        steps.append(maybe(layers.RandomFlip(cfg.flip, seed=seed, name="flip"), 2 * cfg.flip_probability))
+    steps += [
+        layers.RandomRotation(cfg.rotation, fill_mode="constant", seed=seed, name="rotate"),
+        layers.RandomZoom(cfg.zoom, fill_mode="constant", seed=seed, name="zoom"),
+        layers.RandomTranslation(cfg.translation, cfg.translation, fill_mode="constant", seed=seed, name="shift"),
+        maybe(layers.RandomGaussianBlur(factor=1.0, kernel_size=5, sigma=cfg.blur_sigma, value_range=(0, 1),
+                                        seed=seed, name="blur"), cfg.blur_probability),
+        maybe(layers.RandomErasing(factor=1.0, scale=(0.02, 0.15), value_range=(0, 1), seed=seed, name="erase"),
+              cfg.erase_probability),
+        layers.GaussianNoise(cfg.noise_stddev, seed=seed, name="noise"),
+    ]
+    return keras.Sequential(steps, name=name)
+
+
+@functools.cache
+def _random_apply_class():
+    """The `RandomApply` layer class (made on first use, so that importing helpers does not import Keras)."""
+    import keras
+
+    @keras.saving.register_keras_serializable(package="ssl_study")
+    class RandomApply(keras.layers.Layer):
+        """Apply ``layer`` to each image of a batch with probability ``probability`` (training only)."""
+
+        def __init__(self, layer, probability: float, seed: int | None = None, **kwargs):
+            super().__init__(**kwargs)
+            self.layer, self.probability = layer, float(probability)
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def build(self, input_shape):
+            self.layer.build(input_shape)
+
+        def call(self, x, training=None):
+            if not training or self.probability <= 0:
+                return x
+            applied = self.layer(x, training=True)
+            keep = keras.random.uniform((keras.ops.shape(x)[0], 1, 1, 1), seed=self.seed_generator) < self.probability
+            return keras.ops.where(keep, applied, x)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    return RandomApply
+
+
+def pretext_pool(split: dict[str, np.ndarray], n_images: int | None, seed: int) -> np.ndarray:
+    """The images of the pretext task: a seeded random order of the **unlabelled** indices (the first ``n_images``)."""
+    return np.random.default_rng(seed).permutation(split["unlabelled"])[:n_images]
+
+
+def make_pairs(n_images: int, n_pairs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Balanced pair indices into a set of ``n_images``: ``(first, second, target)``.
+
+    Half the pairs are positive (``second == first``: two independent views of one image, target 1); half are
+    negative (``second != first``: views of two different images, target 0). The order is shuffled.
+    """
+    if n_images < 2:
+        raise ValueError("need at least two images to make negative pairs")
+    first = rng.integers(0, n_images, n_pairs)
+    target = np.zeros(n_pairs, dtype="float32")
+    target[: n_pairs // 2] = 1.0
+    rng.shuffle(target)
+    offset = rng.integers(1, n_images, n_pairs)  # a non-zero offset guarantees a different image
+    second = np.where(target == 1.0, first, (first + offset) % n_images)
+    return first, second, target
+
+
+def pair_dataset(images: np.ndarray, pairs_per_epoch: int, batch_size: int, seed: int):
+    """A Keras ``PyDataset`` of fresh balanced pairs every epoch: ``((view_a, view_b), target)`` batches.
+
+    Images are the raw float inputs; the Siamese model augments both views itself (training only).
+    """
+    import keras
+
+    class Pairs(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.on_epoch_end()
+
+        def __len__(self) -> int:
+            return int(np.ceil(pairs_per_epoch / batch_size))
+
+        def on_epoch_end(self) -> None:
+            self.first, self.second, self.target = make_pairs(len(images), pairs_per_epoch, self.rng)
+
+        def __getitem__(self, k: int):
+            s = slice(k * batch_size, (k + 1) * batch_size)
+            return (images[self.first[s]], images[self.second[s]]), self.target[s]
+
+    return Pairs()
+
+
+def augmented_pairs(images: np.ndarray, n_pairs: int, augmenter, seed: int
+                    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """A fixed set of augmented pairs (for held-out pretext accuracy and the example figure)."""
+    import keras
+
+    first, second, target = make_pairs(len(images), n_pairs, np.random.default_rng(seed))
+    keras.utils.set_random_seed(seed)
+    view_a = keras.ops.convert_to_numpy(augmenter(images[first], training=True))
+    view_b = keras.ops.convert_to_numpy(augmenter(images[second], training=True))
+    return (np.clip(view_a, 0, 1), np.clip(view_b, 0, 1)), target
+
+
+def build_siamese(encoder, augmenter=None, head_units: int = 64, name: str = "siamese"):
+    """Two images -> (augment) -> one shared encoder -> |e1 - e2| -> Dense -> sigmoid P(same image)."""
+    import keras
+    from keras import layers
+
+    a, b = keras.Input(INPUT_SHAPE, name="view_a"), keras.Input(INPUT_SHAPE, name="view_b")
+    views = (augmenter(a), augmenter(b)) if augmenter is not None else (a, b)
+    e1, e2 = encoder(views[0]), encoder(views[1])
+    distance = layers.Lambda(lambda t: keras.ops.abs(t[0] - t[1]), output_shape=(None, 288), name="abs_diff")([e1, e2])
+    hidden = layers.Dense(head_units, activation="relu", name="head")(distance)
+    same = layers.Dense(1, activation="sigmoid", name="same_image")(hidden)
+    return keras.Model([a, b], same, name=name)
+
+
+# ======================================================================================================================
+# Training
+# ======================================================================================================================
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The supervised training recipe, shared by the baseline (02) and the fine-tuning (05) so they stay comparable."""
+
+    learning_rate: float = 6e-3
+    val_fraction: float = 0.1
+    patience: int = 8
+    translation: float = 0.08  #: light augmentation: random shifts ...
+    rotation: float = 0.03  #: ... and rotations (fraction of a turn, ~ +-11 degrees)
+
+
+def epochs_for(n_train: int, n_full: int, profile: Profile) -> int:
+    """Epochs of one supervised fit: ``epochs_at_full`` at 100 % of the labels, more for smaller subsets.
+
+    Scales with 1/sqrt(fraction), capped at ``max_epochs``: small subsets need more passes to converge, but not
+    proportionally more.
+    """
+    return int(min(profile.max_epochs, np.ceil(profile.epochs_at_full * np.sqrt(n_full / n_train))))
+
+
+def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int,
+                   recipe: Recipe = Recipe()) -> dict:
+    """Train ``model`` in place with the shared recipe; return its history, best epoch and seconds.
+
+    Adam with a cosine-decaying learning rate, light random shifts/rotations, and the weights of the epoch with the
+    best validation loss restored at the end (early stopping with a patience, so small subsets do not stop early).
+    """
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    augment = keras.Sequential(
+        [layers.RandomTranslation(recipe.translation, recipe.translation, fill_mode="constant", seed=seed),
+         layers.RandomRotation(recipe.rotation, fill_mode="constant", seed=seed)], name="light_augment")
+    trainer = keras.Sequential([keras.Input(INPUT_SHAPE), augment, model], name="trainer")
+    steps = epochs * int(np.ceil(len(x_train) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.01)
+    trainer.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping("val_loss", patience=recipe.patience, restore_best_weights=True)
+    start = time.perf_counter()
+    history = trainer.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
+                          callbacks=[stop], verbose=0)
+    seconds = time.perf_counter() - start
+    best = int(np.argmin(history.history["val_loss"])) + 1
+    return {"history": history.history, "epochs": len(history.history["loss"]), "best_epoch": best,
+            "seconds": seconds}
+
+
+def run_label_fractions(method: str, make_model, data: dict, profile: Profile, recipe: Recipe = Recipe(),
+                        verbose: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Train ``make_model()`` on every label fraction and seed of ``profile``; evaluate each on the test set.
+
+    ``data`` holds ``x_labelled, y_labelled, x_test, y_test``. Subsets are nested and stratified per seed
+    (`nested_subsets`), and their validation data come from the subset itself. Returns the tidy results table
+    and the histories keyed by ``(fraction, seed)``.
+    """
+    n_full = len(data["y_labelled"])
+    rows, histories = [], {}
+    for seed in profile.seeds:
+        sizes = [int(round(f * n_full)) for f in profile.fractions]
+        for fraction, subset in zip(profile.fractions, nested_subsets(data["y_labelled"], sizes, seed)):
+            y_subset = data["y_labelled"][subset]
+            train, val = train_val_split(subset, y_subset, recipe.val_fraction, seed)
+            model = make_model()
+            epochs = epochs_for(len(train), n_full, profile)
+            fit = fit_classifier(model, data["x_labelled"][train], data["y_labelled"][train],
+                                 data["x_labelled"][val], data["y_labelled"][val],
+                                 epochs, profile.batch_size, seed, recipe)
+            scores = evaluate(model, data["x_test"], data["y_test"])
+            rows.append({"method": method, "fraction": fraction, "n_labels": len(subset), "seed": seed,
+                         "test_accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"],
+                         "epochs": fit["epochs"], "best_epoch": fit["best_epoch"], "seconds": round(fit["seconds"], 2)})
+            histories[f"{fraction}/{seed}"] = fit["history"]
+            if verbose:
+                r = rows[-1]
+                print(f"{method:>18} | {fraction:4.0%} ({r['n_labels']:>6,} labels) seed {seed}: "
+                      f"accuracy {r['test_accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f}, "
+                      f"{r['epochs']} epochs in {r['seconds']:.0f} s")
+    return pd.DataFrame(rows), histories
+
+
+# ======================================================================================================================
+# Evaluation and results
+# ======================================================================================================================
+
+RESULT_COLUMNS = ["method", "fraction", "n_labels", "seed", "test_accuracy", "macro_f1", "epochs", "best_epoch",
+                  "seconds"]
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict:
+    """Test accuracy, macro-F1 and the predictions of a classifier."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    predicted = np.argmax(model.predict(x, batch_size=1024, verbose=0), axis=1)
+    return {"accuracy": float(accuracy_score(y, predicted)), "macro_f1": float(f1_score(y, predicted, average="macro")),
+            "predicted": predicted}
+
+
+def save_results(results: pd.DataFrame, profile: Profile, split_fp: str, notebook: str) -> Path:
+    """Put one method's rows into the tidy ``results.csv`` of the profile, replacing that method's earlier rows."""
+    path = profile.artefacts / "results.csv"
+    methods = set(results["method"])
+    table = results[RESULT_COLUMNS]
+    if path.exists() and meta_path(path).exists():
+        old = pd.read_csv(path)
+        meta = json.loads(meta_path(path).read_text())
+        if meta.get("split_fingerprint") == split_fp:
+            table = pd.concat([old[~old["method"].isin(methods)], table], ignore_index=True)
+            made_by = {m: nb for m, nb in meta.get("made_by", {}).items() if m not in methods}
+        else:
+            made_by = {}
+    else:
+        made_by = {}
+    made_by.update({m: notebook for m in methods})
+    table = table.sort_values(["method", "fraction", "seed"]).reset_index(drop=True)
+    table.to_csv(path, index=False)
+    write_meta(path, split_fingerprint=split_fp, made_by=made_by)
+    return path
+
+
+def load_results(profile: Profile, split_fp: str, methods: dict[str, str]) -> pd.DataFrame:
+    """The results table, refusing it unless every ``method`` (-> the notebook that makes it) is there and current."""
+    path = profile.artefacts / "results.csv"
+    meta = read_meta(path, next(iter(methods.values())), split_fingerprint=split_fp)
+    table = pd.read_csv(path)
+    for method, notebook in methods.items():
+        if method not in set(table["method"]):
+            raise ArtefactError(f"{path.relative_to(ROOT)} has no rows of {method!r}: run notebooks/{notebook} first.")
+    return table
+
+
+def compare(results: pd.DataFrame, baseline: str, pretrained: str) -> pd.DataFrame:
+    """Mean test accuracy (over seeds) of two methods per label amount, and the gain in percentage points."""
+    means = results.groupby(["fraction", "n_labels", "method"])["test_accuracy"].mean().unstack("method")
+    table = means[[baseline, pretrained]].reset_index()
+    table.columns.name = None
+    table["gain (points)"] = 100 * (table[pretrained] - table[baseline])
+    return table
+
+
+def conclusion(table: pd.DataFrame, baseline: str, pretrained: str, noise_points: float, n_seeds: int) -> str:
+    """A short conclusion whose every number comes from ``table`` (see `compare`)."""
+    gain = table["gain (points)"]
+    smallest, largest = table.iloc[0], table.iloc[-1]
+    clear_gain = table[gain > 2 * noise_points]
+    clear_loss = table[gain < -2 * noise_points]
+
+    def at(row) -> str:
+        return (f"{row['fraction']:.0%} of the labels ({int(row['n_labels']):,} images): {row[pretrained]:.2%} "
+                f"pre-trained vs {row[baseline]:.2%} supervised ({row['gain (points)']:+.2f} points)")
+
+    lines = [
+        f"- Smallest amount, {at(smallest)}.",
+        f"- Largest amount, {at(largest)}.",
+        f"- Pre-training is ahead at {(gain > 0).sum()} of {len(table)} label amounts; mean gain "
+        f"{gain.mean():+.2f} points, from {gain.min():+.2f} to {gain.max():+.2f}.",
+        f"- Beyond twice the test-set noise (±{2 * noise_points:.2f} points): gains at "
+        f"{', '.join(f'{f:.0%}' for f in clear_gain['fraction']) or 'no amount'}; losses at "
+        f"{', '.join(f'{f:.0%}' for f in clear_loss['fraction']) or 'no amount'}.",
+        f"- {n_seeds} seed(s) per point: training noise is not measured here, so small differences are not conclusive.",
+    ]
+    return "\n".join(lines)
+
+
+def comparison_markdown(table: pd.DataFrame, baseline: str, pretrained: str) -> str:
+    """The comparison table as Markdown (for the README)."""
+    shown = pd.DataFrame({
+        "labelled fraction": table["fraction"].map("{:.0%}".format),
+        "labelled images": table["n_labels"].map("{:,}".format),
+        f"{baseline} accuracy": table[baseline].map("{:.2%}".format),
+        f"{pretrained} accuracy": table[pretrained].map("{:.2%}".format),
+        "gain (points)": table["gain (points)"].map("{:+.2f}".format),
+    })
+    return shown.to_markdown(index=False) + "\n"
+
+
+# ======================================================================================================================
+# Plots
+# ======================================================================================================================
+
+
+def savefig(fig, profile: Profile, name: str) -> Path:
+    """Save a figure as PNG in the profile's figure folder and return its path."""
+    path = profile.figures / f"{name}.png"
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return path
+
+
+def plot_digits(images: np.ndarray, titles: Sequence[str], ncols: int = 10, size: float = 1.1):
+    """A grid of digits with titles."""
+    import matplotlib.pyplot as plt
+
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles):
+        ax.imshow(np.squeeze(image), cmap="gray_r", vmin=0, vmax=1 if image.dtype != np.uint8 else 255)
+        ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pairs(view_a: np.ndarray, view_b: np.ndarray, target: np.ndarray, n: int = 8):
+    """Example pairs of the pretext task: two rows per pair column, titled by the target."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, n, figsize=(n * 1.1, 2.6))
+    for k in range(n):
+        for row, view in enumerate((view_a, view_b)):
+            axes[row, k].imshow(np.squeeze(view[k]), cmap="gray_r", vmin=0, vmax=1)
+            axes[row, k].axis("off")
+        axes[0, k].set_title("same (1)" if target[k] == 1 else "different (0)", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_vs_labels(results: pd.DataFrame, title: str):
+    """Test accuracy against the number of labelled images, one line per method (bands over seeds if several)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    sns.lineplot(data=results, x="n_labels", y="test_accuracy", hue="method", style="method", markers=True,
+                 dashes=False, errorbar=("ci", 95), ax=ax)
+    ax.set(xlabel="labelled training images", ylabel="test accuracy", title=title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_comparison(results: pd.DataFrame, table: pd.DataFrame, baseline: str, pretrained: str):
+    """Left: accuracy vs labelled images for both methods. Right: the gain of pre-training per label amount."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    shown = results[results["method"].isin([baseline, pretrained])]
+    sns.lineplot(data=shown, x="n_labels", y="test_accuracy", hue="method", style="method", markers=True,
+                 dashes=False, errorbar=("ci", 95), ax=left)
+    left.set(xlabel="labelled training images", ylabel="test accuracy", title="Test accuracy vs labelled data")
+    colours = np.where(table["gain (points)"] >= 0, "tab:green", "tab:red")
+    right.bar([f"{f:.0%}" for f in table["fraction"]], table["gain (points)"], color=colours)
+    right.axhline(0, color="black", lw=0.8)
+    right.set(xlabel="fraction of the labelled set", ylabel="gain (percentage points)",
+              title=f"Gain of {pretrained} over {baseline}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict, metrics: Sequence[str], title: str):
+    """Training curves: one panel per metric, training and validation."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        epochs = np.arange(1, len(history[metric]) + 1)
+        ax.plot(epochs, history[metric], "o-", label="training")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "s-", label="held-out")
+        ax.set(xlabel="epoch", ylabel=metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def config_dict(obj) -> dict:
+    """A dataclass (profile, recipe, augmentation) as a plain dict, for metadata."""
+    return asdict(obj)

@@ -1,0 +1,49 @@
+"""Shared fixtures: a small synthetic course tree of PNGs, made in a temporary folder."""
+
+import io
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def png_bytes(array: np.ndarray, mode: str = "L") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).convert(mode).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_tree(root: Path, per_class: int = 3, seed: int = 0) -> Path:
+    """mnist_png/{training,testing}/<digit>/<k>.png with random 28x28 grayscale images."""
+    rng = np.random.default_rng(seed)
+    base = root / "mnist_png"
+    for subset in ("training", "testing"):
+        for digit in range(10):
+            folder = base / subset / str(digit)
+            folder.mkdir(parents=True)
+            for k in range(per_class):
+                (folder / f"{k}.png").write_bytes(png_bytes(rng.integers(0, 256, (28, 28), dtype=np.uint8)))
+    return base
+
+
+def pack(tree: Path, archive: Path) -> Path:
+    """Pack a tree as .tar.gz or .zip, keeping its top folder."""
+    if archive.suffix == ".zip":
+        with zipfile.ZipFile(archive, "w") as z:
+            for file in sorted(tree.rglob("*")):
+                z.write(file, file.relative_to(tree.parent).as_posix())
+    else:
+        with tarfile.open(archive, "w:gz") as t:
+            t.add(tree, arcname=tree.name)
+    return archive
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return make_tree(tmp_path / "src")

@@ -1,0 +1,69 @@
+"""The 40/40/20 split and the nested label subsets."""
+
+import numpy as np
+import pytest
+
+import helpers
+
+LABELS = np.repeat(np.arange(10), 700)  # 7,000 balanced labels
+rng = np.random.default_rng(1)
+UNEVEN = rng.choice(10, 5_000, p=np.linspace(1, 2, 10) / np.linspace(1, 2, 10).sum())
+
+
+def test_sizes_disjoint_and_complete():
+    split = helpers.make_split(LABELS, seed=0)
+    assert [len(split[k]) for k in helpers.SPLIT_NAMES] == [2800, 2800, 1400]
+    together = np.concatenate([split[k] for k in helpers.SPLIT_NAMES])
+    assert np.array_equal(np.sort(together), np.arange(len(LABELS)))
+
+
+def test_full_mnist_sizes():
+    labels = np.resize(np.arange(10), 70_000)
+    split = helpers.make_split(labels, seed=42)
+    assert [len(split[k]) for k in helpers.SPLIT_NAMES] == [28_000, 28_000, 14_000]
+
+
+@pytest.mark.parametrize("labels", [LABELS, UNEVEN])
+def test_split_is_stratified(labels):
+    split = helpers.make_split(labels, seed=3)
+    overall = np.bincount(labels, minlength=10) / len(labels)
+    for name in helpers.SPLIT_NAMES:
+        share = np.bincount(labels[split[name]], minlength=10) / len(split[name])
+        assert np.abs(share - overall).max() < 2 / len(split[name]) + 1e-9
+
+
+def test_split_is_deterministic_and_seed_dependent():
+    a, b, c = (helpers.make_split(LABELS, seed=s) for s in (5, 5, 6))
+    assert all(np.array_equal(a[k], b[k]) for k in helpers.SPLIT_NAMES)
+    assert not np.array_equal(a["test"], c["test"])
+    assert helpers.split_fingerprint(a) == helpers.split_fingerprint(b) != helpers.split_fingerprint(c)
+
+
+def test_bad_proportions():
+    with pytest.raises(ValueError):
+        helpers.make_split(LABELS, seed=0, proportions=(0.5, 0.5, 0.2))
+
+
+@pytest.mark.parametrize("labels", [LABELS, UNEVEN])
+def test_subsets_are_nested_stratified_and_sized(labels):
+    sizes = [int(round(f * len(labels))) for f in (0.01, 0.1, 0.3, 0.5, 1.0)]
+    subsets = helpers.nested_subsets(labels, sizes, seed=0)
+    overall = np.bincount(labels, minlength=10) / len(labels)
+    for size, small, large in zip(sizes, subsets, subsets[1:] + [subsets[-1]]):
+        assert len(small) == size == len(np.unique(small))  # without replacement
+        assert np.isin(small, large).all()  # nested
+        counts = np.bincount(labels[small], minlength=10)
+        assert np.abs(counts - overall * size).max() <= 1.5  # each class within about one image of its share
+
+
+def test_subsets_depend_on_the_seed_only():
+    a, b, c = (helpers.nested_subsets(LABELS, [700], seed=s)[0] for s in (1, 1, 2))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_train_val_split_is_stratified_and_disjoint():
+    index = np.arange(1000)
+    labels = np.repeat(np.arange(10), 100)
+    train, val = helpers.train_val_split(index, labels, 0.1, seed=0)
+    assert len(val) == 100 and not np.intersect1d(train, val).size
+    assert np.bincount(labels[val]).tolist() == [10] * 10
