@@ -877,7 +877,7 @@ def comparison_markdown(table: pd.DataFrame, baseline: str, pretrained: str) -> 
         f"{pretrained} accuracy": table[pretrained].map("{:.2%}".format),
         "gain (points)": table["gain (points)"].map("{:+.2f}".format),
     })
-    return shown.to_markdown(index=False) + "\n"
+    return shown.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
 # ======================================================================================================================

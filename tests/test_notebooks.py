@@ -1,0 +1,72 @@
+"""The committed notebooks are the deliverable: executed top to bottom in the full profile, renderable as HTML,
+and consistent with the committed artefacts and the README."""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import helpers
+from run_study import NOTEBOOKS
+
+FULL = helpers.ARTEFACTS_DIR / "full"
+
+
+@pytest.fixture(params=NOTEBOOKS)
+def notebook(request):
+    return nbformat.read(helpers.NOTEBOOKS_DIR / request.param, as_version=4)
+
+
+def test_six_ordered_notebooks():
+    assert sorted(p.name for p in helpers.NOTEBOOKS_DIR.glob("*.ipynb")) == NOTEBOOKS
+
+
+def test_executed_top_to_bottom_in_the_full_profile_without_errors(notebook):
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "profile 'full'" in text and "profile 'quick'" not in text
+
+
+def test_has_one_tagged_parameters_cell_near_the_top(notebook):
+    tagged = [k for k, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0] < 6
+    assert 'os.environ.get("SSL_PROFILE", "full")' in notebook.cells[tagged[0]].source
+
+
+def test_renders_as_html(notebook):
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    assert "<html" in html and "Traceback" not in html
+
+
+def test_nothing_in_a_notebook_redefines_a_helper(notebook):
+    helper_names = {n for n in dir(helpers) if not n.startswith("_")}
+    defined = {m for c in notebook.cells if c.cell_type == "code" for m in re.findall(r"^def (\w+)", c.source, re.M)}
+    assert not defined & helper_names
+
+
+def test_committed_artefacts_hold_the_full_run():
+    results = pd.read_csv(FULL / "results.csv")
+    profile = helpers.PROFILES["full"]
+    for method in ("supervised", "siamese_finetune"):
+        rows = results[results["method"] == method]
+        assert sorted(rows["fraction"]) == sorted(profile.fractions * len(profile.seeds))
+    split = json.loads(helpers.meta_path(FULL / "split.npz").read_text())
+    assert split["sizes"] == {"labelled": 28_000, "unlabelled": 28_000, "test": 14_000}
+    for name in ("split.npz", "results.csv", "encoder_init.weights.h5", "encoder_siamese.weights.h5"):
+        assert json.loads(helpers.meta_path(FULL / name).read_text())["sha256"] == helpers.file_sha256(FULL / name)
+
+
+def test_readme_results_block_comes_from_the_artefacts():
+    readme = (helpers.ROOT / "README.md").read_text()
+    block = re.search(r"<!-- results:start.*?<!-- results:end -->", readme, re.S).group(0)
+    assert (FULL / "comparison.md").read_text().strip() in block
+    for figure in re.findall(r"\]\((figures/[^)]+)\)", block):
+        assert (helpers.ROOT / figure).exists()
