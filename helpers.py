@@ -60,14 +60,21 @@ class Profile:
     """
 
     name: str
-    fractions: tuple[float, ...]  #: fractions of the labelled set to train on
-    seeds: tuple[int, ...]  #: one training run per seed and fraction
+    fractions: tuple[float, ...]  #: fractions of the labelled set to train on ...
+    per_class: tuple[int, ...]  #: ... and amounts of k labels per class (k x 10 images), the low-label regime
+    seeds: tuple[int, ...]  #: each seed draws its own subsets, initialisation, augmentation and pretext run
     epochs_at_full: int  #: supervised epochs at 100 % of the labels; smaller subsets get more (see `epochs_for`)
     max_epochs: int  #: cap on the epochs of one supervised fit
     pretext_epochs: int  #: epochs of the Siamese pretext task
     pretext_images: int | None  #: unlabelled images used by the pretext task (None: all of them)
     batch_size: int = 128
     pretext_batch_size: int = 128
+
+    def amounts(self, n_labelled: int) -> list[tuple[str, int]]:
+        """The label amounts as ``(name, number of images)``, smallest first: ``("10/class", 100)``, ``("1%", 280)``."""
+        amounts = [(f"{k}/class", k * N_CLASSES) for k in self.per_class]
+        amounts += [(f"{f:.0%}", int(round(f * n_labelled))) for f in self.fractions]
+        return sorted(amounts, key=lambda a: a[1])
 
     @property
     def artefacts(self) -> Path:
@@ -83,8 +90,9 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full",
-        fractions=tuple(round(0.1 * k, 1) for k in range(1, 11)),
-        seeds=(0,),
+        fractions=(0.01, 0.05) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
+        per_class=(10,),
+        seeds=(0, 1, 2),
         epochs_at_full=12,
         max_epochs=40,
         pretext_epochs=8,
@@ -92,7 +100,8 @@ PROFILES: dict[str, Profile] = {
     ),
     "quick": Profile(
         name="quick",
-        fractions=(0.1, 1.0),
+        fractions=(0.1,),
+        per_class=(10,),
         seeds=(0,),
         epochs_at_full=1,
         max_epochs=1,
@@ -625,6 +634,11 @@ def _random_apply_class():
     return RandomApply
 
 
+def encoder_weights(profile: Profile, stage: str, seed: int) -> Path:
+    """Path of an encoder's weights: ``stage`` is ``init`` (notebook 3) or ``siamese`` (notebook 4)."""
+    return profile.artefacts / f"encoder_{stage}_seed{seed}.weights.h5"
+
+
 def pretext_pool(split: dict[str, np.ndarray], n_images: int | None, seed: int) -> np.ndarray:
     """The images of the pretext task: a seeded random order of the **unlabelled** indices (the first ``n_images``)."""
     return np.random.default_rng(seed).permutation(split["unlabelled"])[:n_images]
@@ -711,6 +725,7 @@ class Recipe:
     learning_rate: float = 6e-3
     val_fraction: float = 0.1
     patience: int = 8
+    min_epoch_images: int = 2560  #: a small subset is repeated so that one epoch holds at least this many images
     translation: float = 0.08  #: light augmentation: random shifts ...
     rotation: float = 0.03  #: ... and rotations (fraction of a turn, ~ +-11 degrees)
 
@@ -729,12 +744,16 @@ def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_siz
     """Train ``model`` in place with the shared recipe; return its history, best epoch and seconds.
 
     Adam with a cosine-decaying learning rate, light random shifts/rotations, and the weights of the epoch with the
-    best validation loss restored at the end (early stopping with a patience, so small subsets do not stop early).
+    best validation loss in the second half of the schedule restored at the end (early stopping with a patience).
+    A subset smaller than ``recipe.min_epoch_images`` is repeated within an epoch (each repeat augmented afresh), so
+    that tiny subsets still get enough optimisation steps. Layers set non-trainable (a frozen encoder) stay frozen.
     """
     import keras
     from keras import layers
 
     keras.utils.set_random_seed(seed)
+    repeats = int(np.ceil(recipe.min_epoch_images / len(x_train)))  # 1 unless the subset is small
+    x_train, y_train = np.concatenate([x_train] * repeats), np.concatenate([y_train] * repeats)
     augment = keras.Sequential(
         [layers.RandomTranslation(recipe.translation, recipe.translation, fill_mode="constant", seed=seed),
          layers.RandomRotation(recipe.rotation, fill_mode="constant", seed=seed)], name="light_augment")
@@ -742,54 +761,64 @@ def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_siz
     steps = epochs * int(np.ceil(len(x_train) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.01)
     trainer.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping("val_loss", patience=recipe.patience, restore_best_weights=True)
+    # early stopping only looks at the second half of the schedule: a tiny validation set (10 images at 10 labels per
+    # class) is too noisy to stop on in the first epochs, where the learning rate is still high
+    stop = keras.callbacks.EarlyStopping("val_loss", patience=recipe.patience, restore_best_weights=True,
+                                         start_from_epoch=epochs // 2)
     start = time.perf_counter()
     history = trainer.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
                           callbacks=[stop], verbose=0)
     seconds = time.perf_counter() - start
-    best = int(np.argmin(history.history["val_loss"])) + 1
+    best = epochs // 2 + int(np.argmin(history.history["val_loss"][epochs // 2:])) + 1
     return {"history": history.history, "epochs": len(history.history["loss"]), "best_epoch": best,
             "seconds": seconds}
 
 
-def run_label_fractions(method: str, make_model, data: dict, profile: Profile, recipe: Recipe = Recipe(),
-                        verbose: bool = True) -> tuple[pd.DataFrame, dict]:
-    """Train ``make_model()`` on every label fraction and seed of ``profile``; evaluate each on the test set.
+def run_label_amounts(method: str, make_model, data: dict, profile: Profile, recipe: Recipe = Recipe(),
+                      verbose: bool = True) -> tuple[pd.DataFrame, dict, dict]:
+    """Train ``make_model(seed)`` on every label amount and seed of ``profile``; evaluate each on the test set.
 
-    ``data`` holds ``x_labelled, y_labelled, x_test, y_test``. Subsets are nested and stratified per seed
-    (`nested_subsets`), and their validation data come from the subset itself. Returns the tidy results table
-    and the histories keyed by ``(fraction, seed)``.
+    ``data`` holds ``x_labelled, y_labelled, x_test, y_test``. For each seed the subsets are nested and stratified
+    (`nested_subsets`), the model is initialised under that seed, and validation data come from the subset itself.
+    Returns the tidy results table, the histories keyed ``"amount/seed"``, and the test confusion matrices of the
+    smallest and the largest amount, keyed the same way.
     """
+    from sklearn.metrics import confusion_matrix
+
+    import keras
+
     n_full = len(data["y_labelled"])
-    rows, histories = [], {}
+    amounts = profile.amounts(n_full)
+    rows, histories, confusions = [], {}, {}
     for seed in profile.seeds:
-        sizes = [int(round(f * n_full)) for f in profile.fractions]
-        for fraction, subset in zip(profile.fractions, nested_subsets(data["y_labelled"], sizes, seed)):
-            y_subset = data["y_labelled"][subset]
-            train, val = train_val_split(subset, y_subset, recipe.val_fraction, seed)
-            model = make_model()
+        subsets = nested_subsets(data["y_labelled"], [n for _, n in amounts], seed)
+        for (amount, n), subset in zip(amounts, subsets):
+            train, val = train_val_split(subset, data["y_labelled"][subset], recipe.val_fraction, seed)
+            keras.utils.set_random_seed(seed)
+            model = make_model(seed)
             epochs = epochs_for(len(train), n_full, profile)
             fit = fit_classifier(model, data["x_labelled"][train], data["y_labelled"][train],
                                  data["x_labelled"][val], data["y_labelled"][val],
                                  epochs, profile.batch_size, seed, recipe)
             scores = evaluate(model, data["x_test"], data["y_test"])
-            rows.append({"method": method, "fraction": fraction, "n_labels": len(subset), "seed": seed,
+            rows.append({"method": method, "amount": amount, "fraction": n / n_full, "n_labels": n, "seed": seed,
                          "test_accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"],
                          "epochs": fit["epochs"], "best_epoch": fit["best_epoch"], "seconds": round(fit["seconds"], 2)})
-            histories[f"{fraction}/{seed}"] = fit["history"]
+            histories[f"{amount}/{seed}"] = fit["history"]
+            if (amount, n) in (amounts[0], amounts[-1]):
+                confusions[f"{amount}/{seed}"] = confusion_matrix(data["y_test"], scores["predicted"]).tolist()
             if verbose:
                 r = rows[-1]
-                print(f"{method:>18} | {fraction:4.0%} ({r['n_labels']:>6,} labels) seed {seed}: "
-                      f"accuracy {r['test_accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f}, "
-                      f"{r['epochs']} epochs in {r['seconds']:.0f} s")
-    return pd.DataFrame(rows), histories
+                print(f"{method:>18} | {amount:>8} ({n:>6,} labels) seed {seed}: accuracy {r['test_accuracy']:.4f}, "
+                      f"macro-F1 {r['macro_f1']:.4f}, {r['epochs']} epochs in {r['seconds']:.0f} s")
+    return pd.DataFrame(rows), histories, confusions
 
 
 # ======================================================================================================================
 # Evaluation and results
 # ======================================================================================================================
 
-RESULT_COLUMNS = ["method", "fraction", "n_labels", "seed", "test_accuracy", "macro_f1", "epochs", "best_epoch",
+RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "macro_f1", "epochs", "best_epoch",
                   "seconds"]
 
 
@@ -818,7 +847,7 @@ def save_results(results: pd.DataFrame, profile: Profile, split_fp: str, noteboo
     else:
         made_by = {}
     made_by.update({m: notebook for m in methods})
-    table = table.sort_values(["method", "fraction", "seed"]).reset_index(drop=True)
+    table = table.sort_values(["method", "n_labels", "seed"]).reset_index(drop=True)
     table.to_csv(path, index=False)
     write_meta(path, split_fingerprint=split_fp, made_by=made_by)
     return path
@@ -835,49 +864,87 @@ def load_results(profile: Profile, split_fp: str, methods: dict[str, str]) -> pd
     return table
 
 
-def compare(results: pd.DataFrame, baseline: str, pretrained: str) -> pd.DataFrame:
-    """Mean test accuracy (over seeds) of two methods per label amount, and the gain in percentage points."""
-    means = results.groupby(["fraction", "n_labels", "method"])["test_accuracy"].mean().unstack("method")
-    table = means[[baseline, pretrained]].reset_index()
-    table.columns.name = None
-    table["gain (points)"] = 100 * (table[pretrained] - table[baseline])
-    return table
+def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of its two-sided Student-t confidence interval (NaN half-width for fewer than 2 values)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), float("nan")
+    half = stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(half)
 
 
-def conclusion(table: pd.DataFrame, baseline: str, pretrained: str, noise_points: float, n_seeds: int) -> str:
-    """A short conclusion whose every number comes from ``table`` (see `compare`)."""
-    gain = table["gain (points)"]
-    smallest, largest = table.iloc[0], table.iloc[-1]
-    clear_gain = table[gain > 2 * noise_points]
-    clear_loss = table[gain < -2 * noise_points]
-
-    def at(row) -> str:
-        return (f"{row['fraction']:.0%} of the labels ({int(row['n_labels']):,} images): {row[pretrained]:.2%} "
-                f"pre-trained vs {row[baseline]:.2%} supervised ({row['gain (points)']:+.2f} points)")
-
-    lines = [
-        f"- Smallest amount, {at(smallest)}.",
-        f"- Largest amount, {at(largest)}.",
-        f"- Pre-training is ahead at {(gain > 0).sum()} of {len(table)} label amounts; mean gain "
-        f"{gain.mean():+.2f} points, from {gain.min():+.2f} to {gain.max():+.2f}.",
-        f"- Beyond twice the test-set noise (±{2 * noise_points:.2f} points): gains at "
-        f"{', '.join(f'{f:.0%}' for f in clear_gain['fraction']) or 'no amount'}; losses at "
-        f"{', '.join(f'{f:.0%}' for f in clear_loss['fraction']) or 'no amount'}.",
-        f"- {n_seeds} seed(s) per point: training noise is not measured here, so small differences are not conclusive.",
-    ]
-    return "\n".join(lines)
+def summary_table(results: pd.DataFrame, metric: str = "test_accuracy") -> pd.DataFrame:
+    """Per method and label amount: mean of ``metric`` over seeds, its 95 % CI half-width, number of seeds."""
+    rows = []
+    for (method, n, amount), group in results.groupby(["method", "n_labels", "amount"], sort=True):
+        mean, half = mean_ci(group[metric])
+        rows.append({"method": method, "amount": amount, "n_labels": n, "mean": mean, "ci95": half,
+                     "seeds": len(group), "seconds": group["seconds"].mean()})
+    return pd.DataFrame(rows)
 
 
-def comparison_markdown(table: pd.DataFrame, baseline: str, pretrained: str) -> str:
-    """The comparison table as Markdown (for the README)."""
-    shown = pd.DataFrame({
-        "labelled fraction": table["fraction"].map("{:.0%}".format),
-        "labelled images": table["n_labels"].map("{:,}".format),
-        f"{baseline} accuracy": table[baseline].map("{:.2%}".format),
-        f"{pretrained} accuracy": table[pretrained].map("{:.2%}".format),
-        "gain (points)": table["gain (points)"].map("{:+.2f}".format),
-    })
+def paired_gain(results: pd.DataFrame, baseline: str, other: str, metric: str = "test_accuracy") -> pd.DataFrame:
+    """Per label amount: mean paired difference ``other - baseline`` (same seed, same subset) in percentage points,
+    its 95 % CI, the paired t-test's p-value, and whether the CI excludes zero."""
+    from scipy import stats
+
+    wide = results.pivot_table(index=["n_labels", "amount", "seed"], columns="method", values=metric)
+    rows = []
+    for (n, amount), group in wide.groupby(level=["n_labels", "amount"], sort=True):
+        diff = 100 * (group[other] - group[baseline]).dropna().to_numpy()
+        mean, half = mean_ci(diff)
+        p = float(stats.ttest_rel(group[other], group[baseline]).pvalue) if len(diff) > 1 else float("nan")
+        rows.append({"amount": amount, "n_labels": n, "method": other, "gain": mean, "ci_low": mean - half,
+                     "ci_high": mean + half, "p_value": p, "pairs": len(diff),
+                     "significant": bool(len(diff) > 1 and (mean - half > 0 or mean + half < 0))})
+    return pd.DataFrame(rows)
+
+
+def summary_markdown(summary: pd.DataFrame, gains: pd.DataFrame, baseline: str) -> str:
+    """One table: mean test accuracy +- 95 % CI per method and amount, and each method's gain over ``baseline``."""
+    def cell(mean, half):
+        return f"{mean:.2%}" + ("" if np.isnan(half) else f" ± {100 * half:.2f}")
+
+    table = summary.assign(text=[cell(m, h) for m, h in zip(summary["mean"], summary["ci95"])])
+    shown = table.pivot(index=["n_labels", "amount"], columns="method", values="text")
+    shown = shown[[baseline] + [m for m in shown.columns if m != baseline]]
+    for method, group in gains.groupby("method"):
+        text = [f"{g:+.2f} [{lo:+.2f}, {hi:+.2f}]{' *' if sig else ''}" if not np.isnan(lo) else f"{g:+.2f}"
+                for g, lo, hi, sig in zip(group["gain"], group["ci_low"], group["ci_high"], group["significant"])]
+        shown[f"gain {method} (points)"] = pd.Series(text, index=pd.MultiIndex.from_frame(group[["n_labels", "amount"]]))
+    shown = shown.reset_index().rename(columns={"n_labels": "labelled images", "amount": "amount"})
+    shown["labelled images"] = shown["labelled images"].map("{:,}".format)
     return shown.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def helps_below(gains: pd.DataFrame) -> str:
+    """In words, computed from ``gains`` (one method): where the gain is significantly positive or negative."""
+    up = gains[gains["significant"] & (gains["gain"] > 0)]
+    down = gains[gains["significant"] & (gains["gain"] < 0)]
+    method = gains["method"].iloc[0]
+    if gains["pairs"].max() < 2:
+        return f"{method}: one seed per amount, so no difference can be called significant."
+    text = f"{method}: significantly better than supervised at "
+    text += ", ".join(f"{a} ({g:+.2f} points)" for a, g in zip(up["amount"], up["gain"])) if len(up) else "no amount"
+    contiguous = 0
+    for significant_gain in (gains["significant"] & (gains["gain"] > 0)).to_numpy():
+        if not significant_gain:
+            break
+        contiguous += 1
+    if contiguous:
+        text += (f"; it helps at every amount up to {gains['amount'].iloc[contiguous - 1]} "
+                 f"({gains['n_labels'].iloc[contiguous - 1]:,} labels)")
+    text += "; significantly worse at "
+    text += ", ".join(f"{a} ({g:+.2f} points)" for a, g in zip(down["amount"], down["gain"])) if len(down) else "no amount"
+    return text + "."
+
+
+def per_class_accuracy(confusions: dict[str, list]) -> pd.Series:
+    """Accuracy per digit from confusion matrices summed over runs."""
+    total = np.sum([np.asarray(c) for c in confusions.values()], axis=0)
+    return pd.Series(np.diag(total) / total.sum(axis=1), index=pd.RangeIndex(10, name="digit"))
 
 
 # ======================================================================================================================
@@ -921,35 +988,80 @@ def plot_pairs(view_a: np.ndarray, view_b: np.ndarray, target: np.ndarray, n: in
     return fig
 
 
-def plot_accuracy_vs_labels(results: pd.DataFrame, title: str):
-    """Test accuracy against the number of labelled images, one line per method (bands over seeds if several)."""
+def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str):
+    """Mean test accuracy against labelled images (log axis), one line per method, with its 95 % CI band."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    sns.lineplot(data=results, x="n_labels", y="test_accuracy", hue="method", style="method", markers=True,
-                 dashes=False, errorbar=("ci", 95), ax=ax)
-    ax.set(xlabel="labelled training images", ylabel="test accuracy", title=title)
-    ax.grid(alpha=0.3)
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    palette = dict(zip(sorted(summary["method"].unique()), sns.color_palette(n_colors=summary["method"].nunique())))
+    for method, group in summary.groupby("method"):
+        ax.plot(group["n_labels"], group["mean"], "o-", color=palette[method], label=method)
+        band = group["ci95"].fillna(0)
+        ax.fill_between(group["n_labels"], group["mean"] - band, group["mean"] + band, color=palette[method], alpha=0.2)
+    ax.set_xscale("log")
+    ax.set(xlabel="labelled training images (log scale)", ylabel="test accuracy", title=title)
+    ax.legend(title="method (band: 95 % CI over seeds)")
     fig.tight_layout()
     return fig
 
 
-def plot_comparison(results: pd.DataFrame, table: pd.DataFrame, baseline: str, pretrained: str):
-    """Left: accuracy vs labelled images for both methods. Right: the gain of pre-training per label amount."""
+def plot_gains(gains: pd.DataFrame):
+    """Paired gain over the supervised baseline per label amount, with 95 % CIs, one series per method."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    shown = results[results["method"].isin([baseline, pretrained])]
-    sns.lineplot(data=shown, x="n_labels", y="test_accuracy", hue="method", style="method", markers=True,
-                 dashes=False, errorbar=("ci", 95), ax=left)
-    left.set(xlabel="labelled training images", ylabel="test accuracy", title="Test accuracy vs labelled data")
-    colours = np.where(table["gain (points)"] >= 0, "tab:green", "tab:red")
-    right.bar([f"{f:.0%}" for f in table["fraction"]], table["gain (points)"], color=colours)
-    right.axhline(0, color="black", lw=0.8)
-    right.set(xlabel="fraction of the labelled set", ylabel="gain (percentage points)",
-              title=f"Gain of {pretrained} over {baseline}")
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    methods = sorted(gains["method"].unique())
+    for k, (method, colour) in enumerate(zip(methods, sns.color_palette(n_colors=len(methods) + 1)[1:])):
+        group = gains[gains["method"] == method]
+        x = group["n_labels"] * (1.06 ** (k - (len(methods) - 1) / 2))  # side by side on the log axis
+        err = np.vstack([group["gain"] - group["ci_low"], group["ci_high"] - group["gain"]])
+        ax.errorbar(x, group["gain"], yerr=np.nan_to_num(err), fmt="o-", capsize=3, color=colour, label=method)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set(xlabel="labelled training images (log scale)", ylabel="gain over supervised (points)",
+           title="Gain of pre-training (paired by seed), with 95 % CI")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[str]):
+    """Confusion matrices (test set, summed over seeds) per method (rows) at the given amounts (columns)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    methods = list(confusions)
+    fig, axes = plt.subplots(len(methods), len(amounts), figsize=(4.6 * len(amounts), 4.2 * len(methods)),
+                             squeeze=False)
+    for row, method in enumerate(methods):
+        for col, amount in enumerate(amounts):
+            runs = [np.asarray(c) for key, c in confusions[method].items() if key.rsplit("/", 1)[0] == amount]
+            total = np.sum(runs, axis=0)
+            share = total / total.sum(axis=1, keepdims=True)
+            sns.heatmap(share, ax=axes[row, col], cmap="Blues", vmin=0, vmax=0.1, cbar=False, square=True,
+                        annot=np.where(share >= 0.005, np.round(100 * share).astype(int).astype(str), ""), fmt="",
+                        annot_kws={"fontsize": 7})
+            axes[row, col].set(title=f"{method}, {amount}", xlabel="predicted", ylabel="true")
+    fig.suptitle("Confusions in % of each true digit (diagonal off the colour scale)", y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def plot_time_to_accuracy(results: pd.DataFrame, pretext_seconds: dict[str, float]):
+    """Mean test accuracy against the training seconds it cost (log axis), the pretext's cost included."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    cost = results.assign(total_seconds=results["seconds"] + results["method"].map(pretext_seconds).fillna(0))
+    means = cost.groupby(["method", "n_labels"], as_index=False)[["total_seconds", "test_accuracy"]].mean()
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    sns.lineplot(data=means, x="total_seconds", y="test_accuracy", hue="method", style="method", markers=True,
+                 dashes=False, sort=False, ax=ax)
+    ax.set_xscale("log")
+    ax.set(xlabel="training seconds per model, pre-training included (log scale)", ylabel="mean test accuracy",
+           title="Time to accuracy (points: label amounts)")
     fig.tight_layout()
     return fig
 

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 import helpers
 
 NOTEBOOKS = [
@@ -57,24 +59,28 @@ def execute(source: Path, target: Path, html_dir: Path) -> dict:
 def refresh_readme(profile: helpers.Profile) -> None:
     """Replace the README block between the results markers with tables read from the profile's artefacts."""
     readme = helpers.ROOT / "README.md"
-    comparison = profile.artefacts / "comparison.md"
+    summary = profile.artefacts / "summary.md"
     timings = profile.artefacts / "timings.json"
-    if not comparison.exists() or not timings.exists():
+    if not summary.exists() or not timings.exists():
         print(f"README not refreshed: run the {profile.name} profile first", file=sys.stderr)
         return
     times = json.loads(timings.read_text())
     rows = "\n".join(f"| {t['notebook']} | {t['seconds']:.0f} | {t['kernel_peak_mb_so_far']:,} |" for t in times["notebooks"])
-    pretext = json.loads(helpers.meta_path(profile.artefacts / "encoder_siamese.weights.h5").read_text())
+    pretext = [json.loads(helpers.meta_path(helpers.encoder_weights(profile, "siamese", s)).read_text())
+               for s in profile.seeds]
     block = (
         "<!-- results:start (written by run_study.py from artefacts/full; do not edit by hand) -->\n"
-        f"Test accuracy on the {times['test_images']:,} test images, one seed per point "
-        f"(run of {times['finished']}, {times['machine']}):\n\n"
-        f"{comparison.read_text()}\n"
-        f"Siamese pretext: {pretext['epochs']} epochs on {pretext['train_images']:,} unlabelled images in "
-        f"{pretext['seconds']:.0f} s; held-out pretext accuracy {pretext['val_accuracy']:.1%}.\n\n"
-        "![accuracy vs labels](figures/06_comparison.png)\n\n"
+        f"Test accuracy on the {times['test_images']:,} test images: mean over {len(profile.seeds)} seeds ± half-width "
+        "of the 95 % confidence interval; gains are paired differences (same seed and subset) in percentage points "
+        f"with their 95 % CI, `*` where it excludes zero (run of {times['finished']}, {times['machine']}):\n\n"
+        f"{summary.read_text()}\n"
+        f"Siamese pretext, one run per seed: {pretext[0]['epochs']} epochs on {pretext[0]['train_images']:,} "
+        "unlabelled images, held-out pretext accuracy "
+        + ", ".join(f"{p['val_accuracy']:.1%}" for p in pretext)
+        + f", {np.mean([p['seconds'] for p in pretext]):.0f} s per run.\n\n"
+        "![accuracy vs labels](figures/06_accuracy_vs_labels.png)\n![gain](figures/06_gain.png)\n\n"
         f"Wall time of the whole run: **{times['total_seconds'] / 60:.1f} minutes** "
-        f"(kernels' peak memory at most {times['notebooks'][-1]['kernel_peak_mb_so_far']:,} MB):\n\n"
+        f"(largest peak memory of a notebook kernel: {times['notebooks'][-1]['kernel_peak_mb_so_far']:,} MB):\n\n"
         "| notebook | seconds | largest kernel peak so far, MB |\n|---|---:|---:|\n"
         f"{rows}\n"
         "<!-- results:end -->"
@@ -113,13 +119,12 @@ def main() -> None:
         return
     import platform
 
-    import numpy as np
-
     split = np.load(profile.artefacts / "split.npz")
     (profile.artefacts / "timings.json").write_text(json.dumps({
         "profile": profile.name, "total_seconds": round(total, 1), "notebooks": timings,
         "finished": time.strftime("%Y-%m-%d %H:%M"), "test_images": int(len(split["test"])),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+                   f"Keras backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}",
     }, indent=2))
     if profile.name == "full":
         refresh_readme(profile)

@@ -112,13 +112,13 @@ def test_artefact_metadata_refuses_missing_changed_and_stale(tmp_path, monkeypat
 
 
 def test_results_table_keeps_other_methods(tmp_path, monkeypatch):
-    profile = helpers.Profile("unit", (0.5, 1.0), (0,), 1, 1, 1, 10)
+    profile = helpers.Profile("unit", (0.5, 1.0), (), (0,), 1, 1, 1, 10)
     monkeypatch.setattr(helpers, "ARTEFACTS_DIR", tmp_path)
     monkeypatch.setattr(helpers, "ROOT", tmp_path)
     profile.artefacts.mkdir()
 
     def rows(method, accuracy):
-        return pd.DataFrame([{"method": method, "fraction": f, "n_labels": int(f * 100), "seed": 0,
+        return pd.DataFrame([{"method": method, "amount": f"{f:.0%}", "fraction": f, "n_labels": int(f * 100), "seed": 0,
                               "test_accuracy": accuracy, "macro_f1": accuracy, "epochs": 1, "best_epoch": 1,
                               "seconds": 0.1} for f in profile.fractions])
 
@@ -127,8 +127,8 @@ def test_results_table_keeps_other_methods(tmp_path, monkeypatch):
     helpers.save_results(rows("supervised", 0.8), profile, "fp", "02")
     table = helpers.load_results(profile, "fp", {"supervised": "02", "siamese_finetune": "05"})
     assert len(table) == 4
-    comparison = helpers.compare(table, "supervised", "siamese_finetune")
-    assert np.allclose(comparison["gain (points)"], 15.0)
+    gains = helpers.paired_gain(table, "supervised", "siamese_finetune")
+    assert np.allclose(gains["gain"], 15.0) and gains["pairs"].tolist() == [1, 1]
     with pytest.raises(helpers.ArtefactError, match="stale"):
         helpers.load_results(profile, "other split", {"supervised": "02"})
     with pytest.raises(helpers.ArtefactError, match="no rows of 'probe'"):
@@ -141,10 +141,24 @@ def test_fit_improves_a_classifier_on_a_tiny_problem():
     rng = np.random.default_rng(0)
     y = rng.permutation(np.repeat(np.arange(10), 30)).astype("int32")
     x = np.zeros((300, 28, 28, 1), "float32")
-    for k, label in enumerate(y):  # digit k = a bright bar at row 2k+3, plus noise
-        x[k, 2 * label + 3 : 2 * label + 6, 4:24] = 1.0
+    for k, label in enumerate(y):  # class c = a bar in row band c // 2 (5 px apart), left or right half by c % 2
+        row, col = 5 * (label // 2) + 3, 2 + 14 * (label % 2)
+        x[k, row : row + 2, col : col + 10] = 1.0
     x += rng.normal(0, 0.1, x.shape).astype("float32")
     model = helpers.build_classifier()
     fit = helpers.fit_classifier(model, x[:250], y[:250], x[250:], y[250:], epochs=15, batch_size=32, seed=0)
     assert fit["epochs"] >= 1 and fit["best_epoch"] <= fit["epochs"]
     assert helpers.evaluate(model, x[250:], y[250:])["accuracy"] > 0.8
+
+
+def test_probe_leaves_the_encoder_unchanged_and_trains_the_head():
+    keras.utils.set_random_seed(0)
+    model = helpers.build_classifier()
+    model.get_layer("encoder").trainable = False
+    encoder_before = [w.copy() for w in model.get_layer("encoder").get_weights()]
+    head_before = [w.copy() for w in model.get_layer("softmax").get_weights()]
+    x = np.random.default_rng(0).random((120, 28, 28, 1), dtype="float32")
+    y = np.repeat(np.arange(10), 12).astype("int32")
+    helpers.fit_classifier(model, x[:100], y[:100], x[100:], y[100:], epochs=2, batch_size=32, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(encoder_before, model.get_layer("encoder").get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(head_before, model.get_layer("softmax").get_weights()))

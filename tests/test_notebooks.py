@@ -55,18 +55,22 @@ def test_nothing_in_a_notebook_redefines_a_helper(notebook):
 def test_committed_artefacts_hold_the_full_run():
     results = pd.read_csv(FULL / "results.csv")
     profile = helpers.PROFILES["full"]
-    for method in ("supervised", "siamese_finetune"):
+    amounts = profile.amounts(28_000)
+    for method in ("supervised", "siamese_finetune", "siamese_probe"):
         rows = results[results["method"] == method]
-        assert sorted(rows["fraction"]) == sorted(profile.fractions * len(profile.seeds))
+        assert sorted(zip(rows["amount"], rows["n_labels"], rows["seed"])) == sorted(
+            (a, n, s) for a, n in amounts for s in profile.seeds)
     split = json.loads(helpers.meta_path(FULL / "split.npz").read_text())
     assert split["sizes"] == {"labelled": 28_000, "unlabelled": 28_000, "test": 14_000}
-    for name in ("split.npz", "results.csv", "encoder_init.weights.h5", "encoder_siamese.weights.h5"):
+    names = ["split.npz", "results.csv"] + [helpers.encoder_weights(helpers.PROFILES["full"], stage, s).name
+                                            for stage in ("init", "siamese") for s in profile.seeds]
+    for name in names:
         assert json.loads(helpers.meta_path(FULL / name).read_text())["sha256"] == helpers.file_sha256(FULL / name)
 
 
 def test_readme_results_block_comes_from_the_artefacts():
     readme = (helpers.ROOT / "README.md").read_text()
     block = re.search(r"<!-- results:start.*?<!-- results:end -->", readme, re.S).group(0)
-    assert (FULL / "comparison.md").read_text().strip() in block
+    assert (FULL / "summary.md").read_text().strip() in block
     for figure in re.findall(r"\]\((figures/[^)]+)\)", block):
         assert (helpers.ROOT / figure).exists()

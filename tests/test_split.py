@@ -67,3 +67,25 @@ def test_train_val_split_is_stratified_and_disjoint():
     train, val = helpers.train_val_split(index, labels, 0.1, seed=0)
     assert len(val) == 100 and not np.intersect1d(train, val).size
     assert np.bincount(labels[val]).tolist() == [10] * 10
+
+
+@pytest.mark.parametrize("name", list(helpers.PROFILES))
+def test_every_amount_of_a_profile_is_nested_and_stratified(name):
+    """The profile's amounts on a labelled set with the study's class counts, as notebooks 2 and 5 draw them."""
+    labels = np.repeat(np.arange(10), [2761, 3151, 2796, 2856, 2730, 2525, 2751, 2917, 2730, 2783])
+    amounts = helpers.PROFILES[name].amounts(len(labels))
+    assert [n for _, n in amounts] == sorted(n for _, n in amounts)
+    for seed in helpers.PROFILES[name].seeds:
+        subsets = helpers.nested_subsets(labels, [n for _, n in amounts], seed)
+        for (amount, n), small, large in zip(amounts, subsets, subsets[1:] + subsets[-1:]):
+            assert len(small) == n and np.isin(small, large).all()
+            counts = np.bincount(labels[small], minlength=10)
+            assert np.abs(counts - n * np.bincount(labels) / len(labels)).max() <= 1.5, amount
+            if amount == "10/class":
+                assert counts.min() >= 9 and counts.max() <= 12
+
+
+def test_profile_amounts():
+    full = helpers.PROFILES["full"].amounts(28_000)
+    assert full[:3] == [("10/class", 100), ("1%", 280), ("5%", 1400)]
+    assert full[-1] == ("100%", 28_000) and len(full) == 13

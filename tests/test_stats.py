@@ -1,0 +1,56 @@
+"""Statistics of the comparison: confidence intervals and paired differences, on data with known answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import helpers
+
+
+def test_mean_ci_matches_the_t_interval():
+    mean, half = helpers.mean_ci([1.0, 2.0, 3.0])
+    assert mean == 2.0
+    assert half == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)  # t(0.975, 2) * s / sqrt(n)
+    mean, half = helpers.mean_ci([0.5])
+    assert mean == 0.5 and np.isnan(half)
+
+
+def test_mean_ci_covers_the_true_mean_about_95_percent_of_the_time():
+    rng = np.random.default_rng(0)
+    covered = [abs(m - 10) <= h for m, h in (helpers.mean_ci(rng.normal(10, 2, 5)) for _ in range(4000))]
+    assert 0.94 < np.mean(covered) < 0.96
+
+
+def results(base, other):
+    rows = []
+    for seed, (b, o) in enumerate(zip(base, other)):
+        rows += [{"method": "supervised", "amount": "1%", "n_labels": 280, "seed": seed, "test_accuracy": b,
+                  "seconds": 1.0},
+                 {"method": "pre", "amount": "1%", "n_labels": 280, "seed": seed, "test_accuracy": o, "seconds": 2.0}]
+    return pd.DataFrame(rows)
+
+
+def test_paired_gain_uses_the_per_seed_differences():
+    # a large spread between seeds but a constant +1 point within each seed: paired, the gain is certain
+    base = [0.80, 0.90, 0.70, 0.85]
+    gain = helpers.paired_gain(results(base, [b + 0.01 for b in base]), "supervised", "pre").iloc[0]
+    assert gain["gain"] == pytest.approx(1.0) and gain["pairs"] == 4
+    assert gain["ci_low"] == pytest.approx(1.0) and gain["significant"]
+
+
+def test_paired_gain_not_significant_when_differences_straddle_zero():
+    gain = helpers.paired_gain(results([0.9, 0.9, 0.9], [0.91, 0.89, 0.905]), "supervised", "pre").iloc[0]
+    assert gain["ci_low"] < 0 < gain["ci_high"] and not gain["significant"]
+    assert 0 < gain["p_value"] < 1
+
+
+def test_summary_table_and_conclusion():
+    table = results([0.80, 0.82, 0.81], [0.85, 0.86, 0.87])
+    summary = helpers.summary_table(table)
+    assert summary.set_index("method").loc["pre", "mean"] == pytest.approx(0.86)
+    gains = helpers.paired_gain(table, "supervised", "pre")
+    text = helpers.helps_below(gains)
+    assert "significantly better than supervised at 1% (+5.00 points)" in text
+    assert "significantly worse at no amount" in text
+    markdown = helpers.summary_markdown(summary, gains, "supervised")
+    assert "86.00%" in markdown and "+5.00" in markdown
