@@ -988,13 +988,20 @@ def plot_pairs(view_a: np.ndarray, view_b: np.ndarray, target: np.ndarray, n: in
     return fig
 
 
+def method_colours(methods) -> dict:
+    """One colour per method, by the methods' sorted names, so that a method keeps its colour across figures."""
+    import seaborn as sns
+
+    methods = sorted(set(methods))
+    return dict(zip(methods, sns.color_palette(n_colors=len(methods))))
+
+
 def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str):
     """Mean test accuracy against labelled images (log axis), one line per method, with its 95 % CI band."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
-    palette = dict(zip(sorted(summary["method"].unique()), sns.color_palette(n_colors=summary["method"].nunique())))
+    palette = method_colours(summary["method"].unique())
     for method, group in summary.groupby("method"):
         ax.plot(group["n_labels"], group["mean"], "o-", color=palette[method], label=method)
         band = group["ci95"].fillna(0)
@@ -1009,12 +1016,12 @@ def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str):
 def plot_gains(gains: pd.DataFrame):
     """Paired gain over the supervised baseline per label amount, with 95 % CIs, one series per method."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     methods = sorted(gains["method"].unique())
-    for k, (method, colour) in enumerate(zip(methods, sns.color_palette(n_colors=len(methods) + 1)[1:])):
-        group = gains[gains["method"] == method]
+    palette = method_colours([*methods, "supervised"])
+    for k, method in enumerate(methods):
+        group, colour = gains[gains["method"] == method], palette[method]
         x = group["n_labels"] * (1.06 ** (k - (len(methods) - 1) / 2))  # side by side on the log axis
         err = np.vstack([group["gain"] - group["ci_low"], group["ci_high"] - group["gain"]])
         ax.errorbar(x, group["gain"], yerr=np.nan_to_num(err), fmt="o-", capsize=3, color=colour, label=method)
