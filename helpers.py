@@ -192,6 +192,12 @@ def save_json(obj: object, path: Path, **meta: object) -> Path:
     return path
 
 
+def load_json(path: Path, notebook: str, **expected: object) -> object:
+    """Read a JSON artefact written by `save_json`, refusing it if missing, modified or stale (see `read_meta`)."""
+    read_meta(path, notebook, **expected)
+    return json.loads(path.read_text())
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -752,8 +758,9 @@ def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_siz
     from keras import layers
 
     keras.utils.set_random_seed(seed)
-    repeats = int(np.ceil(recipe.min_epoch_images / len(x_train)))  # 1 unless the subset is small
-    x_train, y_train = np.concatenate([x_train] * repeats), np.concatenate([y_train] * repeats)
+    repeats = int(np.ceil(recipe.min_epoch_images / len(x_train)))
+    if repeats > 1:  # a small subset: repeat it within the epoch
+        x_train, y_train = np.concatenate([x_train] * repeats), np.concatenate([y_train] * repeats)
     augment = keras.Sequential(
         [layers.RandomTranslation(recipe.translation, recipe.translation, fill_mode="constant", seed=seed),
          layers.RandomRotation(recipe.rotation, fill_mode="constant", seed=seed)], name="light_augment")

@@ -162,3 +162,11 @@ def test_probe_leaves_the_encoder_unchanged_and_trains_the_head():
     helpers.fit_classifier(model, x[:100], y[:100], x[100:], y[100:], epochs=2, batch_size=32, seed=0)
     assert all(np.array_equal(a, b) for a, b in zip(encoder_before, model.get_layer("encoder").get_weights()))
     assert not all(np.array_equal(a, b) for a, b in zip(head_before, model.get_layer("softmax").get_weights()))
+
+
+def test_json_artefacts_round_trip_and_refuse_stale(tmp_path, monkeypatch):
+    monkeypatch.setattr(helpers, "ROOT", tmp_path)
+    path = helpers.save_json({"10/class/0": [[1, 2], [3, 4]]}, tmp_path / "confusions_x.json", split_fingerprint="a")
+    assert helpers.load_json(path, "02.ipynb", split_fingerprint="a") == {"10/class/0": [[1, 2], [3, 4]]}
+    with pytest.raises(helpers.ArtefactError, match="stale.*run notebooks/02.ipynb"):
+        helpers.load_json(path, "02.ipynb", split_fingerprint="b")
