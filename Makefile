@@ -1,17 +1,23 @@
 # make run   : set up the environment, run the six notebooks (full profile) and render them as HTML in reports/
 # make test  : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
+# make test-jax : the model tests and the notebooks (quick profile) again with KERAS_BACKEND=jax
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= full
 
-.PHONY: setup run test unit nbval clean-quick
+.PHONY: setup setup-jax run test test-jax unit nbval clean-quick
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup-jax: $(VENV)/.installed-jax
+$(VENV)/.installed-jax: requirements-jax.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-jax.txt
 	touch $@
 
 run: setup
@@ -25,6 +31,10 @@ nbval: setup
 
 test: setup
 	SSL_PROFILE=quick $(PY) -m pytest tests --nbval-lax --nbval-cell-timeout=900 notebooks
+
+test-jax: setup-jax
+	KERAS_BACKEND=jax SSL_PROFILE=quick $(PY) -m pytest tests/test_models.py --nbval-lax --nbval-cell-timeout=900 \
+		-p no:cacheprovider notebooks
 
 clean-quick:
 	rm -rf artefacts/quick

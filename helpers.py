@@ -13,15 +13,16 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import tarfile
 import time
 import zipfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -63,12 +64,13 @@ class Profile:
     fractions: tuple[float, ...]  #: fractions of the labelled set to train on ...
     per_class: tuple[int, ...]  #: ... and amounts of k labels per class (k x 10 images), the low-label regime
     seeds: tuple[int, ...]  #: each seed draws its own subsets, initialisation, augmentation and pretext run
-    epochs_at_full: int  #: supervised epochs at 100 % of the labels; smaller subsets get more (see `epochs_for`)
+    epochs_at_full: int  #: passes over the label subset in one supervised fit; small subsets get more (`epochs_for`)
+    min_fit_images: int  #: ... so that every fit sees at least this many images
     max_epochs: int  #: cap on the epochs of one supervised fit
     pretext_epochs: int  #: epochs of the Siamese pretext task
     pretext_images: int | None  #: unlabelled images used by the pretext task (None: all of them)
     batch_size: int = 128
-    pretext_batch_size: int = 128
+    pretext_batch_size: int = 128  #: images per pretext batch, i.e. 256 pairs
 
     def amounts(self, n_labelled: int) -> list[tuple[str, int]]:
         """The label amounts as ``(name, number of images)``, smallest first: ``("10/class", 100)``, ``("1%", 280)``."""
@@ -93,7 +95,8 @@ PROFILES: dict[str, Profile] = {
         fractions=(0.01, 0.05) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
         per_class=(10,),
         seeds=(0, 1, 2),
-        epochs_at_full=12,
+        epochs_at_full=20,  # chosen on validation data: experiments/results/recipe.md
+        min_fit_images=80_000,
         max_epochs=40,
         pretext_epochs=8,
         pretext_images=None,
@@ -104,6 +107,7 @@ PROFILES: dict[str, Profile] = {
         per_class=(10,),
         seeds=(0,),
         epochs_at_full=1,
+        min_fit_images=0,
         max_epochs=1,
         pretext_epochs=1,
         pretext_images=2_000,
@@ -129,6 +133,8 @@ def import_keras():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    # every fit builds a fresh model, so TensorFlow's "retracing" warnings say nothing here; errors still show
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return keras
 
 
@@ -153,8 +159,8 @@ class ArtefactError(RuntimeError):
 
 
 def meta_path(path: Path) -> Path:
-    """The JSON side-car of an artefact: ``encoder.weights.h5`` -> ``encoder.weights.h5.json``."""
-    return path.with_name(path.name + ".json")
+    """The JSON side-car of an artefact: ``encoder.weights.h5`` -> ``encoder.weights.h5.meta.json``."""
+    return path.with_name(path.name + ".meta.json")
 
 
 def write_meta(path: Path, **meta: object) -> dict:
@@ -542,6 +548,20 @@ def build_classifier(encoder=None, name: str = "cnn"):
     )
 
 
+def build_linear_head(n_features: int = 288, name: str = "linear_probe"):
+    """A linear classifier on encoder features: the Dense(10, softmax) of `build_classifier`, alone."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([keras.Input((n_features,), name="features"),
+                             layers.Dense(N_CLASSES, activation="softmax", name="softmax")], name=name)
+
+
+def encode(encoder, images: np.ndarray) -> np.ndarray:
+    """The encoder's 288 features of every image (inference mode, large batches)."""
+    return encoder.predict(images, batch_size=2048, verbose=0)
+
+
 def architecture_fingerprint(model) -> str:
     """sha256 of a model's layer types, configurations (names and seeds aside) and weight shapes."""
     parts = []
@@ -570,74 +590,97 @@ def layer_table(model) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Strength of the random augmentations that make the two views of a pair."""
+    """Strength of the random augmentations of one view (all drawn independently per image)."""
 
     rotation: float = 0.08  #: fraction of a full turn (0.08 ~ +-29 degrees)
-    flip: str | None = "horizontal"
-    flip_probability: float = 0.25  #: probability that a view is flipped (flips change digits, so rarely)
-    translation: float = 0.12
-    zoom: float = 0.15
-    blur_probability: float = 0.5
-    blur_sigma: tuple[float, float] = (0.1, 1.2)
-    noise_stddev: float = 0.08
-    erase_probability: float = 0.3
+    zoom: float = 0.15  #: scale factor drawn from [1 - zoom, 1 + zoom]
+    translation: float = 0.12  #: shift, as a fraction of the image side, in each direction
+    flip_probability: float = 0.0  #: probability of a left-right mirror (off: a mirrored digit is another shape;
+    #: chosen on validation data, see experiments/results/pretext.md)
+    blur_probability: float = 0.5  #: probability of a blur: a random blend of the image and its sigma-1.2 Gaussian blur
+    noise_stddev: float = 0.08  #: additive Gaussian noise
+    erase_probability: float = 0.3  #: probability of blanking a random square (2-15 % of the image, less where it
+    #: crosses the border)
 
 
-def build_augmenter(cfg: AugmentConfig = AugmentConfig(), seed: int | None = None, name: str = "augment"):
-    """A model of Keras random-augmentation layers, active only in training; works on whole batches on the device."""
-    import keras
-    from keras import layers
+def build_augmenter(cfg: AugmentConfig = AugmentConfig(), seed: int | None = None, always: bool = False,
+                    name: str = "augment"):
+    """One Keras layer that augments a whole batch on the device (`RandomViews`): in training only, or ``always``.
 
-    random_apply = _random_apply_class()
-
-    def maybe(layer, probability):
-        return random_apply(layer, probability, seed=seed, name=f"maybe_{layer.name}")
-
-    steps = [keras.Input(INPUT_SHAPE)]
-    if cfg.flip:
-        # RandomFlip itself flips half the images it sees, so applying it with 2p flips a fraction p of them
-        steps.append(maybe(layers.RandomFlip(cfg.flip, seed=seed, name="flip"), 2 * cfg.flip_probability))
-    steps += [
-        layers.RandomRotation(cfg.rotation, fill_mode="constant", seed=seed, name="rotate"),
-        layers.RandomZoom(cfg.zoom, fill_mode="constant", seed=seed, name="zoom"),
-        layers.RandomTranslation(cfg.translation, cfg.translation, fill_mode="constant", seed=seed, name="shift"),
-        maybe(layers.RandomGaussianBlur(factor=1.0, kernel_size=5, sigma=cfg.blur_sigma, value_range=(0, 1),
-                                        seed=seed, name="blur"), cfg.blur_probability),
-        maybe(layers.RandomErasing(factor=1.0, scale=(0.02, 0.15), value_range=(0, 1), seed=seed, name="erase"),
-              cfg.erase_probability),
-        layers.GaussianNoise(cfg.noise_stddev, seed=seed, name="noise"),
-    ]
-    return keras.Sequential(steps, name=name)
+    Rotation, zoom, shift and flip are composed into **one** affine transform per image and applied in a single
+    ``keras.ops.image.affine_transform`` call; blur is a per-image blend with one fixed Gaussian convolution; erasing
+    is a broadcast mask. So a batch costs a handful of backend ops, however many augmentations are switched on.
+    """
+    return _random_views_class()(cfg, seed=seed, always=always, name=name)
 
 
 @functools.cache
-def _random_apply_class():
-    """The `RandomApply` layer class (made on first use, so that importing helpers does not import Keras)."""
+def _random_views_class():
+    """The `RandomViews` layer class (made on first use, so that importing helpers does not import Keras)."""
     import keras
+    from keras import ops
 
     @keras.saving.register_keras_serializable(package="ssl_study")
-    class RandomApply(keras.layers.Layer):
-        """Apply ``layer`` to each image of a batch with probability ``probability`` (training only)."""
+    class RandomViews(keras.layers.Layer):
+        """Random affine (rotation, zoom, shift, flip), blur, erasing and noise of 28 x 28 x 1 images."""
 
-        def __init__(self, layer, probability: float, seed: int | None = None, **kwargs):
+        def __init__(self, cfg: AugmentConfig | dict = AugmentConfig(), seed: int | None = None, always: bool = False,
+                     **kwargs):
             super().__init__(**kwargs)
-            self.layer, self.probability = layer, float(probability)
+            self.cfg = cfg if isinstance(cfg, AugmentConfig) else AugmentConfig(**cfg)
+            self.seed, self.always = seed, always
             self.seed_generator = keras.random.SeedGenerator(seed)
+            sigma = 1.2  # the strongest blur; weaker ones are blends of the image and this one
+            g = np.exp(-0.5 * (np.arange(5) - 2) ** 2 / sigma**2)
+            self.blur_kernel = (np.outer(g, g) / np.outer(g, g).sum()).astype("float32")[:, :, None, None]
 
-        def build(self, input_shape):
-            self.layer.build(input_shape)
+        def uniform(self, n, low=0.0, high=1.0):
+            return keras.random.uniform((n,), low, high, seed=self.seed_generator)
 
         def call(self, x, training=None):
-            if not training or self.probability <= 0:
+            if not (training or self.always):
                 return x
-            applied = self.layer(x, training=True)
-            keep = keras.random.uniform((keras.ops.shape(x)[0], 1, 1, 1), seed=self.seed_generator) < self.probability
-            return keras.ops.where(keep, applied, x)
+            c = self.cfg
+            n = ops.shape(x)[0]
+            h, w = INPUT_SHAPE[0], INPUT_SHAPE[1]
+            # affine: input point = A (output point - centre) + centre - shift, A = rotation . zoom . flip
+            angle = self.uniform(n, -c.rotation, c.rotation) * 2 * np.pi
+            scale = 1.0 / self.uniform(n, 1 - c.zoom, 1 + c.zoom)
+            flip = ops.where(self.uniform(n) < c.flip_probability, -1.0, 1.0)
+            tx = self.uniform(n, -c.translation, c.translation) * w
+            ty = self.uniform(n, -c.translation, c.translation) * h
+            cos, sin = ops.cos(angle) * scale, ops.sin(angle) * scale
+            a0, a1, b0, b1 = cos * flip, -sin, sin * flip, cos
+            cx, cy = (w - 1) / 2, (h - 1) / 2
+            zeros = ops.zeros_like(a0)
+            transform = ops.stack([a0, a1, cx - a0 * cx - a1 * cy - tx, b0, b1, cy - b0 * cx - b1 * cy - ty,
+                                   zeros, zeros], axis=1)
+            x = ops.image.affine_transform(x, transform, interpolation="bilinear", fill_mode="constant")
+            if c.blur_probability > 0:
+                blurred = ops.conv(x, ops.convert_to_tensor(self.blur_kernel), padding="same")
+                weight = self.uniform(n) * ops.cast(self.uniform(n) < c.blur_probability, "float32")
+                weight = ops.reshape(weight, (-1, 1, 1, 1))
+                x = x + weight * (blurred - x)
+            if c.erase_probability > 0:
+                half = ops.reshape(ops.sqrt(self.uniform(n, 0.02, 0.15)) * h / 2, (-1, 1, 1, 1))  # half a side
+                centre_y = ops.reshape(self.uniform(n, 0, h), (-1, 1, 1, 1))
+                centre_x = ops.reshape(self.uniform(n, 0, w), (-1, 1, 1, 1))
+                rows = ops.reshape(ops.arange(h, dtype="float32"), (1, h, 1, 1))
+                cols = ops.reshape(ops.arange(w, dtype="float32"), (1, 1, w, 1))
+                square = ops.logical_and(ops.abs(rows - centre_y) < half, ops.abs(cols - centre_x) < half)
+                erase = ops.reshape(self.uniform(n) < c.erase_probability, (-1, 1, 1, 1))
+                x = ops.where(ops.logical_and(square, erase), 0.0, x)
+            if c.noise_stddev > 0:
+                x = x + keras.random.normal(ops.shape(x), stddev=c.noise_stddev, seed=self.seed_generator)
+            return x
 
         def compute_output_shape(self, input_shape):
             return input_shape
 
-    return RandomApply
+        def get_config(self):
+            return {**super().get_config(), "cfg": asdict(self.cfg), "seed": self.seed, "always": self.always}
+
+    return RandomViews
 
 
 def encoder_weights(profile: Profile, stage: str, seed: int) -> Path:
@@ -650,73 +693,57 @@ def pretext_pool(split: dict[str, np.ndarray], n_images: int | None, seed: int) 
     return np.random.default_rng(seed).permutation(split["unlabelled"])[:n_images]
 
 
-def make_pairs(n_images: int, n_pairs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Balanced pair indices into a set of ``n_images``: ``(first, second, target)``.
-
-    Half the pairs are positive (``second == first``: two independent views of one image, target 1); half are
-    negative (``second != first``: views of two different images, target 0). The order is shuffled.
-    """
-    if n_images < 2:
-        raise ValueError("need at least two images to make negative pairs")
-    first = rng.integers(0, n_images, n_pairs)
-    target = np.zeros(n_pairs, dtype="float32")
-    target[: n_pairs // 2] = 1.0
-    rng.shuffle(target)
-    offset = rng.integers(1, n_images, n_pairs)  # a non-zero offset guarantees a different image
-    second = np.where(target == 1.0, first, (first + offset) % n_images)
-    return first, second, target
+def pretext_targets(n_images: int) -> np.ndarray:
+    """Targets of `build_siamese` for ``n_images`` images: ``[1, 0]`` per image (its positive and its negative pair)."""
+    return np.tile(np.array([[1.0, 0.0]], dtype="float32"), (n_images, 1))
 
 
-def pair_dataset(images: np.ndarray, pairs_per_epoch: int, batch_size: int, seed: int):
-    """A Keras ``PyDataset`` of fresh balanced pairs every epoch: ``((view_a, view_b), target)`` batches.
+def build_siamese(encoder, augment: AugmentConfig = AugmentConfig(), seed: int | None = None, head_units: int = 64,
+                  name: str = "siamese"):
+    """The Siamese pretext network. Input: a batch of B images; output: B x 2 probabilities of "same image".
 
-    Images are the raw float inputs; the Siamese model augments both views itself (training only).
+    Each image is augmented twice, independently (views ``a`` and ``b``), and both views go through the **one**
+    shared encoder. The head compares features through |e_a - e_b|: column 0 scores the positive pair (two views of
+    image i, target 1), column 1 a negative pair (view ``a`` of image i with view ``b`` of image i-1 in the shuffled
+    batch, target 0). So B images give B positive and B negative pairs, balanced, drawn afresh every batch, all on
+    the device; every encoded view serves in two pairs. A batch must hold at least two images (a batch of one would
+    pair an image with itself as a "negative"): see `check_pretext_batches`. The augmentation (``augment``, seeded with ``seed``) stays
+    active at evaluation too, so the validation accuracy is measured on random pairs of held-out images.
     """
     import keras
+    from keras import layers, ops
 
-    class Pairs(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed)
-            self.on_epoch_end()
-
-        def __len__(self) -> int:
-            return int(np.ceil(pairs_per_epoch / batch_size))
-
-        def on_epoch_end(self) -> None:
-            self.first, self.second, self.target = make_pairs(len(images), pairs_per_epoch, self.rng)
-
-        def __getitem__(self, k: int):
-            s = slice(k * batch_size, (k + 1) * batch_size)
-            return (images[self.first[s]], images[self.second[s]]), self.target[s]
-
-    return Pairs()
+    augmenter = build_augmenter(augment, seed=seed, always=True)
+    images = keras.Input(INPUT_SHAPE, name="image")
+    view_a, view_b = augmenter(images), augmenter(images)
+    e_a, e_b = encoder(view_a), encoder(view_b)
+    e_other = layers.Lambda(lambda t: ops.roll(t, 1, axis=0), name="previous_image")(e_b)
+    distance = layers.Lambda(lambda t: ops.abs(t[0] - t[1]), name="abs_diff")
+    head = keras.Sequential([keras.Input((encoder.output_shape[-1],)), layers.Dense(head_units, activation="relu"),
+                             layers.Dense(1, activation="sigmoid")], name="head")
+    same = head(distance([e_a, e_b]))
+    different = head(distance([e_a, e_other]))
+    return keras.Model(images, layers.Concatenate(name="same_image")([same, different]), name=name)
 
 
-def augmented_pairs(images: np.ndarray, n_pairs: int, augmenter, seed: int
-                    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
-    """A fixed set of augmented pairs (for held-out pretext accuracy and the example figure)."""
+def check_pretext_batches(n_images: int, batch_size: int) -> None:
+    """Refuse a pretext set whose last batch would hold a single image (its negative pair would be itself)."""
+    if n_images % batch_size == 1 or n_images < 2:
+        raise ValueError(f"{n_images} images in batches of {batch_size} leave a batch of one image: "
+                         "drop an image or change the batch size")
+
+
+def example_pairs(images: np.ndarray, augmenter, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs `build_siamese` makes from ``images`` (for figures): views ``a``, ``b`` and targets, positives and
+    negatives interleaved."""
     import keras
 
-    first, second, target = make_pairs(len(images), n_pairs, np.random.default_rng(seed))
     keras.utils.set_random_seed(seed)
-    view_a = keras.ops.convert_to_numpy(augmenter(images[first], training=True))
-    view_b = keras.ops.convert_to_numpy(augmenter(images[second], training=True))
-    return (np.clip(view_a, 0, 1), np.clip(view_b, 0, 1)), target
-
-
-def build_siamese(encoder, augmenter=None, head_units: int = 64, name: str = "siamese"):
-    """Two images -> (augment) -> one shared encoder -> |e1 - e2| -> Dense -> sigmoid P(same image)."""
-    import keras
-    from keras import layers
-
-    a, b = keras.Input(INPUT_SHAPE, name="view_a"), keras.Input(INPUT_SHAPE, name="view_b")
-    views = (augmenter(a), augmenter(b)) if augmenter is not None else (a, b)
-    e1, e2 = encoder(views[0]), encoder(views[1])
-    distance = layers.Lambda(lambda t: keras.ops.abs(t[0] - t[1]), output_shape=(None, 288), name="abs_diff")([e1, e2])
-    hidden = layers.Dense(head_units, activation="relu", name="head")(distance)
-    same = layers.Dense(1, activation="sigmoid", name="same_image")(hidden)
-    return keras.Model([a, b], same, name=name)
+    a = keras.ops.convert_to_numpy(augmenter(images, training=True))
+    b = keras.ops.convert_to_numpy(augmenter(images, training=True))
+    first = np.stack([a, a], axis=1).reshape(-1, *INPUT_SHAPE)
+    second = np.stack([b, np.roll(b, 1, axis=0)], axis=1).reshape(-1, *INPUT_SHAPE)
+    return np.clip(first, 0, 1), np.clip(second, 0, 1), pretext_targets(len(images)).reshape(-1)
 
 
 # ======================================================================================================================
@@ -732,17 +759,38 @@ class Recipe:
     val_fraction: float = 0.1
     patience: int = 8
     min_epoch_images: int = 2560  #: a small subset is repeated so that one epoch holds at least this many images
-    translation: float = 0.08  #: light augmentation: random shifts ...
-    rotation: float = 0.03  #: ... and rotations (fraction of a turn, ~ +-11 degrees)
+    #: light augmentation of the images: random shifts (8 % of the side) and rotations (+-11 degrees), nothing else
+    augment: AugmentConfig = AugmentConfig(rotation=0.03, zoom=0.0, translation=0.08, flip_probability=0.0,
+                                           blur_probability=0.0, noise_stddev=0.0, erase_probability=0.0)
 
 
-def epochs_for(n_train: int, n_full: int, profile: Profile) -> int:
-    """Epochs of one supervised fit: ``epochs_at_full`` at 100 % of the labels, more for smaller subsets.
+STEPS_PER_EXECUTION = 16  #: training batches per call of the compiled step: less Python per batch (see benchmarks/)
+VALIDATION_BATCH = 4096  #: validate in as few, large batches as possible: it is a forward pass only
 
-    Scales with 1/sqrt(fraction), capped at ``max_epochs``: small subsets need more passes to converge, but not
-    proportionally more.
+
+def epochs_for(n_train: int, profile: Profile, recipe: Recipe = Recipe()) -> tuple[int, int]:
+    """``(repeats, epochs)`` of one supervised fit on ``n_train`` images.
+
+    Every fit makes ``profile.epochs_at_full`` passes over its subset, but sees at least ``profile.min_fit_images``
+    images in all (up to ``profile.max_epochs`` epochs): small subsets need more passes to converge, large ones are
+    near their ceiling after a dozen. A subset smaller than ``recipe.min_epoch_images`` is repeated within an epoch,
+    so that an epoch (one validation and early-stopping check) holds enough optimisation steps.
     """
-    return int(min(profile.max_epochs, np.ceil(profile.epochs_at_full * np.sqrt(n_full / n_train))))
+    repeats = int(np.ceil(recipe.min_epoch_images / n_train))
+    epoch_images = repeats * n_train
+    epochs = max(int(np.ceil(profile.epochs_at_full / repeats)), int(np.ceil(profile.min_fit_images / epoch_images)))
+    return repeats, int(min(profile.max_epochs, epochs))
+
+
+def training_budget(profile: Profile, n_labelled: int, recipe: Recipe = Recipe()) -> pd.DataFrame:
+    """Per label amount: labels, training images (after the validation hold-out), repeats, epochs, images seen."""
+    rows = []
+    for amount, n in profile.amounts(n_labelled):
+        n_train = n - max(int(round(recipe.val_fraction * n)), N_CLASSES)
+        repeats, epochs = epochs_for(n_train, profile, recipe)
+        rows.append({"amount": amount, "labels": n, "train": n_train, "repeats": repeats, "epochs": epochs,
+                     "images seen": repeats * n_train * epochs})
+    return pd.DataFrame(rows)
 
 
 def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int,
@@ -752,58 +800,65 @@ def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_siz
     Adam with a cosine-decaying learning rate, light random shifts/rotations, and the weights of the epoch with the
     best validation loss in the second half of the schedule restored at the end (early stopping with a patience).
     A subset smaller than ``recipe.min_epoch_images`` is repeated within an epoch (each repeat augmented afresh), so
-    that tiny subsets still get enough optimisation steps. Layers set non-trainable (a frozen encoder) stay frozen.
+    that tiny subsets still get enough optimisation steps. Features (2-D input, for a linear probe) are not augmented.
     """
     import keras
-    from keras import layers
 
     keras.utils.set_random_seed(seed)
     repeats = int(np.ceil(recipe.min_epoch_images / len(x_train)))
     if repeats > 1:  # a small subset: repeat it within the epoch
         x_train, y_train = np.concatenate([x_train] * repeats), np.concatenate([y_train] * repeats)
-    augment = keras.Sequential(
-        [layers.RandomTranslation(recipe.translation, recipe.translation, fill_mode="constant", seed=seed),
-         layers.RandomRotation(recipe.rotation, fill_mode="constant", seed=seed)], name="light_augment")
-    trainer = keras.Sequential([keras.Input(INPUT_SHAPE), augment, model], name="trainer")
+    if x_train.ndim == 4:  # images: light augmentation, one affine transform per image, on the device
+        augment = build_augmenter(recipe.augment, seed=seed, name="light_augment")
+        trainer = keras.Sequential([keras.Input(INPUT_SHAPE), augment, model], name="trainer")
+    else:  # features (a linear probe on a frozen encoder's cached output): nothing to augment
+        trainer = model
     steps = epochs * int(np.ceil(len(x_train) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.01)
-    trainer.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    # several steps per call of the compiled training function: less Python overhead per batch
+    trainer.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                    steps_per_execution=STEPS_PER_EXECUTION)
     # early stopping only looks at the second half of the schedule: a tiny validation set (10 images at 10 labels per
     # class) is too noisy to stop on in the first epochs, where the learning rate is still high
     stop = keras.callbacks.EarlyStopping("val_loss", patience=recipe.patience, restore_best_weights=True,
                                          start_from_epoch=epochs // 2)
     start = time.perf_counter()
     history = trainer.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-                          callbacks=[stop], verbose=0)
+                          validation_batch_size=VALIDATION_BATCH, callbacks=[stop], verbose=0)
     seconds = time.perf_counter() - start
     best = epochs // 2 + int(np.argmin(history.history["val_loss"][epochs // 2:])) + 1
     return {"history": history.history, "epochs": len(history.history["loss"]), "best_epoch": best,
             "seconds": seconds}
 
 
-def run_label_amounts(method: str, make_model, data: dict, profile: Profile, recipe: Recipe = Recipe(),
-                      verbose: bool = True) -> tuple[pd.DataFrame, dict, dict]:
-    """Train ``make_model(seed)`` on every label amount and seed of ``profile``; evaluate each on the test set.
+def run_label_amounts(method: str, make_model, data: dict | Callable[[int], dict], profile: Profile,
+                      recipe: Recipe = Recipe(), weights: dict | None = None, verbose: bool = True
+                      ) -> tuple[pd.DataFrame, dict, dict]:
+    """Train ``make_model(seed, amount)`` on every label amount and seed of ``profile``; evaluate each on the test set.
 
-    ``data`` holds ``x_labelled, y_labelled, x_test, y_test``. For each seed the subsets are nested and stratified
-    (`nested_subsets`), the model is initialised under that seed, and validation data come from the subset itself.
-    Returns the tidy results table, the histories keyed ``"amount/seed"``, and the test confusion matrices of the
-    smallest and the largest amount, keyed the same way.
+    ``data`` holds ``x_labelled, y_labelled, x_test, y_test`` (images, or features for a linear probe), or is a
+    function of the seed that returns them (each seed's own pre-trained encoder gives its own features). For each seed
+    the subsets are nested and stratified (`nested_subsets`), the model is initialised under that seed, and validation
+    data come from the subset itself. Returns the tidy results table, the histories keyed ``"amount/seed"``, and the
+    test confusion matrices of the smallest and the largest amount, keyed the same way. If ``weights`` is a dict, each
+    trained model's weights are put in it under the same keys.
     """
     from sklearn.metrics import confusion_matrix
 
     import keras
 
-    n_full = len(data["y_labelled"])
-    amounts = profile.amounts(n_full)
+    data_for = data if callable(data) else (lambda seed: data)
     rows, histories, confusions = [], {}, {}
     for seed in profile.seeds:
+        data = data_for(seed)
+        n_full = len(data["y_labelled"])
+        amounts = profile.amounts(n_full)
         subsets = nested_subsets(data["y_labelled"], [n for _, n in amounts], seed)
         for (amount, n), subset in zip(amounts, subsets):
             train, val = train_val_split(subset, data["y_labelled"][subset], recipe.val_fraction, seed)
             keras.utils.set_random_seed(seed)
-            model = make_model(seed)
-            epochs = epochs_for(len(train), n_full, profile)
+            model = make_model(seed, amount)
+            epochs = epochs_for(len(train), profile, recipe)[1]
             fit = fit_classifier(model, data["x_labelled"][train], data["y_labelled"][train],
                                  data["x_labelled"][val], data["y_labelled"][val],
                                  epochs, profile.batch_size, seed, recipe)
@@ -812,6 +867,8 @@ def run_label_amounts(method: str, make_model, data: dict, profile: Profile, rec
                          "test_accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"],
                          "epochs": fit["epochs"], "best_epoch": fit["best_epoch"], "seconds": round(fit["seconds"], 2)})
             histories[f"{amount}/{seed}"] = fit["history"]
+            if weights is not None:
+                weights[f"{amount}/{seed}"] = model.get_weights()
             if (amount, n) in (amounts[0], amounts[-1]):
                 confusions[f"{amount}/{seed}"] = confusion_matrix(data["y_test"], scores["predicted"]).tolist()
             if verbose:
@@ -863,7 +920,7 @@ def save_results(results: pd.DataFrame, profile: Profile, split_fp: str, noteboo
 def load_results(profile: Profile, split_fp: str, methods: dict[str, str]) -> pd.DataFrame:
     """The results table, refusing it unless every ``method`` (-> the notebook that makes it) is there and current."""
     path = profile.artefacts / "results.csv"
-    meta = read_meta(path, next(iter(methods.values())), split_fingerprint=split_fp)
+    read_meta(path, next(iter(methods.values())), split_fingerprint=split_fp)
     table = pd.read_csv(path)
     for method, notebook in methods.items():
         if method not in set(table["method"]):
@@ -906,7 +963,27 @@ def paired_gain(results: pd.DataFrame, baseline: str, other: str, metric: str = 
         rows.append({"amount": amount, "n_labels": n, "method": other, "gain": mean, "ci_low": mean - half,
                      "ci_high": mean + half, "p_value": p, "pairs": len(diff),
                      "significant": bool(len(diff) > 1 and (mean - half > 0 or mean + half < 0))})
-    return pd.DataFrame(rows)
+    gains = pd.DataFrame(rows)
+    gains["p_holm"] = holm(gains["p_value"].to_numpy())
+    return gains
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values for testing several label amounts at once (NaN stays NaN).
+
+    Testing 13 amounts at the 5 % level, about one in 20 true ties comes out "significant" by chance; a Holm-adjusted
+    p-value below 0.05 keeps the chance of any false "significant" among them below 5 %.
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid])]
+    m = len(order)
+    running = 0.0
+    for rank, k in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[k]))
+        adjusted[k] = running
+    return adjusted
 
 
 def summary_markdown(summary: pd.DataFrame, gains: pd.DataFrame, baseline: str) -> str:
@@ -945,6 +1022,11 @@ def helps_below(gains: pd.DataFrame) -> str:
                  f"({gains['n_labels'].iloc[contiguous - 1]:,} labels)")
     text += "; significantly worse at "
     text += ", ".join(f"{a} ({g:+.2f} points)" for a, g in zip(down["amount"], down["gain"])) if len(down) else "no amount"
+    if "p_holm" in gains and len(gains) > 1:
+        held = gains[gains["p_holm"] < 0.05]
+        text += (f". Corrected for testing {len(gains)} amounts (Holm, 5 %), the differences that remain are at "
+                 + (", ".join(f"{a} ({g:+.2f})" for a, g in zip(held["amount"], held["gain"])) if len(held) else
+                    "no amount"))
     return text + "."
 
 
@@ -1063,13 +1145,33 @@ def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[st
     return fig
 
 
-def plot_time_to_accuracy(results: pd.DataFrame, pretext_seconds: dict[str, float]):
-    """Mean test accuracy against the training seconds it cost (log axis), the pretext's cost included."""
+def cost_seconds(results: pd.DataFrame, pretext_seconds: dict[int, float], pretrained: Sequence[str],
+                 head_from: dict[str, str] | None = None) -> pd.Series:
+    """Training seconds each model of ``results`` cost in all: its own fit; plus its seed's pretext run
+    (``pretext_seconds``: seed -> seconds) for the ``pretrained`` methods; plus, for a method whose head started from
+    another method's fit of the same amount and seed (``head_from``: method -> that method), that fit too. (The
+    probe's one feature pass per seed, a few seconds, is not counted.)"""
+    extra = np.where(results["method"].isin(pretrained), results["seed"].map(pretext_seconds), 0.0)
+    cost = results["seconds"] + extra
+    if cost.isna().any():
+        raise ValueError("a pre-trained run's seed has no pretext seconds")
+    for method, source in (head_from or {}).items():
+        rows = results["method"] == method
+        own = results[results["method"] == source].set_index(["amount", "seed"])["seconds"]
+        added = own.reindex(pd.MultiIndex.from_frame(results.loc[rows, ["amount", "seed"]])).to_numpy()
+        if np.isnan(added).any():
+            raise ValueError(f"some {method} runs have no {source} run of the same amount and seed")
+        cost[rows] += added
+    return cost
+
+
+def plot_time_to_accuracy(results: pd.DataFrame, cost: pd.Series):
+    """Mean test accuracy against the training seconds it cost (``cost``, one per row; log axis)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    cost = results.assign(total_seconds=results["seconds"] + results["method"].map(pretext_seconds).fillna(0))
-    means = cost.groupby(["method", "n_labels"], as_index=False)[["total_seconds", "test_accuracy"]].mean()
+    means = results.assign(total_seconds=cost).groupby(["method", "n_labels"], as_index=False)[
+        ["total_seconds", "test_accuracy"]].mean()
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     sns.lineplot(data=means, x="total_seconds", y="test_accuracy", hue="method", style="method", markers=True,
                  dashes=False, sort=False, ax=ax)

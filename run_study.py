@@ -58,7 +58,6 @@ def execute(source: Path, target: Path, html_dir: Path) -> dict:
 
 def refresh_readme(profile: helpers.Profile) -> None:
     """Replace the README block between the results markers with tables read from the profile's artefacts."""
-    readme = helpers.ROOT / "README.md"
     summary = profile.artefacts / "summary.md"
     timings = profile.artefacts / "timings.json"
     if not summary.exists() or not timings.exists():
@@ -75,7 +74,7 @@ def refresh_readme(profile: helpers.Profile) -> None:
         f"with their 95 % CI, `*` where it excludes zero (run of {times['finished']}, {times['machine']}):\n\n"
         f"{summary.read_text()}\n"
         f"Siamese pretext, one run per seed: {pretext[0]['epochs']} epochs on {pretext[0]['train_images']:,} "
-        "unlabelled images, held-out pretext accuracy "
+        f"unlabelled images ({pretext[0]['pairs_per_epoch']:,} pairs per epoch), held-out pretext accuracy "
         + ", ".join(f"{p['val_accuracy']:.1%}" for p in pretext)
         + f", {np.mean([p['seconds'] for p in pretext]):.0f} s per run.\n\n"
         "![accuracy vs labels](figures/06_accuracy_vs_labels.png)\n![gain](figures/06_gain.png)\n\n"
@@ -85,10 +84,18 @@ def refresh_readme(profile: helpers.Profile) -> None:
         f"{rows}\n"
         "<!-- results:end -->"
     )
-    text = readme.read_text()
-    new = re.sub(r"<!-- results:start.*?<!-- results:end -->", lambda _: block, text, flags=re.S)
-    readme.write_text(new)
+    replace_readme_block("results", block)
     print("README results block refreshed")
+
+
+def replace_readme_block(name: str, block: str) -> None:
+    """Replace README.md's text from ``<!-- name:start`` to ``<!-- name:end -->`` (markers included) by ``block``."""
+    readme = helpers.ROOT / "README.md"
+    pattern = rf"<!-- {name}:start.*?<!-- {name}:end -->"
+    text = readme.read_text()
+    if not re.search(pattern, text, flags=re.S):
+        raise ValueError(f"README.md has no {name}:start/{name}:end markers")
+    readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Throughput and wall-time benchmark of the study, measured in one run.
 
-    .venv/bin/python benchmarks/benchmark.py            # throughput only (about 4 minutes on 2 cores)
+    .venv/bin/python benchmarks/benchmark.py            # throughput and bottleneck only
     .venv/bin/python benchmarks/benchmark.py --study    # also runs the quick profile of the study and reads the
                                                         # full profile's timings from artefacts/full/timings.json
 
@@ -8,11 +8,15 @@ Measures, with the median of ``--repeats`` runs (the runs of the two sides of ea
 
 1. supervised training: images/s of one fit through the project's path (`helpers.fit_classifier`: augmentation,
    validation, cosine schedule, early-stopping bookkeeping) against a bare ``model.fit`` of the same model on
-   in-memory arrays (the in-process limit);
-2. Siamese pretext: pairs/s of the project's pretext (`helpers.build_siamese` + `helpers.pair_dataset`, augmentation
-   included) against a straightforward Keras implementation written here (random-augmentation layers inside a
-   two-input model, pairs materialised as arrays, batch 128);
-3. with ``--study``: wall time of each notebook in the quick profile, the full profile's recorded times, and the
+   in-memory arrays with Keras' defaults, and against the same bare fit with the project's ``steps_per_execution``;
+2. Siamese pretext: pairs/s of the project's pretext (`helpers.build_siamese`: pairs made and augmented inside the
+   model, on the device, augmentation included) against a straightforward Keras implementation written here
+   (random-augmentation layers inside a two-input model, pairs materialised as arrays, batch 128). The project
+   encodes each augmented view once and uses it in two pairs, so it also reports views/s (encoder passes), where
+   that reuse does not count;
+3. the bottleneck: the CNN's arithmetic per training image, the rate it runs at in the bare fit (GFLOP/s), and this
+   machine's float32 matrix-multiply rate (numpy) for scale;
+4. with ``--study``: wall time of each notebook in the quick profile, the full profile's recorded times, and the
    largest peak memory of a notebook kernel.
 
 Prints a table and writes ``benchmarks/results/benchmark.json`` and ``benchmark.md``.
@@ -45,7 +49,7 @@ OUT = ROOT / "benchmarks" / "results"
 def labelled_and_unlabelled() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The full split's labelled images and labels, and its unlabelled images, as model inputs."""
     mnist = helpers.load_mnist(verbose=False)
-    split = helpers.make_split(mnist.labels, seed=42)
+    split = helpers.load_split(helpers.get_profile("full"), mnist)
     x = helpers.to_model_input(mnist.images)
     return x[split["labelled"]], mnist.labels[split["labelled"]].astype("int32"), x[split["unlabelled"]]
 
@@ -58,26 +62,27 @@ def project_fit(x: np.ndarray, y: np.ndarray, epochs: int) -> float:
     return (len(x) - n_val) * fit["epochs"] / fit["seconds"]
 
 
-def bare_fit(x: np.ndarray, y: np.ndarray, epochs: int) -> float:
+def bare_fit(x: np.ndarray, y: np.ndarray, epochs: int, steps_per_execution: int = 1) -> float:
     """Images/s of a bare ``model.fit`` on in-memory arrays, same model, batch and training-set size."""
     n_val = len(x) // 10
     model = helpers.build_classifier()
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution)
     start = time.perf_counter()
     model.fit(x[n_val:], y[n_val:], batch_size=128, epochs=epochs, verbose=0)
     return (len(x) - n_val) * epochs / (time.perf_counter() - start)
 
 
-def project_pretext(x: np.ndarray, epochs: int) -> float:
-    """Pairs/s of the project's pretext training (pairs drawn and augmented on the fly)."""
+def project_pretext(x: np.ndarray, epochs: int, batch_size: int = helpers.PROFILES["full"].pretext_batch_size) -> float:
+    """Pairs/s of the project's pretext training (`helpers.build_siamese`: pairs made and augmented in the model;
+    a batch of B images is 2B pairs)."""
     keras.utils.set_random_seed(0)
-    encoder = helpers.build_encoder()
-    siamese = helpers.build_siamese(encoder, helpers.build_augmenter(seed=0))
-    siamese.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["accuracy"])
-    pairs = helpers.pair_dataset(x, len(x), 128, seed=0)
+    siamese = helpers.build_siamese(helpers.build_encoder(), helpers.AugmentConfig(), seed=0)
+    siamese.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["binary_accuracy"])
+    targets = helpers.pretext_targets(len(x))
     start = time.perf_counter()
-    siamese.fit(pairs, epochs=epochs, verbose=0)
-    return len(x) * epochs / (time.perf_counter() - start)
+    siamese.fit(x, targets, batch_size=batch_size, epochs=epochs, verbose=0)
+    return targets.size * epochs / (time.perf_counter() - start)
 
 
 def straightforward_pretext(x: np.ndarray, epochs: int) -> float:
@@ -111,14 +116,75 @@ def straightforward_pretext(x: np.ndarray, epochs: int) -> float:
     return len(x) * epochs / (time.perf_counter() - start)
 
 
-def interleaved(a, b, repeats: int) -> tuple[list[float], list[float]]:
-    """Run ``a`` and ``b`` alternately ``repeats`` times each (after one untimed warm-up of each)."""
-    a(), b()
-    runs_a, runs_b = [], []
+def train_flops_per_image() -> float:
+    """Floating-point operations of one training step per image: forward, plus twice the forward for the backward
+    pass of every layer except the first convolution's input gradient (nothing upstream needs it)."""
+    conv1 = 14 * 14 * 64 * 3 * 3 * 1  # multiply-adds of each layer's forward pass
+    conv2 = 7 * 7 * 32 * 3 * 3 * 64
+    dense = 288 * 10
+    forward = 2 * (conv1 + conv2 + dense)
+    return forward + 2 * 2 * (conv2 + dense) + 2 * conv1
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """This machine's float32 matrix-multiply rate through numpy (BLAS), best of ``repeats``."""
+    a = np.random.default_rng(0).random((n, n), dtype="float32")
+    best = float("inf")
     for _ in range(repeats):
-        runs_a.append(a())
-        runs_b.append(b())
-    return runs_a, runs_b
+        start = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def profile_fit(x: np.ndarray, y: np.ndarray, epochs: int) -> dict:
+    """cProfile of one fit through the project's path: the share of its wall time spent inside the backend's compiled
+    functions (TensorFlow's C++ runtime executing the training and validation steps) rather than in Python."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    project_fit(x, y, epochs)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    inside = sum(tt for (_, _, name), (_, _, tt, _, _) in stats.stats.items()
+                 if "_pywrap_tfe" in name or "TFE_Py" in name)
+    return {"seconds": stats.total_tt, "inside_compiled_steps": inside / stats.total_tt}
+
+
+def study_floor_minutes(images_per_s: float) -> dict:
+    """What the full profile's supervised and fine-tuning fits cost at ``images_per_s``: images they see, minutes."""
+    profile = helpers.PROFILES["full"]
+    per_seed = helpers.training_budget(profile, 28_000)["images seen"].sum()
+    images = int(per_seed * len(profile.seeds) * 2)  # supervised + fine-tuned; the probe trains on cached features
+    return {"images_seen": images, "minutes_at_bare_fit_rate": images / images_per_s / 60}
+
+
+def device() -> str:
+    """The accelerator Keras computes on, in words (``CPU`` when there is none)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return ", ".join(tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus) or "CPU"
+    if backend == "jax":
+        import jax
+
+        return ", ".join(d.device_kind for d in jax.devices())
+    return backend
+
+
+def interleaved(*functions, repeats: int) -> list[list[float]]:
+    """Run the ``functions`` in turn, ``repeats`` rounds (after one untimed warm-up of each); their runs."""
+    for f in functions:
+        f()
+    runs = [[] for _ in functions]
+    for _ in range(repeats):
+        for f, r in zip(functions, runs):
+            r.append(f())
+    return runs
 
 
 def study_times() -> dict:
@@ -140,46 +206,91 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2, help="epochs per timed supervised fit / pretext run")
     parser.add_argument("--study", action="store_true", help="also time the study's notebooks (quick profile)")
+    parser.add_argument("--readme", action="store_true", help="also write the table into README.md's benchmark block")
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: write benchmark.md (and the README block) again from benchmark.json")
     args = parser.parse_args()
+    if args.render:
+        return write(json.loads((OUT / "benchmark.json").read_text()), args.readme)
 
     x_lab, y_lab, x_unl = labelled_and_unlabelled()
-    fit_project, fit_bare = interleaved(lambda: project_fit(x_lab, y_lab, args.epochs),
-                                        lambda: bare_fit(x_lab, y_lab, args.epochs), args.repeats)
+    fit_project, fit_bare, fit_bare_steps = interleaved(
+        lambda: project_fit(x_lab, y_lab, args.epochs), lambda: bare_fit(x_lab, y_lab, args.epochs),
+        lambda: bare_fit(x_lab, y_lab, args.epochs, helpers.STEPS_PER_EXECUTION), repeats=args.repeats)
     pre_project, pre_plain = interleaved(lambda: project_pretext(x_unl, 1), lambda: straightforward_pretext(x_unl, 1),
-                                         args.repeats)
+                                         repeats=args.repeats)
     med = lambda runs: float(np.median(runs))  # noqa: E731
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "backend": keras.backend.backend(),
+        "device": device(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "repeats": args.repeats,
         "supervised_images_per_s": {"project": med(fit_project), "bare_fit": med(fit_bare),
                                     "ratio": med(fit_project) / med(fit_bare),
-                                    "runs": {"project": fit_project, "bare_fit": fit_bare}},
+                                    "bare_fit_steps_per_execution": med(fit_bare_steps),
+                                    "ratio_to_that": med(fit_project) / med(fit_bare_steps),
+                                    "runs": {"project": fit_project, "bare_fit": fit_bare,
+                                             "bare_fit_steps_per_execution": fit_bare_steps}},
         "pretext_pairs_per_s": {"project": med(pre_project), "straightforward": med(pre_plain),
                                 "ratio": med(pre_project) / med(pre_plain),
+                                # views (encoder passes): 1 per pair in the project, 2 per pair in the reference
+                                "views_per_s": {"project": med(pre_project), "straightforward": 2 * med(pre_plain)},
+                                "views_ratio": med(pre_project) / (2 * med(pre_plain)),
                                 "runs": {"project": pre_project, "straightforward": pre_plain}},
+        "bottleneck": {"train_mflop_per_image": train_flops_per_image() / 1e6,
+                       "bare_fit_gflops": med(fit_bare) * train_flops_per_image() / 1e9,
+                       "matmul_gflops": matmul_gflops(),
+                       "profile_of_project_fit": profile_fit(x_lab, y_lab, args.epochs) if keras.backend.backend()
+                       == "tensorflow" else None,
+                       "full_profile_fits": study_floor_minutes(med(fit_bare))},
         "peak_memory_mb_this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if args.study:
         result["study"] = study_times()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "benchmark.json").write_text(json.dumps(result, indent=2))
+    write(result, args.readme)
+
+
+def write(result: dict, readme: bool) -> None:
+    """Write ``benchmark.md``, print it, and with ``readme`` put it into README.md's benchmark block."""
     (OUT / "benchmark.md").write_text(markdown(result))
     print(markdown(result))
+    if readme:
+        from run_study import replace_readme_block
+
+        replace_readme_block("benchmark", "<!-- benchmark:start (written by benchmarks/benchmark.py --readme; do not "
+                                          "edit by hand) -->\n" + markdown(result) + "<!-- benchmark:end -->")
 
 
 def markdown(r: dict) -> str:
-    s, p = r["supervised_images_per_s"], r["pretext_pairs_per_s"]
+    s, p, b = r["supervised_images_per_s"], r["pretext_pairs_per_s"], r["bottleneck"]
     lines = [
-        f"Measured {r['date']} on {r['machine']}, Keras backend {r['backend']}; medians of {r['repeats']} runs.",
+        f"Measured {r['date']} on {r['machine']}, device {r.get('device', 'CPU')}, Keras backend {r['backend']}; "
+        f"medians of {r['repeats']} runs.",
         "",
         "| measure | project | reference | ratio |",
         "|---|---:|---:|---:|",
-        f"| supervised training, images/s (reference: bare `model.fit`) | {s['project']:,.0f} | "
+        f"| supervised training, images/s (reference: bare `model.fit`, Keras defaults) | {s['project']:,.0f} | "
         f"{s['bare_fit']:,.0f} | {s['ratio']:.2f} |",
+        f"| supervised training, images/s (reference: bare `model.fit`, steps_per_execution="
+        f"{helpers.STEPS_PER_EXECUTION}) | {s['project']:,.0f} | {s['bare_fit_steps_per_execution']:,.0f} | "
+        f"{s['ratio_to_that']:.2f} |",
         f"| Siamese pretext, pairs/s (reference: straightforward Keras) | {p['project']:,.0f} | "
         f"{p['straightforward']:,.0f} | {p['ratio']:.2f} |",
+        f"| Siamese pretext, augmented views encoded/s (same runs) | {p['views_per_s']['project']:,.0f} | "
+        f"{p['views_per_s']['straightforward']:,.0f} | {p['views_ratio']:.2f} |",
+        "",
+        f"Bottleneck: one training step costs {b['train_mflop_per_image']:.1f} MFLOP per image (two convolutions); the "
+        f"bare fit runs them at {b['bare_fit_gflops']:.0f} GFLOP/s, against {b['matmul_gflops']:.0f} GFLOP/s for a "
+        f"float32 matrix product on this machine ({b['bare_fit_gflops'] / b['matmul_gflops']:.0%}). "
+        + (f"cProfile of a project fit: {b['profile_of_project_fit']['inside_compiled_steps']:.0%} of its time is "
+           "spent inside TensorFlow's compiled steps, the rest in Python (building and tracing the model, Keras' "
+           "loop, callbacks). "
+           if b.get("profile_of_project_fit") else "")
+        + f"The full profile's fits (supervised and fine-tuned, 3 seeds) see {b['full_profile_fits']['images_seen']:,} "
+        f"images: {b['full_profile_fits']['minutes_at_bare_fit_rate']:.0f} minutes at the bare-fit rate.",
         "",
         f"Peak memory of the benchmark process: {r['peak_memory_mb_this_process']:,.0f} MB.",
     ]

@@ -43,28 +43,44 @@ def test_weights_round_trip_into_the_classifier(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_layer("softmax").get_weights()))
 
 
-@pytest.mark.parametrize("n_images,n_pairs", [(2, 10), (50, 1000), (1000, 257)])
-def test_pairs_are_balanced_and_correctly_labelled(n_images, n_pairs):
-    first, second, target = helpers.make_pairs(n_images, n_pairs, np.random.default_rng(0))
-    assert len(first) == len(second) == len(target) == n_pairs
-    assert target.sum() == n_pairs // 2
-    assert np.array_equal(target == 1, first == second)
-    assert first.min() >= 0 and max(first.max(), second.max()) < n_images
+def test_pretext_targets_are_one_positive_and_one_negative_per_image():
+    targets = helpers.pretext_targets(5)
+    assert targets.shape == (5, 2) and (targets[:, 0] == 1).all() and (targets[:, 1] == 0).all()
 
 
-def test_pair_dataset_draws_only_from_the_images_it_is_given():
-    """The pretext sees only the array it is handed; every view in every batch is one of those images."""
-    images = np.random.default_rng(0).random((40, 28, 28, 1), dtype="float32")
-    pairs = helpers.pair_dataset(images, pairs_per_epoch=100, batch_size=32, seed=0)
-    flat = images.reshape(40, -1)
-    for k in range(len(pairs)):
-        (a, b), target = pairs[k]
-        for view in (a, b):
-            assert (view.reshape(len(view), -1)[:, None, :] == flat[None]).all(-1).any(-1).all()
-        assert np.array_equal(target == 1, (a == b).all(axis=(1, 2, 3)))
-    first_epoch = pairs.first.copy()
-    pairs.on_epoch_end()
-    assert not np.array_equal(first_epoch, pairs.first)  # fresh pairs every epoch
+def test_siamese_scores_two_views_of_one_image_and_of_the_next_image():
+    """Column 0 compares two views of image i, column 1 view a of image i with view b of image i + 1."""
+    keras.utils.set_random_seed(0)
+    encoder = helpers.build_encoder()
+    off = helpers.AugmentConfig(rotation=0, zoom=0, translation=0, flip_probability=0, blur_probability=0,
+                                noise_stddev=0, erase_probability=0)
+    siamese = helpers.build_siamese(encoder, off, seed=0, head_units=16)
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype="float32")
+    x[2] = x[1]  # images 1 and 2 identical: the negative pair of image 1 then looks like a positive one
+    p = siamese.predict(x, verbose=0)
+    assert p.shape == (4, 2) and ((p > 0) & (p < 1)).all()
+    head = siamese.get_layer("head")
+    e = encoder.predict(x, verbose=0)
+    same = head.predict(np.abs(e - e), verbose=0)[:, 0]
+    different = head.predict(np.abs(e - np.roll(e, 1, axis=0)), verbose=0)[:, 0]
+    assert np.allclose(p[:, 0], same, atol=1e-5) and np.allclose(p[:, 1], different, atol=1e-5)
+    assert np.isclose(p[2, 1], p[2, 0], atol=1e-5)  # image 2's "next" (rolled) neighbour is image 1, its twin
+
+
+def test_siamese_augments_views_independently_also_at_evaluation():
+    siamese = helpers.build_siamese(helpers.build_encoder(), helpers.AugmentConfig(), seed=0, head_units=16)
+    x = np.random.default_rng(0).random((8, 28, 28, 1), dtype="float32")
+    p = siamese.predict(x, verbose=0)
+    assert not np.allclose(p[:, 0], siamese.get_layer("head").predict(np.zeros((8, 288), "float32"), verbose=0)[:, 0])
+
+
+def test_example_pairs_interleave_positives_and_negatives():
+    augmenter = helpers.build_augmenter(seed=0)
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype="float32")
+    a, b, target = helpers.example_pairs(x, augmenter, seed=0)
+    assert a.shape == b.shape == (6, 28, 28, 1) and target.tolist() == [1, 0, 1, 0, 1, 0]
+    assert np.array_equal(a[0], a[1])  # image 0's positive and negative pair share its view a
+    assert np.array_equal(b[3], b[0])  # image 1's negative partner is image 0's view b (rolled by one)
 
 
 def test_pretext_uses_only_unlabelled_images():
@@ -89,11 +105,87 @@ def test_augmenter_changes_views_only_in_training():
 
 def test_siamese_shares_one_encoder():
     encoder = helpers.build_encoder()
-    siamese = helpers.build_siamese(encoder, helpers.build_augmenter(seed=0), head_units=16)
+    siamese = helpers.build_siamese(encoder, seed=0, head_units=16)
     assert siamese.count_params() == encoder.count_params() + 288 * 16 + 16 + 16 + 1
-    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype="float32")
-    p = siamese.predict((x, x), verbose=0)
-    assert p.shape == (3, 1) and ((p > 0) & (p < 1)).all()
+    assert sum(layer is encoder for layer in siamese.layers) == 1
+
+
+def _centre_of_mass(images: np.ndarray) -> np.ndarray:
+    rows, cols = np.mgrid[:28, :28]
+    mass = images[..., 0].sum(axis=(1, 2))
+    return np.stack([(images[..., 0] * rows).sum(axis=(1, 2)) / mass, (images[..., 0] * cols).sum(axis=(1, 2)) / mass], 1)
+
+
+OFF = dict(rotation=0.0, zoom=0.0, translation=0.0, flip_probability=0.0, blur_probability=0.0, noise_stddev=0.0,
+           erase_probability=0.0)
+
+
+def test_affine_rotates_and_zooms_about_the_image_centre():
+    """A blob at the centre stays there under rotation, zoom and flips: the transform's centre is right."""
+    x = np.zeros((64, 28, 28, 1), "float32")
+    x[:, 11:17, 12:16] = 1.0  # centred on (13.5, 13.5)
+    cfg = helpers.AugmentConfig(**{**OFF, "rotation": 0.1, "zoom": 0.2, "flip_probability": 0.5})
+    views = keras.ops.convert_to_numpy(helpers.build_augmenter(cfg, seed=0)(x, training=True))
+    assert not np.allclose(views, x)
+    assert np.allclose(_centre_of_mass(views), 13.5, atol=0.05)
+
+
+def test_affine_shifts_by_at_most_the_translation():
+    x = np.zeros((64, 28, 28, 1), "float32")
+    x[:, 11:17, 12:16] = 1.0
+    cfg = helpers.AugmentConfig(**{**OFF, "translation": 0.1})
+    views = keras.ops.convert_to_numpy(helpers.build_augmenter(cfg, seed=0)(x, training=True))
+    shift = _centre_of_mass(views) - 13.5
+    assert np.abs(shift).max() <= 0.1 * 28 + 0.05 and np.abs(shift).max() > 1.0
+    assert np.allclose(views.sum(axis=(1, 2, 3)), x[0].sum(), rtol=1e-3)  # nothing leaves the frame
+
+
+def test_blur_erase_and_noise_do_what_they_say():
+    augmenter = helpers.build_augmenter(helpers.AugmentConfig(**{**OFF, "blur_probability": 1.0}), seed=0)
+    assert np.isclose(augmenter.blur_kernel.sum(), 1.0)
+    x = np.zeros((32, 28, 28, 1), "float32")
+    x[:, 10:18, 10:18] = 1.0
+    blurred = keras.ops.convert_to_numpy(augmenter(x, training=True))
+    assert np.allclose(blurred.sum(axis=(1, 2, 3)), 64.0, rtol=1e-3) and (blurred.max(axis=(1, 2, 3)) <= 1.0).all()
+    ones = np.ones((200, 28, 28, 1), "float32")
+    erased = keras.ops.convert_to_numpy(
+        helpers.build_augmenter(helpers.AugmentConfig(**{**OFF, "erase_probability": 0.5}), seed=0)(ones, training=True))
+    fraction = 1 - erased.mean(axis=(1, 2, 3))
+    assert 0.3 < (fraction > 0).mean() < 0.7 and fraction.max() <= 0.155  # 0.15, give or take whole pixels
+    assert set(np.unique(erased)) <= {0.0, 1.0}
+    noisy = keras.ops.convert_to_numpy(
+        helpers.build_augmenter(helpers.AugmentConfig(**{**OFF, "noise_stddev": 0.1}), seed=0)(ones, training=True))
+    assert abs((noisy - 1).std() - 0.1) < 0.005
+
+
+def test_pretext_batches_of_one_image_are_refused():
+    helpers.check_pretext_batches(256, 128)
+    with pytest.raises(ValueError, match="batch of one"):
+        helpers.check_pretext_batches(257, 128)
+
+
+def test_run_label_amounts_on_features_keeps_weights_and_passes_the_amount():
+    """Callable data (per-seed features), ``make_model(seed, amount)`` and the ``weights`` it fills."""
+    profile = helpers.Profile("unit", (0.5, 1.0), (2,), (0, 1), 1, 0, 1, 1, 10)
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 8).astype("int32")
+    calls, weights = [], {}
+
+    def data(seed):
+        return {"x_labelled": rng.random((80, 288), dtype="float32") + seed, "y_labelled": y,
+                "x_test": rng.random((30, 288), dtype="float32"), "y_test": np.repeat(np.arange(10), 3)}
+
+    def make_model(seed, amount):
+        calls.append((seed, amount))
+        return helpers.build_linear_head()
+
+    results, histories, confusions = helpers.run_label_amounts("probe", make_model, data, profile, weights=weights,
+                                                               verbose=False)
+    assert calls == [(0, "2/class"), (0, "50%"), (0, "100%"), (1, "2/class"), (1, "50%"), (1, "100%")]
+    assert set(weights) == set(histories) == {f"{a}/{s}" for s, a in calls}
+    assert set(confusions) == {"2/class/0", "100%/0", "2/class/1", "100%/1"}
+    assert [w.shape for w in weights["50%/1"]] == [(288, 10), (10,)]
+    assert results["n_labels"].tolist() == [20, 40, 80] * 2
 
 
 def test_artefact_metadata_refuses_missing_changed_and_stale(tmp_path, monkeypatch):
@@ -112,7 +204,7 @@ def test_artefact_metadata_refuses_missing_changed_and_stale(tmp_path, monkeypat
 
 
 def test_results_table_keeps_other_methods(tmp_path, monkeypatch):
-    profile = helpers.Profile("unit", (0.5, 1.0), (), (0,), 1, 1, 1, 10)
+    profile = helpers.Profile("unit", (0.5, 1.0), (), (0,), 1, 0, 1, 1, 10)
     monkeypatch.setattr(helpers, "ARTEFACTS_DIR", tmp_path)
     monkeypatch.setattr(helpers, "ROOT", tmp_path)
     profile.artefacts.mkdir()
@@ -151,17 +243,22 @@ def test_fit_improves_a_classifier_on_a_tiny_problem():
     assert helpers.evaluate(model, x[250:], y[250:])["accuracy"] > 0.8
 
 
-def test_probe_leaves_the_encoder_unchanged_and_trains_the_head():
+def test_probe_leaves_the_encoder_unchanged_and_equals_the_frozen_cnn():
+    """The probe trains a Dense layer on cached features; the CNN with that head predicts the same."""
     keras.utils.set_random_seed(0)
     model = helpers.build_classifier()
-    model.get_layer("encoder").trainable = False
-    encoder_before = [w.copy() for w in model.get_layer("encoder").get_weights()]
-    head_before = [w.copy() for w in model.get_layer("softmax").get_weights()]
+    encoder = model.get_layer("encoder")
+    encoder_before = [w.copy() for w in encoder.get_weights()]
     x = np.random.default_rng(0).random((120, 28, 28, 1), dtype="float32")
     y = np.repeat(np.arange(10), 12).astype("int32")
-    helpers.fit_classifier(model, x[:100], y[:100], x[100:], y[100:], epochs=2, batch_size=32, seed=0)
-    assert all(np.array_equal(a, b) for a, b in zip(encoder_before, model.get_layer("encoder").get_weights()))
-    assert not all(np.array_equal(a, b) for a, b in zip(head_before, model.get_layer("softmax").get_weights()))
+    features = helpers.encode(encoder, x)
+    head = helpers.build_linear_head()
+    head_before = [w.copy() for w in head.get_weights()]
+    helpers.fit_classifier(head, features[:100], y[:100], features[100:], y[100:], epochs=2, batch_size=32, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(encoder_before, encoder.get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(head_before, head.get_weights()))
+    model.get_layer("softmax").set_weights(head.get_weights())
+    assert np.allclose(model.predict(x, verbose=0), head.predict(features, verbose=0), atol=1e-5)
 
 
 def test_json_artefacts_round_trip_and_refuse_stale(tmp_path, monkeypatch):

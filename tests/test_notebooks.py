@@ -3,7 +3,6 @@ and consistent with the committed artefacts and the README."""
 
 import json
 import re
-from pathlib import Path
 
 import nbformat
 import pandas as pd

@@ -89,3 +89,18 @@ def test_profile_amounts():
     full = helpers.PROFILES["full"].amounts(28_000)
     assert full[:3] == [("10/class", 100), ("1%", 280), ("5%", 1400)]
     assert full[-1] == ("100%", 28_000) and len(full) == 13
+
+
+@pytest.mark.parametrize("name", sorted(helpers.PROFILES))
+def test_training_budget_gives_every_fit_enough_passes_and_images(name):
+    profile, recipe = helpers.PROFILES[name], helpers.Recipe()
+    budget = helpers.training_budget(profile, 28_000, recipe)
+    assert budget["labels"].is_monotonic_increasing and (budget["train"] < budget["labels"]).all()
+    per_epoch = budget["repeats"] * budget["train"]
+    assert (per_epoch >= recipe.min_epoch_images).all()
+    assert ((budget["repeats"] == 1) | (budget["train"] * (budget["repeats"] - 1) < recipe.min_epoch_images)).all()
+    capped = budget["epochs"] == profile.max_epochs
+    passes = budget["repeats"] * budget["epochs"]
+    assert (capped | (passes >= profile.epochs_at_full)).all()
+    assert (capped | (budget["images seen"] >= profile.min_fit_images)).all()
+    assert (budget["epochs"] <= profile.max_epochs).all()

@@ -54,3 +54,25 @@ def test_summary_table_and_conclusion():
     assert "significantly worse at no amount" in text
     markdown = helpers.summary_markdown(summary, gains, "supervised")
     assert "86.00%" in markdown and "+5.00" in markdown
+
+
+def test_cost_seconds_adds_the_pretext_and_the_probe_the_head_came_from():
+    results = pd.DataFrame({
+        "method": ["supervised", "siamese_probe", "siamese_finetune"] * 2,
+        "amount": ["1%"] * 3 + ["10%"] * 3, "seed": [0, 0, 0, 1, 1, 1],
+        "seconds": [10.0, 1.0, 12.0, 20.0, 2.0, 22.0]}).sample(frac=1.0, random_state=3)  # any row order
+    cost = helpers.cost_seconds(results, {0: 100.0, 1: 200.0}, ["siamese_probe", "siamese_finetune"],
+                                head_from={"siamese_finetune": "siamese_probe"})
+    expected = {("supervised", "1%"): 10.0, ("siamese_probe", "1%"): 101.0, ("siamese_finetune", "1%"): 113.0,
+                ("supervised", "10%"): 20.0, ("siamese_probe", "10%"): 202.0, ("siamese_finetune", "10%"): 224.0}
+    assert cost.tolist() == [expected[m, a] for m, a in zip(results["method"], results["amount"])]
+    with pytest.raises(ValueError, match="no siamese_probe run"):
+        helpers.cost_seconds(results[results["method"] != "siamese_probe"], {0: 1.0, 1: 1.0}, ["siamese_finetune"],
+                             head_from={"siamese_finetune": "siamese_probe"})
+
+
+def test_holm_adjusts_known_p_values():
+    # m = 4 sorted p-values 0.01, 0.02, 0.03, 0.5 -> 0.04, 0.06, 0.06 (monotone), 0.5
+    adjusted = helpers.holm(np.array([0.03, 0.5, 0.01, 0.02, np.nan]))
+    assert np.allclose(adjusted[:4], [0.06, 0.5, 0.04, 0.06]) and np.isnan(adjusted[4])
+    assert np.allclose(helpers.holm(np.array([0.9, 0.8])), [1.0, 1.0])  # capped at 1

@@ -1,0 +1,207 @@
+"""Choosing the training recipe and the pretext settings on validation data only (never on the test set).
+
+    .venv/bin/python experiments/selection.py recipe           # supervised recipe at 100 % of the labels
+    .venv/bin/python experiments/selection.py budget           # the baseline's budget at 10 labels per class
+    .venv/bin/python experiments/selection.py pretext --lpft   # pretext settings and fine-tuning, at 10 labels/class
+
+Needs the split of notebook 1 (``artefacts/full/split.npz``). Uses its own seeds (100, 101, 102), not the study's
+(0, 1, 2), so the study's subsets are not the ones the choices were made on.
+
+* ``recipe``: learning rate x epochs (x batch size) at 100 % of the labelled set, three seeds; the score is the
+  accuracy on the 10 % of the subset that `helpers.train_val_split` holds out, exactly as every fit of the study does.
+* ``budget``: how many images the supervised baseline sees at 10 labels per class (``min_fit_images``), scored like
+  ``pretext`` below, so that the baseline's low-label budget is chosen on the same data as the pretext settings.
+* ``pretext``: pretext variants (augmentation, length). Each pre-trained encoder is fine-tuned and linearly probed on
+  10 labels per class (three subset seeds). A 10-image validation set cannot rank settings, so the score is the
+  accuracy on 3,000 other images of the **labelled** set (outside every 100-image subset used here). No test image
+  is ever used.
+
+Writes ``experiments/results/<part>.json`` and ``.md``; notebooks 2, 4 and 5 and ``helpers.py`` quote the choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import helpers  # noqa: E402
+
+keras = helpers.import_keras()
+OUT = ROOT / "experiments" / "results"
+SEEDS = (100, 101, 102)
+PROFILE = helpers.PROFILES["full"]
+
+
+def labelled_data():
+    """The study's split (notebook 1): labelled images and labels, and the unlabelled images. No test images."""
+    profile = helpers.get_profile("full")
+    mnist = helpers.load_mnist(verbose=False)
+    split = helpers.load_split(profile, mnist)
+    x = helpers.to_model_input(mnist.images)
+    y = mnist.labels.astype("int32")
+    return split, x[split["labelled"]], y[split["labelled"]], x, split
+
+
+def recipe_part(args) -> pd.DataFrame:
+    _, x_lab, y_lab, _, _ = labelled_data()
+    rows = []
+    index = np.arange(len(y_lab))
+    for batch_size in args.batch_sizes:
+        for lr in args.learning_rates:
+            for epochs in args.epochs:
+                for seed in SEEDS[: args.seeds]:
+                    recipe = dataclasses.replace(helpers.Recipe(), learning_rate=lr)
+                    train, val = helpers.train_val_split(index, y_lab, recipe.val_fraction, seed)
+                    keras.utils.set_random_seed(seed)
+                    model = helpers.build_classifier()
+                    fit = helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
+                                                 batch_size, seed, recipe)
+                    best = fit["history"]["val_accuracy"][fit["best_epoch"] - 1]
+                    rows.append({"batch_size": batch_size, "learning_rate": lr, "epochs_at_full": epochs, "seed": seed,
+                                 "val_accuracy": best, "best_epoch": fit["best_epoch"],
+                                 "seconds": round(fit["seconds"], 1)})
+                    print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
+def selection_set(y_lab: np.ndarray) -> tuple[dict, np.ndarray]:
+    """The 10-labels-per-class subsets of the selection seeds, and 3,000 other labelled images to score on."""
+    n = 10 * helpers.N_CLASSES
+    subsets = {seed: helpers.nested_subsets(y_lab, [n], seed)[0] for seed in SEEDS}
+    outside = np.setdiff1d(np.arange(len(y_lab)), np.concatenate(list(subsets.values())))
+    return subsets, np.random.default_rng(0).choice(outside, 3000, replace=False)
+
+
+def budget_part(args) -> pd.DataFrame:
+    """The supervised baseline's budget at 10 labels per class (``min_fit_images``), scored like the pretext."""
+    _, x_lab, y_lab, _, _ = labelled_data()
+    subsets, selection = selection_set(y_lab)
+    recipe, rows = helpers.Recipe(), []
+    for images in args.min_fit_images:
+        profile = dataclasses.replace(PROFILE, min_fit_images=images)
+        for seed in SEEDS:
+            train, val = helpers.train_val_split(subsets[seed], y_lab[subsets[seed]], recipe.val_fraction, seed)
+            epochs = helpers.epochs_for(len(train), profile, recipe)[1]
+            keras.utils.set_random_seed(seed)
+            model = helpers.build_classifier()
+            fit = helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
+                                         PROFILE.batch_size, seed, recipe)
+            rows.append({"min_fit_images": images, "epochs": epochs, "seed": seed,
+                         "supervised": helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"],
+                         "seconds": round(fit["seconds"], 1)})
+            print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
+VARIANTS = {  # "default" is the augmentation the study used before this selection; helpers.AugmentConfig() is now no_flip
+    "default": helpers.AugmentConfig(flip_probability=0.25),
+    "no_flip": helpers.AugmentConfig(flip_probability=0.0),
+    "no_flip_strong": helpers.AugmentConfig(flip_probability=0.0, rotation=0.1, translation=0.15, zoom=0.2,
+                                            erase_probability=0.5),
+}
+
+
+def pretext_part(args) -> pd.DataFrame:
+    split, x_lab, y_lab, x_all, _ = labelled_data()
+    n = 10 * helpers.N_CLASSES
+    subsets, selection = selection_set(y_lab)
+    x_sel, y_sel = x_lab[selection], y_lab[selection]
+    epochs = helpers.epochs_for(n - 10, PROFILE)[1]
+    recipe = helpers.Recipe()
+
+    def downstream(name: str, encoder_weights: list | None, pretext: dict) -> list[dict]:
+        rows = []
+        for seed in SEEDS:
+            train, val = helpers.train_val_split(subsets[seed], y_lab[subsets[seed]], recipe.val_fraction, seed)
+            keras.utils.set_random_seed(seed)
+            model = helpers.build_classifier()
+            if encoder_weights is not None:
+                model.get_layer("encoder").set_weights(encoder_weights)
+            helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
+                                   PROFILE.batch_size, seed, recipe)
+            row = {"variant": name, **pretext, "seed": seed,
+                   "finetune": helpers.evaluate(model, x_sel, y_sel)["accuracy"]}
+            if encoder_weights is not None:
+                encoder = helpers.build_encoder()
+                encoder.set_weights(encoder_weights)
+                head = helpers.build_linear_head()
+                f_lab, f_sel = helpers.encode(encoder, x_lab), helpers.encode(encoder, x_sel)
+                keras.utils.set_random_seed(seed)
+                helpers.fit_classifier(head, f_lab[train], y_lab[train], f_lab[val], y_lab[val], epochs,
+                                       PROFILE.batch_size, seed, recipe)
+                row["probe"] = helpers.evaluate(head, f_sel, y_sel)["accuracy"]
+                if args.lpft:  # fine-tune starting from the probe's head (linear probing, then fine-tuning)
+                    keras.utils.set_random_seed(seed)
+                    model = helpers.build_classifier()
+                    model.get_layer("encoder").set_weights(encoder_weights)
+                    model.get_layer("softmax").set_weights(head.get_weights())
+                    helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
+                                           PROFILE.batch_size, seed, recipe)
+                    row["lp_ft"] = helpers.evaluate(model, x_sel, y_sel)["accuracy"]
+            rows.append(row)
+            print(row, flush=True)
+        return rows
+
+    rows = downstream("supervised", None, {})
+    pool = helpers.pretext_pool(split, None, SEEDS[0])
+    x_pre = x_all[pool]
+    for name in args.variants:
+        keras.utils.set_random_seed(SEEDS[0])
+        encoder = helpers.build_encoder()
+        siamese = helpers.build_siamese(encoder, VARIANTS[name], seed=SEEDS[0])
+        siamese.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["binary_accuracy"])
+        done, seconds = 0, 0.0
+        for stop in args.pretext_epochs:
+            start = time.perf_counter()
+            siamese.fit(x_pre, helpers.pretext_targets(len(x_pre)), batch_size=PROFILE.pretext_batch_size,
+                        initial_epoch=done, epochs=stop, verbose=0)
+            done, seconds = stop, seconds + time.perf_counter() - start  # pretext training time only
+            rows += downstream(name, encoder.get_weights(), {"pretext_epochs": stop, "pretext_seconds": seconds})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=["recipe", "pretext", "budget"])
+    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="recipe: how many of the seeds to use")
+    parser.add_argument("--min-fit-images", type=int, nargs="+", default=[40_000, 80_000, 160_000])
+    parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-3, 6e-3])
+    parser.add_argument("--epochs", type=int, nargs="+", default=[8, 12, 20])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[PROFILE.batch_size])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--pretext-epochs", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
+    parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
+    args = parser.parse_args()
+    table = {"recipe": recipe_part, "pretext": pretext_part, "budget": budget_part}[args.part](args)
+    OUT.mkdir(parents=True, exist_ok=True)
+    keys, scores = {"recipe": (["batch_size", "learning_rate", "epochs_at_full"], ["val_accuracy", "seconds"]),
+                    "pretext": (["variant", "pretext_epochs"], ["finetune", "probe", "lp_ft"]),
+                    "budget": (["min_fit_images", "epochs"], ["supervised", "seconds"])}[args.part]
+    summary = table.fillna({"pretext_epochs": 0}) if args.part == "pretext" else table
+    summary = summary.groupby(keys, sort=False)[[c for c in scores if c in table]].agg(["mean", "std"])
+    summary.columns = [" ".join(c) for c in summary.columns]
+    summary = summary.reset_index().assign(runs=table.groupby(keys, sort=False).size().to_numpy())
+    stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS}
+    out = args.out or args.part
+    (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records"),
+                                                        "summary": summary.to_dict("records")}, indent=2))
+    (OUT / f"{out}.md").write_text(f"Measured {stamp['date']} (`experiments/selection.py {' '.join(sys.argv[1:])}`), "
+                                         f"validation data only.\n\n" + summary.to_markdown(index=False) + "\n")
+    print(summary.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
