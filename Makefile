@@ -1,6 +1,8 @@
-# make run   : set up the environment, run the six notebooks (full profile) and render them as HTML in reports/
-# make test  : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
-# make test-jax : the model tests and the notebooks (quick profile) again with KERAS_BACKEND=jax
+# make setup     : the virtual environment (.venv): the pinned packages, then this project in editable mode
+# make run       : run the six notebooks (full profile; fits from the fit cache where they are), publish them and
+#                  their HTML (reports/) only when all succeed. FRESH=1 recomputes every fit; JOBS=N fits at once.
+# make test      : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
+# make test-jax  : the model tests and the notebooks (quick profile) again with KERAS_BACKEND=jax
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -9,10 +11,11 @@ PROFILE ?= full
 .PHONY: setup setup-jax run test test-jax unit nbval clean-quick
 
 setup: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $@
 
 setup-jax: $(VENV)/.installed-jax
@@ -21,7 +24,7 @@ $(VENV)/.installed-jax: requirements-jax.txt $(VENV)/.installed
 	touch $@
 
 run: setup
-	$(PY) run_study.py --profile $(PROFILE)
+	$(PY) run_study.py --profile $(PROFILE) $(if $(FRESH),--fresh) $(if $(JOBS),--jobs $(JOBS))
 
 unit: setup
 	$(PY) -m pytest tests

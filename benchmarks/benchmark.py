@@ -20,6 +20,13 @@ Measures, with the median of ``--repeats`` runs (the runs of the two sides of ea
    largest peak memory of a notebook kernel.
 
 Prints a table and writes ``benchmarks/results/benchmark.json`` and ``benchmark.md``.
+
+    .venv/bin/python benchmarks/benchmark.py --runs empty-jobs2 unchanged only-06 sequential-interrupted --readme
+
+measures instead the study as a user runs it (``run_study.py --no-publish`` subprocesses with a scratch fit cache, so
+nothing committed is touched): the full profile from an empty fit cache with two parallel jobs, again with nothing
+changed, after an edit to notebook 6 alone, and sequentially from an empty cache with a Ctrl-C at about half-way
+followed by the run that continues from the cache; results in ``benchmarks/results/study_runs.{json,md}``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -36,12 +44,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import helpers
+from ssl_study.readme import replace_readme_block
 
-import helpers  # noqa: E402
-
+ROOT = helpers.ROOT
 keras = helpers.import_keras()
 OUT = ROOT / "benchmarks" / "results"
 
@@ -73,16 +79,12 @@ def bare_fit(x: np.ndarray, y: np.ndarray, epochs: int, steps_per_execution: int
     return (len(x) - n_val) * epochs / (time.perf_counter() - start)
 
 
-def project_pretext(x: np.ndarray, epochs: int, batch_size: int = helpers.PROFILES["full"].pretext_batch_size) -> float:
-    """Pairs/s of the project's pretext training (`helpers.build_siamese`: pairs made and augmented in the model;
-    a batch of B images is 2B pairs)."""
+def project_pretext(x: np.ndarray, epochs: int) -> float:
+    """Pairs/s of the project's pretext training (`helpers.pretrain` of the Siamese task: pairs made and augmented in
+    the model; a batch of B images is 2B pairs). 256 held-out images are scored after each epoch, as in notebook 4."""
     keras.utils.set_random_seed(0)
-    siamese = helpers.build_siamese(helpers.build_encoder(), helpers.AugmentConfig(), seed=0)
-    siamese.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["binary_accuracy"])
-    targets = helpers.pretext_targets(len(x))
-    start = time.perf_counter()
-    siamese.fit(x, targets, batch_size=batch_size, epochs=epochs, verbose=0)
-    return targets.size * epochs / (time.perf_counter() - start)
+    run = helpers.pretrain(helpers.get_pretext("siamese"), helpers.build_encoder(), x[256:], x[:256], 0, epochs)
+    return 2 * (len(x) - 256) * epochs / run["seconds"]
 
 
 def straightforward_pretext(x: np.ndarray, epochs: int) -> float:
@@ -201,18 +203,106 @@ def study_times() -> dict:
     return times
 
 
+# ----------------------------------------------------------------------------------------------------------------------
+# The study as a user runs it: from an empty fit cache, again with nothing changed, after an edit to notebook 6, and
+# after an interruption half-way (each `run_study.py --no-publish` in a subprocess, with a scratch fit cache, so the
+# committed notebooks, artefacts and cache are never touched)
+# ----------------------------------------------------------------------------------------------------------------------
+
+RUNS = ("empty-jobs2", "unchanged", "only-06", "sequential-interrupted")
+
+
+def count_fits(cache: Path) -> int:
+    """Entries (fits and pretext runs) in a fit cache."""
+    return len(list(cache.rglob("output.pkl")))
+
+
+def timed_run(cache: Path, *args: str, interrupt_after: float | None = None) -> dict:
+    """Wall time of ``run_study.py --no-publish ARGS`` with the fit cache at ``cache``; with ``interrupt_after``,
+    SIGINT to its whole process group after that many seconds (as Ctrl-C in a terminal does)."""
+    import signal
+
+    env = {**os.environ, "SSL_FIT_CACHE": str(cache)}
+    before = count_fits(cache)
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(ROOT / "run_study.py"), "--no-publish", *args], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=interrupt_after)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate()
+    seconds = time.perf_counter() - start
+    last = [line for line in output.splitlines() if line.startswith("[")][-1:]
+    return {"command": "run_study.py --no-publish " + " ".join(args), "seconds": round(seconds, 1),
+            "returncode": process.returncode, "fits_before": before, "fits_after": count_fits(cache),
+            "last_line": last[0] if last else ""}
+
+
+def study_runs(which: list[str], scratch: Path, interrupt_after: float | None) -> dict:
+    """The measurements named in ``which`` (see `RUNS`), in that order; a cache per scenario under ``scratch``."""
+    results = {}
+    parallel, sequential = scratch / "cache-jobs2", scratch / "cache-sequential"
+    for name in which:
+        print(f"[benchmark] {name} ...", flush=True)
+        if name == "empty-jobs2":
+            shutil.rmtree(parallel, ignore_errors=True)
+            results[name] = timed_run(parallel, "--jobs", "2")
+        elif name == "unchanged":
+            results[name] = timed_run(parallel, "--jobs", "2")
+        elif name == "only-06":
+            results[name] = timed_run(parallel, "--jobs", "2", "--only", helpers.NOTEBOOK_COMPARISON)
+        elif name == "sequential-interrupted":
+            shutil.rmtree(sequential, ignore_errors=True)
+            first = timed_run(sequential, "--jobs", "1", interrupt_after=interrupt_after)
+            resumed = timed_run(sequential, "--jobs", "1")
+            results[name] = {"interrupted": first, "resumed": resumed,
+                             "total_seconds": round(first["seconds"] + resumed["seconds"], 1)}
+        print(f"[benchmark] {name}: {json.dumps(results[name])}", flush=True)
+    return results
+
+
+def runs_markdown(r: dict) -> str:
+    """The study-run measurements as a table."""
+    rows = []
+    labels = {"empty-jobs2": "full profile from an empty fit cache, `--jobs 2`",
+              "unchanged": "full profile again, nothing changed (every fit from the cache)",
+              "only-06": "after an edit to notebook 6 alone: `--only 06_comparison.ipynb`"}
+    for name, label in labels.items():
+        if name in r["runs"]:
+            run = r["runs"][name]
+            rows.append(f"| {label} | {run['seconds'] / 60:.1f} min | {run['fits_after'] - run['fits_before']} |")
+    if "sequential-interrupted" in r["runs"]:
+        s = r["runs"]["sequential-interrupted"]
+        rows.append(f"| full profile from an empty fit cache, `--jobs 1`, Ctrl-C after "
+                    f"{s['interrupted']['seconds'] / 60:.1f} min | {s['interrupted']['seconds'] / 60:.1f} min | "
+                    f"{s['interrupted']['fits_after']} kept |")
+        rows.append(f"| … then run again: it continues from the cache | {s['resumed']['seconds'] / 60:.1f} min | "
+                    f"{s['resumed']['fits_after'] - s['resumed']['fits_before']} |")
+        rows.append(f"| sequential from an empty cache, both parts | {s['total_seconds'] / 60:.1f} min | "
+                    f"{s['resumed']['fits_after']} |")
+    return (f"Measured {r['date']} on {r['machine']} (`benchmarks/benchmark.py --runs {' '.join(r['runs'])}`; each "
+            "a `run_study.py --no-publish` subprocess with a scratch fit cache):\n\n"
+            "| run | wall time | fits and pretext runs computed |\n|---|---:|---:|\n" + "\n".join(rows) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2, help="epochs per timed supervised fit / pretext run")
     parser.add_argument("--study", action="store_true", help="also time the study's notebooks (quick profile)")
     parser.add_argument("--readme", action="store_true", help="also write the table into README.md's benchmark block")
+    parser.add_argument("--runs", nargs="+", choices=RUNS, help="measure these runs of the study instead (see RUNS)")
+    parser.add_argument("--interrupt-after", type=float, default=None,
+                        help="sequential-interrupted: seconds before the Ctrl-C (default: the empty-jobs2 time)")
     parser.add_argument("--render", action="store_true",
                         help="measure nothing: write benchmark.md (and the README block) again from benchmark.json")
     args = parser.parse_args()
     if args.render:
         return write(json.loads((OUT / "benchmark.json").read_text()), args.readme)
 
+    if args.runs:
+        return record_runs(args)
     x_lab, y_lab, x_unl = labelled_and_unlabelled()
     fit_project, fit_bare, fit_bare_steps = interleaved(
         lambda: project_fit(x_lab, y_lab, args.epochs), lambda: bare_fit(x_lab, y_lab, args.epochs),
@@ -253,13 +343,34 @@ def main() -> None:
     write(result, args.readme)
 
 
+def record_runs(args) -> None:
+    """Measure ``args.runs``, merge them into ``study_runs.json``, write ``study_runs.md`` and the README block."""
+    import tempfile
+
+    path = OUT / "study_runs.json"
+    record = json.loads(path.read_text()) if path.exists() else {"runs": {}}
+    interrupt_after = args.interrupt_after
+    with tempfile.TemporaryDirectory(prefix="ssl-benchmark-") as scratch:
+        for name in args.runs:
+            if name == "sequential-interrupted" and interrupt_after is None:  # about half of a sequential run
+                interrupt_after = record["runs"]["empty-jobs2"]["seconds"]
+            record["runs"].update(study_runs([name], Path(scratch), interrupt_after))
+            record.update(date=time.strftime("%Y-%m-%d %H:%M"),
+                          machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+            OUT.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(record, indent=2))
+    (OUT / "study_runs.md").write_text(runs_markdown(record))
+    print(runs_markdown(record))
+    if args.readme:
+        replace_readme_block("study-runs", "<!-- study-runs:start (written by benchmarks/benchmark.py --runs --readme; "
+                                           "do not edit by hand) -->\n" + runs_markdown(record) + "<!-- study-runs:end -->")
+
+
 def write(result: dict, readme: bool) -> None:
     """Write ``benchmark.md``, print it, and with ``readme`` put it into README.md's benchmark block."""
     (OUT / "benchmark.md").write_text(markdown(result))
     print(markdown(result))
     if readme:
-        from run_study import replace_readme_block
-
         replace_readme_block("benchmark", "<!-- benchmark:start (written by benchmarks/benchmark.py --readme; do not "
                                           "edit by hand) -->\n" + markdown(result) + "<!-- benchmark:end -->")
 

@@ -24,23 +24,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import helpers  # noqa: E402
+import helpers
 
 keras = helpers.import_keras()
-OUT = ROOT / "experiments" / "results"
-SEEDS = (100, 101, 102)
+OUT = helpers.ROOT / "experiments" / "results"
+SEEDS = helpers.SELECTION_SEEDS
 PROFILE = helpers.PROFILES["full"]
 
 
@@ -64,10 +58,8 @@ def recipe_part(args) -> pd.DataFrame:
                 for seed in SEEDS[: args.seeds]:
                     recipe = dataclasses.replace(helpers.Recipe(), learning_rate=lr)
                     train, val = helpers.train_val_split(index, y_lab, recipe.val_fraction, seed)
-                    keras.utils.set_random_seed(seed)
-                    model = helpers.build_classifier()
-                    fit = helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
-                                                 batch_size, seed, recipe)
+                    _, fit = helpers.train_supervised(x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
+                                                      batch_size, seed, recipe)
                     best = fit["history"]["val_accuracy"][fit["best_epoch"] - 1]
                     rows.append({"batch_size": batch_size, "learning_rate": lr, "epochs_at_full": epochs, "seed": seed,
                                  "val_accuracy": best, "best_epoch": fit["best_epoch"],
@@ -94,10 +86,8 @@ def budget_part(args) -> pd.DataFrame:
         for seed in SEEDS:
             train, val = helpers.train_val_split(subsets[seed], y_lab[subsets[seed]], recipe.val_fraction, seed)
             epochs = helpers.epochs_for(len(train), profile, recipe)[1]
-            keras.utils.set_random_seed(seed)
-            model = helpers.build_classifier()
-            fit = helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
-                                         PROFILE.batch_size, seed, recipe)
+            model, fit = helpers.train_supervised(x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
+                                                  PROFILE.batch_size, seed, recipe)
             rows.append({"min_fit_images": images, "epochs": epochs, "seed": seed,
                          "supervised": helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"],
                          "seconds": round(fit["seconds"], 1)})
@@ -122,53 +112,32 @@ def pretext_part(args) -> pd.DataFrame:
     recipe = helpers.Recipe()
 
     def downstream(name: str, encoder_weights: list | None, pretext: dict) -> list[dict]:
+        """Supervised or plain fine-tuning, linear probe, and probe-then-fine-tune (as notebook 5) on each subset."""
         rows = []
         for seed in SEEDS:
             train, val = helpers.train_val_split(subsets[seed], y_lab[subsets[seed]], recipe.val_fraction, seed)
-            keras.utils.set_random_seed(seed)
-            model = helpers.build_classifier()
-            if encoder_weights is not None:
-                model.get_layer("encoder").set_weights(encoder_weights)
-            helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
-                                   PROFILE.batch_size, seed, recipe)
+            data = (x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs, PROFILE.batch_size, seed, recipe)
+            model, _ = helpers.train_supervised(*data, encoder_weights=encoder_weights)
             row = {"variant": name, **pretext, "seed": seed,
                    "finetune": helpers.evaluate(model, x_sel, y_sel)["accuracy"]}
             if encoder_weights is not None:
-                encoder = helpers.build_encoder()
-                encoder.set_weights(encoder_weights)
-                head = helpers.build_linear_head()
-                f_lab, f_sel = helpers.encode(encoder, x_lab), helpers.encode(encoder, x_sel)
-                keras.utils.set_random_seed(seed)
-                helpers.fit_classifier(head, f_lab[train], y_lab[train], f_lab[val], y_lab[val], epochs,
-                                       PROFILE.batch_size, seed, recipe)
-                row["probe"] = helpers.evaluate(head, f_sel, y_sel)["accuracy"]
-                if args.lpft:  # fine-tune starting from the probe's head (linear probing, then fine-tuning)
-                    keras.utils.set_random_seed(seed)
-                    model = helpers.build_classifier()
-                    model.get_layer("encoder").set_weights(encoder_weights)
-                    model.get_layer("softmax").set_weights(head.get_weights())
-                    helpers.fit_classifier(model, x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
-                                           PROFILE.batch_size, seed, recipe)
-                    row["lp_ft"] = helpers.evaluate(model, x_sel, y_sel)["accuracy"]
+                lpft = helpers.probe_then_finetune(encoder_weights, *data)
+                row["probe"] = helpers.evaluate(lpft["probe"][0], x_sel, y_sel)["accuracy"]
+                if args.lpft:
+                    row["lp_ft"] = helpers.evaluate(lpft["finetune"][0], x_sel, y_sel)["accuracy"]
             rows.append(row)
             print(row, flush=True)
         return rows
 
     rows = downstream("supervised", None, {})
-    pool = helpers.pretext_pool(split, None, SEEDS[0])
-    x_pre = x_all[pool]
+    train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
     for name in args.variants:
-        keras.utils.set_random_seed(SEEDS[0])
-        encoder = helpers.build_encoder()
-        siamese = helpers.build_siamese(encoder, VARIANTS[name], seed=SEEDS[0])
-        siamese.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["binary_accuracy"])
-        done, seconds = 0, 0.0
-        for stop in args.pretext_epochs:
-            start = time.perf_counter()
-            siamese.fit(x_pre, helpers.pretext_targets(len(x_pre)), batch_size=PROFILE.pretext_batch_size,
-                        initial_epoch=done, epochs=stop, verbose=0)
-            done, seconds = stop, seconds + time.perf_counter() - start  # pretext training time only
-            rows += downstream(name, encoder.get_weights(), {"pretext_epochs": stop, "pretext_seconds": seconds})
+        for stop in args.pretext_epochs:  # each length trained from the start (the same seed: the same first epochs)
+            keras.utils.set_random_seed(SEEDS[0])
+            encoder = helpers.build_encoder()
+            run = helpers.pretrain(helpers.get_pretext("siamese", augment=VARIANTS[name]), encoder, x_all[train_idx],
+                                   x_all[val_idx], SEEDS[0], stop)
+            rows += downstream(name, encoder.get_weights(), {"pretext_epochs": stop, "pretext_seconds": run["seconds"]})
     return pd.DataFrame(rows)
 
 

@@ -1,7 +1,6 @@
 """Shared fixtures: a small synthetic course tree of PNGs, made in a temporary folder."""
 
 import io
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -9,8 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def png_bytes(array: np.ndarray, mode: str = "L") -> bytes:

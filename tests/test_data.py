@@ -10,6 +10,7 @@ import pytest
 from conftest import make_tree, pack, png_bytes
 
 import helpers
+import ssl_study.data
 from helpers import DataError
 
 
@@ -44,7 +45,7 @@ def test_cache_is_used_and_invalidated_by_a_changed_source(tree, tmp_path, monke
     archive = pack(tree, tmp_path / "m.tar.gz")
     first = load(archive, tmp_path)
     calls = []
-    monkeypatch.setattr(helpers, "read_source", lambda path: calls.append(path))
+    monkeypatch.setattr(ssl_study.data, "read_source", lambda path: calls.append(path))
     assert load(archive, tmp_path).fingerprint == first.fingerprint and not calls  # served from the cache
     monkeypatch.undo()
     (tree / "training" / "3" / "0.png").write_bytes(png_bytes(np.zeros((28, 28), np.uint8)))
@@ -57,7 +58,7 @@ def test_environment_variable_and_default_location(tree, tmp_path, monkeypatch):
     monkeypatch.setenv(helpers.DATA_ENV, str(tree))
     assert helpers.find_source() == tree.resolve()
     monkeypatch.delenv(helpers.DATA_ENV)
-    monkeypatch.setattr(helpers, "DATA_DIR", tmp_path / "empty")
+    monkeypatch.setattr(ssl_study.data, "DATA_DIR", tmp_path / "empty")
     with pytest.raises(DataError, match="data/mnist_png"):
         helpers.find_source()
 
@@ -185,3 +186,37 @@ def test_hidden_files_and_files_outside_the_tree_are_ignored(tree, tmp_path):
     (tree / "README.txt").write_text("course notes")
     (tree / "training" / "3" / ".DS_Store").write_bytes(b"\0\1")
     assert len(load(tree, tmp_path)) == 60
+
+
+def test_a_tree_without_its_testing_folder_is_refused(tree, tmp_path):
+    import shutil
+
+    shutil.rmtree(tree / "testing")
+    with pytest.raises(DataError, match="no testing/ images.*70,000"):
+        load(tree, tmp_path)
+
+
+def test_a_tree_with_a_digit_mostly_missing_is_refused(tmp_path):
+    tree = make_tree(tmp_path / "src", per_class=10)
+    for file in sorted((tree / "training" / "3").glob("*.png"))[2:]:  # 2 of 10 left: a fifth of its usual share
+        file.unlink()
+    with pytest.raises(DataError, match=r"training/ holds far fewer.*digit 3: 2 of 92"):
+        load(tree, tmp_path)
+
+
+def test_a_smaller_tree_with_the_usual_shares_is_accepted_and_noted(tree, tmp_path, capsys):
+    mnist = helpers.load_mnist(tree, cache_dir=tmp_path / "cache", verbose=True)
+    assert len(mnist) == 60 and "not the 70,000" in capsys.readouterr().out
+
+
+def test_a_corrupt_decoded_data_cache_is_decoded_again(tree, tmp_path, capsys):
+    first = load(tree, tmp_path)
+    (cache,) = (tmp_path / "cache").glob("*.npz")
+    cache.write_bytes(b"not a zip file")
+    again = helpers.load_mnist(tree, cache_dir=tmp_path / "cache", verbose=True)
+    assert again.fingerprint == first.fingerprint and "unreadable or corrupt" in capsys.readouterr().out
+    assert load(tree, tmp_path).fingerprint == first.fingerprint  # the cache was replaced by a good one
+
+
+def test_the_source_is_recorded_without_a_machine_path(tree, tmp_path):
+    assert load(tree, tmp_path).source == "mnist_png"

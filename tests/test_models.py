@@ -84,13 +84,14 @@ def test_example_pairs_interleave_positives_and_negatives():
 
 
 def test_pretext_uses_only_unlabelled_images():
-    """The indices that notebook 4 gives the pretext come from the unlabelled set alone."""
+    """The indices that notebook 4 gives a pretext task come from the unlabelled set alone."""
     labels = np.repeat(np.arange(10), 100)
     split = helpers.make_split(labels, seed=0)
-    pool = helpers.pretext_pool(split, n_images=None, seed=0)
-    assert np.isin(pool, split["unlabelled"]).all()
+    train, val = helpers.pretext_indices(split["unlabelled"], None, 0.1, seed=0)
+    pool = np.concatenate([train, val])
+    assert np.isin(pool, split["unlabelled"]).all() and len(np.unique(pool)) == len(split["unlabelled"])
     assert not np.isin(pool, np.concatenate([split["labelled"], split["test"]])).any()
-    assert len(helpers.pretext_pool(split, n_images=50, seed=0)) == 50
+    assert len(val) == 40 and len(np.concatenate(helpers.pretext_indices(split["unlabelled"], 50, 0.1, 0))) == 50
 
 
 def test_augmenter_changes_views_only_in_training():
@@ -164,71 +165,6 @@ def test_pretext_batches_of_one_image_are_refused():
         helpers.check_pretext_batches(257, 128)
 
 
-def test_run_label_amounts_on_features_keeps_weights_and_passes_the_amount():
-    """Callable data (per-seed features), ``make_model(seed, amount)`` and the ``weights`` it fills."""
-    profile = helpers.Profile("unit", (0.5, 1.0), (2,), (0, 1), 1, 0, 1, 1, 10)
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(10), 8).astype("int32")
-    calls, weights = [], {}
-
-    def data(seed):
-        return {"x_labelled": rng.random((80, 288), dtype="float32") + seed, "y_labelled": y,
-                "x_test": rng.random((30, 288), dtype="float32"), "y_test": np.repeat(np.arange(10), 3)}
-
-    def make_model(seed, amount):
-        calls.append((seed, amount))
-        return helpers.build_linear_head()
-
-    results, histories, confusions = helpers.run_label_amounts("probe", make_model, data, profile, weights=weights,
-                                                               verbose=False)
-    assert calls == [(0, "2/class"), (0, "50%"), (0, "100%"), (1, "2/class"), (1, "50%"), (1, "100%")]
-    assert set(weights) == set(histories) == {f"{a}/{s}" for s, a in calls}
-    assert set(confusions) == {"2/class/0", "100%/0", "2/class/1", "100%/1"}
-    assert [w.shape for w in weights["50%/1"]] == [(288, 10), (10,)]
-    assert results["n_labels"].tolist() == [20, 40, 80] * 2
-
-
-def test_artefact_metadata_refuses_missing_changed_and_stale(tmp_path, monkeypatch):
-    monkeypatch.setattr(helpers, "ROOT", tmp_path)
-    path = tmp_path / "thing.npz"
-    with pytest.raises(helpers.ArtefactError, match="missing: run notebooks/01_split.ipynb"):
-        helpers.read_meta(path, "01_split.ipynb")
-    np.savez(path, a=np.arange(3))
-    helpers.write_meta(path, data_fingerprint="abc")
-    assert helpers.read_meta(path, "01_split.ipynb", data_fingerprint="abc")["data_fingerprint"] == "abc"
-    with pytest.raises(helpers.ArtefactError, match="stale"):
-        helpers.read_meta(path, "01_split.ipynb", data_fingerprint="other")
-    np.savez(path, a=np.arange(4))
-    with pytest.raises(helpers.ArtefactError, match="changed after"):
-        helpers.read_meta(path, "01_split.ipynb")
-
-
-def test_results_table_keeps_other_methods(tmp_path, monkeypatch):
-    profile = helpers.Profile("unit", (0.5, 1.0), (), (0,), 1, 0, 1, 1, 10)
-    monkeypatch.setattr(helpers, "ARTEFACTS_DIR", tmp_path)
-    monkeypatch.setattr(helpers, "ROOT", tmp_path)
-    profile.artefacts.mkdir()
-
-    def rows(method, accuracy):
-        return pd.DataFrame([{"method": method, "amount": f"{f:.0%}", "fraction": f, "n_labels": int(f * 100), "seed": 0,
-                              "test_accuracy": accuracy, "macro_f1": accuracy, "epochs": 1, "best_epoch": 1,
-                              "seconds": 0.1} for f in profile.fractions])
-
-    helpers.save_results(rows("supervised", 0.9), profile, "fp", "02")
-    helpers.save_results(rows("siamese_finetune", 0.95), profile, "fp", "05")
-    helpers.save_results(rows("supervised", 0.8), profile, "fp", "02")
-    table = helpers.load_results(profile, "fp", {"supervised": "02", "siamese_finetune": "05"})
-    assert len(table) == 4
-    gains = helpers.paired_gain(table, "supervised", "siamese_finetune")
-    assert np.allclose(gains["gain"], 15.0) and gains["pairs"].tolist() == [1, 1]
-    with pytest.raises(helpers.ArtefactError, match="stale"):
-        helpers.load_results(profile, "other split", {"supervised": "02"})
-    with pytest.raises(helpers.ArtefactError, match="no rows of 'probe'"):
-        helpers.load_results(profile, "fp", {"probe": "07"})
-    assert json.loads(helpers.meta_path(profile.artefacts / "results.csv").read_text())["made_by"] == {
-        "supervised": "02", "siamese_finetune": "05"}
-
-
 def test_fit_improves_a_classifier_on_a_tiny_problem():
     rng = np.random.default_rng(0)
     y = rng.permutation(np.repeat(np.arange(10), 30)).astype("int32")
@@ -259,11 +195,3 @@ def test_probe_leaves_the_encoder_unchanged_and_equals_the_frozen_cnn():
     assert not all(np.array_equal(a, b) for a, b in zip(head_before, head.get_weights()))
     model.get_layer("softmax").set_weights(head.get_weights())
     assert np.allclose(model.predict(x, verbose=0), head.predict(features, verbose=0), atol=1e-5)
-
-
-def test_json_artefacts_round_trip_and_refuse_stale(tmp_path, monkeypatch):
-    monkeypatch.setattr(helpers, "ROOT", tmp_path)
-    path = helpers.save_json({"10/class/0": [[1, 2], [3, 4]]}, tmp_path / "confusions_x.json", split_fingerprint="a")
-    assert helpers.load_json(path, "02.ipynb", split_fingerprint="a") == {"10/class/0": [[1, 2], [3, 4]]}
-    with pytest.raises(helpers.ArtefactError, match="stale.*run notebooks/02.ipynb"):
-        helpers.load_json(path, "02.ipynb", split_fingerprint="b")

@@ -61,14 +61,17 @@ def test_cost_seconds_adds_the_pretext_and_the_probe_the_head_came_from():
         "method": ["supervised", "siamese_probe", "siamese_finetune"] * 2,
         "amount": ["1%"] * 3 + ["10%"] * 3, "seed": [0, 0, 0, 1, 1, 1],
         "seconds": [10.0, 1.0, 12.0, 20.0, 2.0, 22.0]}).sample(frac=1.0, random_state=3)  # any row order
-    cost = helpers.cost_seconds(results, {0: 100.0, 1: 200.0}, ["siamese_probe", "siamese_finetune"],
+    seconds = {0: 100.0, 1: 200.0}
+    cost = helpers.cost_seconds(results, {"siamese_probe": seconds, "siamese_finetune": seconds},
                                 head_from={"siamese_finetune": "siamese_probe"})
     expected = {("supervised", "1%"): 10.0, ("siamese_probe", "1%"): 101.0, ("siamese_finetune", "1%"): 113.0,
                 ("supervised", "10%"): 20.0, ("siamese_probe", "10%"): 202.0, ("siamese_finetune", "10%"): 224.0}
     assert cost.tolist() == [expected[m, a] for m, a in zip(results["method"], results["amount"])]
     with pytest.raises(ValueError, match="no siamese_probe run"):
-        helpers.cost_seconds(results[results["method"] != "siamese_probe"], {0: 1.0, 1: 1.0}, ["siamese_finetune"],
+        helpers.cost_seconds(results[results["method"] != "siamese_probe"], {"siamese_finetune": {0: 1.0, 1: 1.0}},
                              head_from={"siamese_finetune": "siamese_probe"})
+    with pytest.raises(ValueError, match="no pretext seconds"):
+        helpers.cost_seconds(results, {"siamese_probe": {0: 1.0}})
 
 
 def test_holm_adjusts_known_p_values():

@@ -1,0 +1,26 @@
+# first line: 148
+def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
+    """Train and score one `Fit` (``paths`` says where the split, the encoders and the cache are; not part of the key)."""
+    models.import_keras()  # first, so that the backend's start-up chatter stays out of the worker's output
+    d = _inputs(paths["split"], fit.data, fit.split)
+    subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
+    train, val = train_val_split(subset, d["y_labelled"][subset], fit.recipe.val_fraction, fit.seed)
+    args = (d["x_labelled"][train], d["y_labelled"][train], d["x_labelled"][val], d["y_labelled"][val], fit.epochs,
+            fit.batch_size, fit.seed, fit.recipe)
+    head = None
+    if fit.kind == "supervised":
+        model, record = train_supervised(*args)
+    elif fit.kind == "probe":
+        model, record = train_probe(_encoder_weights(paths, fit.encoder), *args)
+        head = model.get_layer("softmax").get_weights()
+    elif fit.kind == "finetune":  # from the probe of the same encoder, amount and seed (computed once, cached)
+        probe = _cached(_run_fit, paths["cache"])(replace(fit, kind="probe"), code, paths)
+        model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder), probe["head"])
+    else:
+        raise ValueError(f"unknown kind of fit {fit.kind!r}")
+    scores = evaluate(model, d["x_test"], d["y_test"])
+    row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / len(d["y_labelled"]),
+           "n_labels": fit.n_labels, "seed": fit.seed, "test_accuracy": scores["accuracy"],
+           "macro_f1": scores["macro_f1"], "epochs": record["epochs"], "best_epoch": record["best_epoch"],
+           "seconds": round(record["seconds"], 2)}
+    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": head}

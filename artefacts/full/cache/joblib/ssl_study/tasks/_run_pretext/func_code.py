@@ -1,0 +1,12 @@
+# first line: 175
+def _run_pretext(run: PretextRun, code: str, paths: dict) -> dict:
+    """Train one `PretextRun` from its initial encoder on the unlabelled images; return the trained weights."""
+    keras = models.import_keras()
+    d = _inputs(paths["split"], run.data, run.split)
+    pretext: Pretext = PRETEXTS[run.pretext](run.settings)
+    train, val = pretext_indices(d["split"]["unlabelled"], run.images, run.settings.val_fraction, run.seed)
+    keras.utils.set_random_seed(run.seed)
+    encoder = models.build_encoder()
+    encoder.set_weights(_encoder_weights(paths, run.init))
+    result = pretrain(pretext, encoder, d["x"][train], d["x"][val], run.seed, run.epochs)
+    return {**result, "weights": encoder.get_weights(), "train_images": len(train), "val_images": len(val)}

@@ -1,0 +1,170 @@
+"""Settings in one place: paths, the two profiles (``full``: the committed run; ``quick``: CI), the training recipe,
+the augmentation settings, and the environment variables that steer a run.
+
+A pretext task's own settings (augmentation, head, learning rate, epochs) live with the task, in `ssl_study.pretexts`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]  #: the project's root (where helpers.py is)
+DATA_DIR = ROOT / "data"
+CACHE_DIR = DATA_DIR / "cache"  #: decoded copies of the course's PNGs (never committed)
+ARTEFACTS_DIR = ROOT / "artefacts"
+FIGURES_DIR = ROOT / "figures"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+
+DATA_ENV = "MNIST_PNG"  #: path of the course's ``mnist_png`` folder or archive
+PROFILE_ENV = "SSL_PROFILE"  #: ``full`` (the default: the committed run) or ``quick`` (CI)
+JOBS_ENV = "SSL_JOBS"  #: fits run at once (default: one per CPU core)
+BACKEND_ENV = "SSL_BACKEND"  #: ``loky`` (default: worker processes on this machine) or ``dask``
+DASK_ENV = "SSL_DASK_SCHEDULER"  #: with ``dask``: the scheduler's address (unset: a local cluster)
+OUTPUT_ENV = "SSL_OUTPUT"  #: where a run writes artefacts and figures instead of the project (set by run_study.py)
+FIT_CACHE_ENV = "SSL_FIT_CACHE"  #: the fit cache's folder instead of ``artefacts/<profile>/cache``
+DATA_CACHE_ENV = "SSL_DATA_CACHE"  #: the decoded-data cache's folder instead of ``data/cache``
+DEFAULT_SOURCES = ("mnist_png", "mnist_png.tar.gz", "mnist_png.tgz", "mnist_png.tar", "mnist_png.zip")
+
+NOTEBOOK_SPLIT = "01_split.ipynb"
+NOTEBOOK_SUPERVISED = "02_supervised_baseline.ipynb"
+NOTEBOOK_ENCODER = "03_encoder.ipynb"
+NOTEBOOK_PRETEXT = "04_siamese_pretext.ipynb"
+NOTEBOOK_FINETUNE = "05_finetune.ipynb"
+NOTEBOOK_COMPARISON = "06_comparison.ipynb"
+NOTEBOOKS = [NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, NOTEBOOK_ENCODER, NOTEBOOK_PRETEXT, NOTEBOOK_FINETUNE,
+             NOTEBOOK_COMPARISON]
+
+N_CLASSES = 10
+INPUT_SHAPE = (28, 28, 1)
+SPLIT_SEED = 42  #: the seed of the labelled / unlabelled / test split
+SPLIT_PROPORTIONS = (0.4, 0.4, 0.2)
+SELECTION_SEEDS = (100, 101, 102)  #: the seeds of the design choices (experiments/), never the study's own
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything that differs between the committed ``full`` run and the ``quick`` CI run.
+
+    The split is the same in both profiles; only the amount of training differs.
+    """
+
+    name: str
+    fractions: tuple[float, ...]  #: fractions of the labelled set to train on ...
+    per_class: tuple[int, ...]  #: ... and amounts of k labels per class (k x 10 images), the low-label regime
+    seeds: tuple[int, ...]  #: each seed draws its own subsets, initialisation, augmentation and pretext run
+    epochs_at_full: int  #: passes over the label subset in one supervised fit; small subsets get more (`epochs_for`)
+    min_fit_images: int  #: ... so that every fit sees at least this many images
+    max_epochs: int  #: cap on the epochs of one supervised fit
+    pretext_epochs: int | None  #: epochs of every pretext task (None: each task's own, chosen on validation data)
+    pretext_images: int | None  #: unlabelled images used by the pretext task (None: all of them)
+    batch_size: int = 128
+
+    def amounts(self, n_labelled: int) -> list[tuple[str, int]]:
+        """The label amounts as ``(name, number of images)``, smallest first: ``("10/class", 100)``, ``("1%", 280)``."""
+        amounts = [(f"{k}/class", k * N_CLASSES) for k in self.per_class]
+        amounts += [(f"{f:.0%}", int(round(f * n_labelled))) for f in self.fractions]
+        return sorted(amounts, key=lambda a: a[1])
+
+    @property
+    def output(self) -> Path:
+        """Where this profile's artefacts and figures go: the project, or the folder a run stages them in."""
+        return Path(os.environ[OUTPUT_ENV]) if os.environ.get(OUTPUT_ENV) else ROOT
+
+    @property
+    def artefacts(self) -> Path:
+        """Folder of this profile's artefacts (split, weights, histories, results)."""
+        return self.output / "artefacts" / self.name
+
+    @property
+    def figures(self) -> Path:
+        """Folder of this profile's figures: ``figures/`` for the full run, apart for any other profile."""
+        return self.output / "figures" if self.name == "full" else self.artefacts / "figures"
+
+    @property
+    def cache(self) -> Path:
+        """The fit cache: one entry per fit and pretext run, shared by every run of this profile."""
+        return Path(os.environ[FIT_CACHE_ENV]) if os.environ.get(FIT_CACHE_ENV) else ARTEFACTS_DIR / self.name / "cache"
+
+
+PROFILES: dict[str, Profile] = {
+    "full": Profile(
+        name="full",
+        fractions=(0.01, 0.05) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
+        per_class=(10,),
+        seeds=(0, 1, 2),
+        epochs_at_full=20,  # chosen on validation data: experiments/results/recipe.md
+        min_fit_images=80_000,  # chosen on validation data: experiments/results/budget.md
+        max_epochs=40,
+        pretext_epochs=None,
+        pretext_images=None,
+    ),
+    "quick": Profile(
+        name="quick",
+        fractions=(0.1,),
+        per_class=(10,),
+        seeds=(0,),
+        epochs_at_full=1,
+        min_fit_images=0,
+        max_epochs=1,
+        pretext_epochs=1,
+        pretext_images=2_000,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``, else the one named by ``$SSL_PROFILE``, else ``full``; makes its folders."""
+    name = name or os.environ.get(PROFILE_ENV, "full")
+    if name not in PROFILES:
+        raise ValueError(f"Unknown profile {name!r}: set {PROFILE_ENV} to one of {sorted(PROFILES)}.")
+    profile = PROFILES[name]
+    profile.artefacts.mkdir(parents=True, exist_ok=True)
+    profile.figures.mkdir(parents=True, exist_ok=True)
+    return profile
+
+
+def default_jobs() -> int:
+    """How many fits run at once: ``$SSL_JOBS``, else one per CPU core."""
+    return int(os.environ.get(JOBS_ENV) or os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Strength of the random augmentations of one view (all drawn independently per image)."""
+
+    rotation: float = 0.08  #: fraction of a full turn (0.08 ~ +-29 degrees)
+    zoom: float = 0.15  #: scale factor drawn from [1 - zoom, 1 + zoom]
+    translation: float = 0.12  #: shift, as a fraction of the image side, in each direction
+    flip_probability: float = 0.0  #: probability of a left-right mirror (off: a mirrored digit is another shape;
+    #: chosen on validation data, see experiments/results/pretext.md)
+    blur_probability: float = 0.5  #: probability of a blur: a random blend of the image and its sigma-1.2 Gaussian blur
+    noise_stddev: float = 0.08  #: additive Gaussian noise
+    erase_probability: float = 0.3  #: probability of blanking a random square (2-15 % of the image, less where it
+    #: crosses the border)
+
+
+#: the supervised recipe's light augmentation: random shifts (8 % of the side) and rotations (+-11 degrees) only
+LIGHT_AUGMENT = AugmentConfig(rotation=0.03, zoom=0.0, translation=0.08, flip_probability=0.0, blur_probability=0.0,
+                              noise_stddev=0.0, erase_probability=0.0)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The supervised training recipe, shared by the baseline (02) and the fine-tuning (05) so they stay comparable."""
+
+    learning_rate: float = 6e-3  #: chosen on validation data: experiments/results/recipe.md
+    val_fraction: float = 0.1
+    patience: int = 8
+    min_epoch_images: int = 2560  #: a small subset is repeated so that one epoch holds at least this many images
+    augment: AugmentConfig = field(default=LIGHT_AUGMENT)
+
+
+STEPS_PER_EXECUTION = 16  #: training batches per call of the compiled step: less Python per batch (see benchmarks/)
+VALIDATION_BATCH = 4096  #: validate in as few, large batches as possible: it is a forward pass only
+
+
+def config_dict(obj) -> dict:
+    """A dataclass (profile, recipe, augmentation, pretext settings) as a plain dict, for metadata and cache keys."""
+    return asdict(obj)

@@ -1,0 +1,333 @@
+"""The data: the course's MNIST PNGs, read from a folder or an archive, checked, decoded once and cached; the split into
+labelled / unlabelled / test sets; and the nested label subsets of every label amount."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tarfile
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .artefacts import atomic_write, file_sha256, read_meta, write_meta
+from .config import (CACHE_DIR, DATA_CACHE_ENV, DATA_DIR, DATA_ENV, DEFAULT_SOURCES, N_CLASSES, NOTEBOOK_SPLIT, ROOT,
+                     SPLIT_PROPORTIONS, Profile)
+
+
+
+class DataError(ValueError):
+    """The course data is missing or malformed; the message names the file and the fix."""
+
+
+@dataclass
+class Mnist:
+    """All 70,000 images pooled: ``images`` uint8 (n, 28, 28), ``labels`` uint8 (n,), ``origin`` 'training'/'testing'."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    origin: np.ndarray
+    files: np.ndarray
+    fingerprint: str  #: sha256 of the decoded images and labels: the same from a folder or an archive
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+WHERE_TO_PUT_DATA = (
+    "Put the course's MNIST files at data/mnist_png/ (folders training/<digit>/*.png and testing/<digit>/*.png), "
+    "or its archive at data/mnist_png.tar.gz or data/mnist_png.zip, or set the environment variable "
+    f"{DATA_ENV} to the folder or archive. See data/README.md."
+)
+_MEMBER = re.compile(r"(?:^|/)(training|testing)/([^/]+)/([^/]+)$")
+
+
+def find_source(source: str | Path | None = None) -> Path:
+    """The data source: ``source``, else ``$MNIST_PNG``, else the first of `DEFAULT_SOURCES` under ``data/``."""
+    if source is None and os.environ.get(DATA_ENV):
+        source = os.environ[DATA_ENV]
+    if source is not None:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise DataError(f"No MNIST data at {path}. {WHERE_TO_PUT_DATA}")
+        return path.resolve()
+    for name in DEFAULT_SOURCES:
+        if (DATA_DIR / name).exists():
+            return DATA_DIR / name
+    raise DataError(f"No MNIST data found under {DATA_DIR}. {WHERE_TO_PUT_DATA}")
+
+
+def source_fingerprint(path: Path) -> str:
+    """Cheap fingerprint of a source: an archive's bytes, or a folder's file names, sizes and modification times."""
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(path).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _check_member_name(name: str, source: Path) -> str:
+    """Normalise an archive member's name, refusing one that would leave the archive's folder."""
+    clean = name.replace("\\", "/")
+    parts = clean.split("/")
+    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or ".." in parts:
+        raise DataError(
+            f"Archive {source} holds the member {name!r}, whose path leaves the archive's folder; refusing to read "
+            "it. Re-pack the course files as mnist_png/{training,testing}/<digit>/*.png."
+        )
+    return "/".join(p for p in parts if p not in ("", "."))
+
+
+def iter_source(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    """Yield ``(relative path, bytes)`` of each file in a folder or archive, and ``(path, None)`` for folders."""
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            rel = file.relative_to(path).as_posix()
+            yield (rel, None) if file.is_dir() else (rel, file.read_bytes())
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                name = _check_member_name(info.filename, path)
+                yield (name, None) if info.is_dir() else (name, archive.read(info))
+    elif tarfile.is_tarfile(path):
+        with tarfile.open(path) as archive:
+            for member in archive:
+                name = _check_member_name(member.name, path)
+                if member.isdir():
+                    yield name, None
+                elif member.isfile():
+                    yield name, archive.extractfile(member).read()
+                else:
+                    raise DataError(f"Archive {path} holds {member.name!r}, which is a link or device, not a file.")
+    else:
+        raise DataError(f"{path} is neither a folder nor a .tar(.gz) or .zip archive. {WHERE_TO_PUT_DATA}")
+
+
+def decode_png(data: bytes, name: str) -> np.ndarray:
+    """Decode one MNIST PNG to a uint8 (28, 28) array.
+
+    8-bit grayscale is used as it is; a palette, RGB or RGBA image is converted to grayscale (ITU-R 601 luma, as
+    Pillow's ``convert("L")``); any other mode (16-bit, float) and any size but 28 x 28 are refused.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        fmt = image.format
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise DataError(f"{name} is not a readable PNG ({err}); replace it with the course's original file.") from err
+    if fmt != "PNG":
+        raise DataError(f"{name} is a {fmt} image, not a PNG; the course files are PNGs.")
+    if image.size != (28, 28):
+        raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; MNIST images are 28x28. Refusing it.")
+    if image.mode in ("1", "P", "RGB", "RGBA", "LA"):
+        image = image.convert("L")
+    elif image.mode != "L":
+        raise DataError(f"{name} has pixel mode {image.mode!r}; only 8-bit grayscale or colour PNGs are accepted.")
+    return np.asarray(image, dtype=np.uint8)
+
+
+def read_source(path: Path) -> Mnist:
+    """Decode every ``training|testing/<digit>/*.png`` of a source, validating the layout as it goes."""
+    records: list[tuple[str, str, int, np.ndarray]] = []
+    class_dirs: set[str] = set()
+    for name, data in iter_source(path):
+        parts = name.split("/")
+        if any(p.startswith(".") or p == "__MACOSX" for p in parts):
+            continue  # hidden files and macOS resource forks
+        if data is None:
+            if len(parts) >= 2 and parts[-2] in ("training", "testing"):
+                class_dirs.add(name)
+            continue
+        match = _MEMBER.search(name)
+        if match is None:
+            continue  # files outside training/ and testing/ (a README, say) are not data
+        subset, label, filename = match.groups()
+        class_dirs.add(name.rsplit("/", 1)[0])
+        where = f"{path}::{name}" if path.is_file() else str(path / name)
+        if not re.fullmatch(r"[0-9]", label):
+            raise DataError(f"{where}: class folder {label!r} is not a digit 0-9; move the file into its digit folder.")
+        if not filename.lower().endswith(".png"):
+            raise DataError(f"{where} is not a .png file; remove it from the class folder.")
+        records.append((f"{subset}/{label}/{filename}", subset, int(label), decode_png(data, where)))
+    if not records:
+        raise DataError(f"No PNG images found in {path}. {WHERE_TO_PUT_DATA}")
+    counts = Counter(key.rsplit("/", 1)[0] for key, *_ in records)
+    for folder in sorted(class_dirs):
+        tail = "/".join(folder.split("/")[-2:])
+        if re.fullmatch(r"(training|testing)/[0-9]", tail) and counts[tail] == 0:
+            raise DataError(f"Class folder {path}/{folder} holds no PNG images; restore its files from the course data.")
+    missing = sorted(set(range(10)) - {label for _, _, label, _ in records})
+    if missing:
+        raise DataError(f"{path} holds no images of digit(s) {missing}; restore them from the course data.")
+    records.sort(key=lambda r: _natural_key(r[0]))
+    images = np.stack([r[3] for r in records])
+    labels = np.array([r[2] for r in records], dtype=np.uint8)
+    origin = np.array([r[1] for r in records])
+    check_complete(path, origin, labels)
+    return Mnist(images=images, labels=labels, origin=origin, files=np.array([r[0] for r in records]),
+                 fingerprint=data_fingerprint(images, labels), source=path.name)
+
+
+#: images per digit 0-9 in the course's MNIST, by folder
+MNIST_COUNTS = {"training": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+                "testing": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)}
+
+
+def check_complete(path: Path, origin: np.ndarray, labels: np.ndarray) -> None:
+    """Refuse a tree without its ``training/`` or ``testing/`` folder, or one in which a digit's share of a folder is
+    less than half or more than twice its share in the course's MNIST (files lost in a copy, say).
+
+    A smaller tree with the right shares (a course's sample, the tests' synthetic trees) is accepted: `load_mnist`
+    says how many images it holds.
+    """
+    for folder, expected in MNIST_COUNTS.items():
+        counts = np.bincount(labels[origin == folder], minlength=N_CLASSES)
+        if counts.sum() == 0:
+            raise DataError(f"{path} has no {folder}/ images: the study pools both of the course's folders, training/ "
+                            f"and testing/ (70,000 images). Restore {folder}/ from the course data.")
+        share, usual = counts / counts.sum(), np.asarray(expected) / sum(expected)
+        off = np.flatnonzero((share < usual / 2) | (share > usual * 2))
+        if off.size:
+            found = ", ".join(f"digit {d}: {counts[d]:,} of {counts.sum():,}" for d in off)
+            raise DataError(f"{path}: {folder}/ holds far fewer or more images of some digits than the course's "
+                            f"MNIST ({found}; usually {', '.join(f'{usual[d]:.1%}' for d in off)}). Restore the "
+                            "folder from the course data.")
+
+
+def _natural_key(name: str) -> list:
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name)]
+
+
+def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    """sha256 of decoded images and labels (in their canonical order)."""
+    digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels).tobytes())
+    return digest.hexdigest()
+
+
+def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, verbose: bool = True) -> Mnist:
+    """All MNIST images of the course's PNG tree, decoded once and cached in ``cache_dir`` (default: ``data/cache``, or
+    ``$SSL_DATA_CACHE``).
+
+    The cache is keyed by the source's fingerprint, so a changed source is decoded again; an unreadable cache file
+    (a disk that filled up, say) is decoded again too, with a note.
+    """
+    path = find_source(source)
+    cache_dir = Path(cache_dir or os.environ.get(DATA_CACHE_ENV) or CACHE_DIR)
+    cache = cache_dir / f"mnist-{source_fingerprint(path)[:20]}.npz"
+    shown = cache.relative_to(ROOT) if cache.is_relative_to(ROOT) else cache
+    if cache.exists():
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                mnist = Mnist(images=z["images"], labels=z["labels"], origin=z["origin"], files=z["files"],
+                              fingerprint=str(z["fingerprint"]), source=path.name)
+            intact = data_fingerprint(mnist.images, mnist.labels) == mnist.fingerprint
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            intact = False
+        if intact:
+            if verbose:
+                print(f"Loaded {len(mnist):,} images from the cache {shown}")
+            return mnist
+        print(f"The decoded-data cache {shown} is unreadable or corrupt: decoding the PNGs again and replacing it.")
+    start = time.perf_counter()
+    mnist = read_source(path)
+    atomic_write(cache, lambda tmp: np.savez(tmp, images=mnist.images, labels=mnist.labels, origin=mnist.origin,
+                                             files=mnist.files, fingerprint=np.array(mnist.fingerprint)))
+    if verbose:
+        print(f"Decoded {len(mnist):,} PNGs from {path.name} in {time.perf_counter() - start:.1f} s; cached in {shown}")
+        if len(mnist) != sum(map(sum, MNIST_COUNTS.values())):
+            print(f"Note: {len(mnist):,} images, not the 70,000 of the course's MNIST.")
+    return mnist
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1], the models' input."""
+    return (images.astype("float32") / 255.0)[..., None]
+
+
+# ======================================================================================================================
+# Split: labelled 40 % / unlabelled 40 % / test 20 %, and nested label subsets
+# ======================================================================================================================
+
+SPLIT_NAMES = ("labelled", "unlabelled", "test")
+
+
+def make_split(labels: np.ndarray, seed: int, proportions: Sequence[float] = SPLIT_PROPORTIONS) -> dict[str, np.ndarray]:
+    """Seeded, stratified split of ``range(len(labels))`` into disjoint labelled / unlabelled / test index arrays."""
+    from sklearn.model_selection import train_test_split
+
+    if len(proportions) != 3 or not np.isclose(sum(proportions), 1.0) or min(proportions) <= 0:
+        raise ValueError(f"proportions must be three positive numbers summing to 1, got {proportions}")
+    n = len(labels)
+    n_labelled, n_unlabelled = round(proportions[0] * n), round(proportions[1] * n)
+    index = np.arange(n)
+    rest, test = train_test_split(index, test_size=n - n_labelled - n_unlabelled, stratify=labels, random_state=seed)
+    labelled, unlabelled = train_test_split(rest, train_size=n_labelled, stratify=labels[rest], random_state=seed + 1)
+    return {"labelled": np.sort(labelled), "unlabelled": np.sort(unlabelled), "test": np.sort(test)}
+
+
+def split_fingerprint(split: dict[str, np.ndarray]) -> str:
+    """sha256 of the split's index arrays."""
+    digest = hashlib.sha256()
+    for name in SPLIT_NAMES:
+        digest.update(name.encode() + np.asarray(split[name], dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def save_split(split: dict[str, np.ndarray], profile: Profile, mnist: Mnist, seed: int,
+               proportions: Sequence[float]) -> Path:
+    """Save the split (``split.npz``, which also holds the data's fingerprint, so that every artefact made from the
+    split changes lineage when the data changes) with a side-car: seed, proportions, sizes, data source."""
+    path = profile.artefacts / "split.npz"
+    arrays = {k: np.asarray(split[k], dtype=np.int32) for k in SPLIT_NAMES}
+    atomic_write(path, lambda tmp: np.savez(tmp, data_fingerprint=np.array(mnist.fingerprint), **arrays))
+    write_meta(path, NOTEBOOK_SPLIT, data_fingerprint=mnist.fingerprint, seed=seed, proportions=list(proportions),
+               sizes={k: len(split[k]) for k in SPLIT_NAMES}, split_fingerprint=split_fingerprint(split),
+               source=mnist.source)
+    return path
+
+
+def load_split(profile: Profile, mnist: Mnist) -> dict[str, np.ndarray]:
+    """The split saved by 01_split, refused if it was made from other data."""
+    path = profile.artefacts / "split.npz"
+    read_meta(path, NOTEBOOK_SPLIT, data_fingerprint=mnist.fingerprint)
+    with np.load(path) as z:
+        return {k: z[k] for k in SPLIT_NAMES}
+
+
+def nested_subsets(labels: np.ndarray, sizes: Sequence[int], seed: int) -> list[np.ndarray]:
+    """Nested, stratified, seeded subsets of ``range(len(labels))`` of the given sizes, drawn without replacement.
+
+    Each class is shuffled and its members are spread evenly along one global order, so that every prefix of that
+    order holds each class in proportion (within one image); subset k is the first ``sizes[k]`` of the order, hence
+    the subsets are nested.
+    """
+    rng = np.random.default_rng(seed)
+    position = np.empty(len(labels))
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        position[members] = (np.arange(len(members)) + rng.random()) / len(members)
+    order = np.lexsort((rng.random(len(labels)), position))
+    return [np.sort(order[:n]) for n in sizes]
+
+
+def train_val_split(index: np.ndarray, labels: np.ndarray, val_fraction: float, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified train/validation split of a label subset (``labels`` are those of ``index``)."""
+    from sklearn.model_selection import train_test_split
+
+    n_val = max(int(round(val_fraction * len(index))), len(np.unique(labels)))
+    train, val = train_test_split(index, test_size=n_val, stratify=labels, random_state=seed)
+    return np.sort(train), np.sort(val)

@@ -1,0 +1,205 @@
+"""The models: the prescribed very simple CNN, its encoder (the CNN up to Flatten), the linear head of a probe, and
+the augmenter that every pretext task and the supervised recipe use. Keras 3's backend-neutral API only (layers,
+``keras.ops``, ``keras.random``), so the same code runs on TensorFlow or JAX."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+
+from .config import INPUT_SHAPE, N_CLASSES, AugmentConfig
+
+# Keras is imported lazily inside the functions that need it, so that the data and split helpers (and their tests)
+# load in a fraction of a second.
+
+
+def import_keras():
+    """Import Keras with the backend's C-level start-up banner (written to fd 2 before logging starts) silenced.
+
+    Errors still raise as usual; only what the backend prints while loading is dropped.
+    """
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    # every fit builds a fresh model, so TensorFlow's "retracing" warnings say nothing here; errors still show
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    return keras
+
+
+
+def build_encoder(name: str = "encoder"):
+    """The CNN up to Flatten: Conv2D(64, 3x3, stride 2) -> MaxPool 2x2 -> Conv2D(32, 3x3) -> MaxPool 2x2 -> Flatten.
+
+    Output: 288 features (3 x 3 x 32).
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE, name="image"),
+            layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", name="conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(32, 3, strides=1, padding="same", activation="relu", name="conv2"),
+            layers.MaxPooling2D(2, name="pool2"),
+            layers.Flatten(name="flatten"),
+        ],
+        name=name,
+    )
+
+
+def build_classifier(encoder=None, name: str = "cnn"):
+    """The prescribed CNN: `build_encoder` followed by Dense(10, softmax); 21,994 parameters."""
+    import keras
+    from keras import layers
+
+    encoder = encoder if encoder is not None else build_encoder()
+    return keras.Sequential(
+        [keras.Input(INPUT_SHAPE, name="image"), encoder, layers.Dense(N_CLASSES, activation="softmax", name="softmax")],
+        name=name,
+    )
+
+
+def build_linear_head(n_features: int = 288, name: str = "linear_probe"):
+    """A linear classifier on encoder features: the Dense(10, softmax) of `build_classifier`, alone."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([keras.Input((n_features,), name="features"),
+                             layers.Dense(N_CLASSES, activation="softmax", name="softmax")], name=name)
+
+
+def encode(encoder, images: np.ndarray) -> np.ndarray:
+    """The encoder's 288 features of every image (inference mode, large batches)."""
+    return encoder.predict(images, batch_size=2048, verbose=0)
+
+
+def architecture_fingerprint(model) -> str:
+    """sha256 of a model's layer types, configurations (names and seeds aside) and weight shapes."""
+    parts = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k not in ("name", "seed")}
+        parts.append([type(layer).__name__, config, [list(w.shape) for w in layer.weights]])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def layer_table(model) -> pd.DataFrame:
+    """One row per layer (nested models expanded): name, type, output shape, parameters."""
+    rows = []
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            rows += layer_table(layer).assign(parent=layer.name).to_dict("records")
+        else:
+            rows.append({"layer": layer.name, "type": type(layer).__name__,
+                         "output": tuple(layer.output.shape[1:]), "params": layer.count_params()})
+    table = pd.DataFrame(rows)
+    return table.fillna({"parent": ""}) if "parent" in table else table
+
+
+# The augmenter: one layer that draws random views of a batch of images, on the device
+
+
+def build_augmenter(cfg: AugmentConfig = AugmentConfig(), seed: int | None = None, always: bool = False,
+                    name: str = "augment"):
+    """One Keras layer that augments a whole batch on the device (`RandomViews`): in training only, or ``always``.
+
+    Rotation, zoom, shift and flip are composed into **one** affine transform per image and applied in a single
+    ``keras.ops.image.affine_transform`` call; blur is a per-image blend with one fixed Gaussian convolution; erasing
+    is a broadcast mask. So a batch costs a handful of backend ops, however many augmentations are switched on.
+    """
+    return _random_views_class()(cfg, seed=seed, always=always, name=name)
+
+
+@functools.cache
+def _random_views_class():
+    """The `RandomViews` layer class (made on first use, so that importing helpers does not import Keras)."""
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="ssl_study")
+    class RandomViews(keras.layers.Layer):
+        """Random affine (rotation, zoom, shift, flip), blur, erasing and noise of 28 x 28 x 1 images."""
+
+        def __init__(self, cfg: AugmentConfig | dict = AugmentConfig(), seed: int | None = None, always: bool = False,
+                     **kwargs):
+            super().__init__(**kwargs)
+            self.cfg = cfg if isinstance(cfg, AugmentConfig) else AugmentConfig(**cfg)
+            self.seed, self.always = seed, always
+            self.seed_generator = keras.random.SeedGenerator(seed)
+            sigma = 1.2  # the strongest blur; weaker ones are blends of the image and this one
+            g = np.exp(-0.5 * (np.arange(5) - 2) ** 2 / sigma**2)
+            self.blur_kernel = (np.outer(g, g) / np.outer(g, g).sum()).astype("float32")[:, :, None, None]
+
+        def uniform(self, n, low=0.0, high=1.0):
+            return keras.random.uniform((n,), low, high, seed=self.seed_generator)
+
+        def call(self, x, training=None):
+            if not (training or self.always):
+                return x
+            c = self.cfg
+            n = ops.shape(x)[0]
+            h, w = INPUT_SHAPE[0], INPUT_SHAPE[1]
+            # affine: input point = A (output point - centre) + centre - shift, A = rotation . zoom . flip
+            angle = self.uniform(n, -c.rotation, c.rotation) * 2 * np.pi
+            scale = 1.0 / self.uniform(n, 1 - c.zoom, 1 + c.zoom)
+            flip = ops.where(self.uniform(n) < c.flip_probability, -1.0, 1.0)
+            tx = self.uniform(n, -c.translation, c.translation) * w
+            ty = self.uniform(n, -c.translation, c.translation) * h
+            cos, sin = ops.cos(angle) * scale, ops.sin(angle) * scale
+            a0, a1, b0, b1 = cos * flip, -sin, sin * flip, cos
+            cx, cy = (w - 1) / 2, (h - 1) / 2
+            zeros = ops.zeros_like(a0)
+            transform = ops.stack([a0, a1, cx - a0 * cx - a1 * cy - tx, b0, b1, cy - b0 * cx - b1 * cy - ty,
+                                   zeros, zeros], axis=1)
+            x = ops.image.affine_transform(x, transform, interpolation="bilinear", fill_mode="constant")
+            if c.blur_probability > 0:
+                blurred = ops.conv(x, ops.convert_to_tensor(self.blur_kernel), padding="same")
+                weight = self.uniform(n) * ops.cast(self.uniform(n) < c.blur_probability, "float32")
+                weight = ops.reshape(weight, (-1, 1, 1, 1))
+                x = x + weight * (blurred - x)
+            if c.erase_probability > 0:
+                half = ops.reshape(ops.sqrt(self.uniform(n, 0.02, 0.15)) * h / 2, (-1, 1, 1, 1))  # half a side
+                centre_y = ops.reshape(self.uniform(n, 0, h), (-1, 1, 1, 1))
+                centre_x = ops.reshape(self.uniform(n, 0, w), (-1, 1, 1, 1))
+                rows = ops.reshape(ops.arange(h, dtype="float32"), (1, h, 1, 1))
+                cols = ops.reshape(ops.arange(w, dtype="float32"), (1, 1, w, 1))
+                square = ops.logical_and(ops.abs(rows - centre_y) < half, ops.abs(cols - centre_x) < half)
+                erase = ops.reshape(self.uniform(n) < c.erase_probability, (-1, 1, 1, 1))
+                x = ops.where(ops.logical_and(square, erase), 0.0, x)
+            if c.noise_stddev > 0:
+                x = x + keras.random.normal(ops.shape(x), stddev=c.noise_stddev, seed=self.seed_generator)
+            return x
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "cfg": asdict(self.cfg), "seed": self.seed, "always": self.always}
+
+    return RandomViews
+
+
+def weights_fingerprint(weights: list) -> str:
+    """sha256 of a list of weight arrays (shapes and values): the identity of an encoder in the fit cache's keys."""
+    digest = hashlib.sha256()
+    for array in weights:
+        array = np.ascontiguousarray(array, dtype="float32")
+        digest.update(str(array.shape).encode() + array.tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,114 @@
+"""Pretext tasks: self-supervised ways to pre-train the encoder on the unlabelled set.
+
+A pretext task is one unit (as in solo-learn or lightly): a subclass of `Pretext` that holds its settings, builds the
+network it trains (its augmentation, the shared encoder, its head) and says what its targets, loss and metric are.
+Adding one means one module in this folder, with the class decorated by `register`, and one import line at the end of
+this file; notebooks 4-6, the runner, the experiments and the tests discover it through `PRETEXTS`.
+
+`pretrain` trains any of them; notebook 4, ``experiments/selection.py`` and ``benchmarks/benchmark.py`` all call it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+import numpy as np
+
+from ..models import import_keras
+
+
+@dataclass(frozen=True)
+class PretextSettings:
+    """What every pretext task has; a task's own settings subclass this, with defaults chosen on validation data."""
+
+    epochs: int = 8
+    batch_size: int = 128  #: images per batch
+    learning_rate: float = 1e-3  #: Adam
+    val_fraction: float = 0.1  #: of the pretext images, held out to measure the task's own score
+
+
+class Pretext:
+    """One self-supervised task on the encoder. Subclasses set the class attributes and implement `build` and
+    `targets`; `check_batches` and `examples` are optional."""
+
+    name: ClassVar[str]  #: the registry key, and the prefix of the methods' names (``siamese_finetune``)
+    title: ClassVar[str]  #: in prose and figures
+    Settings: ClassVar[type[PretextSettings]] = PretextSettings
+    loss: ClassVar[object] = "binary_crossentropy"
+    monitor: ClassVar[str] = "binary_accuracy"  #: the metric of the training curves and the held-out score
+    chance: ClassVar[float | None] = None  #: the monitor's value for a model that learned nothing, if it has one
+
+    def __init__(self, settings: PretextSettings | None = None, **overrides):
+        self.settings = replace(settings or self.Settings(), **overrides)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings})"
+
+    def build(self, encoder, seed: int):
+        """The Keras model trained on this task: it takes a batch of images and outputs what `targets` holds."""
+        raise NotImplementedError
+
+    def targets(self, images: np.ndarray) -> np.ndarray:
+        """The targets of a batch of images (for tasks whose targets are made inside the model: a constant)."""
+        raise NotImplementedError
+
+    def check_batches(self, n_images: int) -> None:
+        """Refuse a number of images the task cannot batch (a Siamese batch of one image has no negative pair)."""
+
+    def examples(self, images: np.ndarray, seed: int):
+        """A figure of what the task learns from (inputs and targets) for a few images, or None."""
+        return None
+
+
+PRETEXTS: dict[str, type[Pretext]] = {}
+
+
+def register(cls: type[Pretext]) -> type[Pretext]:
+    """Class decorator: add a pretext task to `PRETEXTS` under its ``name``."""
+    if not getattr(cls, "name", "").isidentifier() or cls.name in ("init", "supervised"):
+        raise ValueError(f"a pretext needs a name that is an identifier other than init and supervised: {cls!r}")
+    PRETEXTS[cls.name] = cls
+    return cls
+
+
+def get_pretext(name: str, **overrides) -> Pretext:
+    """The registered pretext task ``name`` with its default settings (or ``overrides`` of them)."""
+    if name not in PRETEXTS:
+        raise KeyError(f"no pretext task {name!r}; registered: {sorted(PRETEXTS)}")
+    return PRETEXTS[name](**overrides)
+
+
+def pretext_indices(unlabelled: np.ndarray, n_images: int | None, val_fraction: float, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The pretext's training and held-out images: a seeded random order of the **unlabelled** indices (the first
+    ``n_images``), of which the first ``val_fraction`` are held out."""
+    pool = np.random.default_rng(seed).permutation(unlabelled)[:n_images]
+    n_val = int(val_fraction * len(pool))
+    return pool[n_val:], pool[:n_val]
+
+
+def pretrain(pretext: Pretext, encoder, x_train: np.ndarray, x_val: np.ndarray, seed: int,
+             epochs: int | None = None) -> dict:
+    """Train ``encoder`` in place on ``pretext`` (Adam, the task's batch size and epochs unless ``epochs`` is given),
+    scoring the task on the held-out images after every epoch. Returns the history, the held-out score of the last
+    epoch, the epochs and the seconds of training."""
+    keras = import_keras()
+    settings = pretext.settings
+    epochs = epochs or settings.epochs
+    pretext.check_batches(len(x_train))
+    pretext.check_batches(len(x_val))
+    keras.utils.set_random_seed(seed)
+    model = pretext.build(encoder, seed)
+    model.compile(keras.optimizers.Adam(settings.learning_rate), pretext.loss, metrics=[pretext.monitor])
+    start = time.perf_counter()
+    history = model.fit(x_train, pretext.targets(x_train), batch_size=settings.batch_size, epochs=epochs,
+                        validation_data=(x_val, pretext.targets(x_val)), verbose=0)
+    seconds = time.perf_counter() - start
+    return {"history": history.history, "val_score": float(history.history[f"val_{pretext.monitor}"][-1]),
+            "epochs": epochs, "seconds": seconds}
+
+
+# The registry: one line per pretext task.
+from . import siamese  # noqa: E402,F401

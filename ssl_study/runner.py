@@ -1,0 +1,202 @@
+"""Run the six notebooks in order (papermill), render them as HTML, and publish them only when all succeed.
+
+    python run_study.py                       # full profile: the committed notebooks, artefacts, figures, README
+    python run_study.py --jobs 2              # fits at once (default: $SSL_JOBS, else one per core)
+    python run_study.py --only 06_comparison.ipynb   # one notebook, on the artefacts of the others
+    python run_study.py --fresh               # empty the fit cache first: recompute every fit
+    python run_study.py --profile quick       # the CI profile: everything under artefacts/quick/
+    python run_study.py -p PRETEXTS '["siamese"]'    # papermill parameters: explore; nothing is published
+
+The notebooks run in a staging folder (``artefacts/.run-<profile>/``): their artefacts, figures, executed notebooks and
+HTML go there, and replace the published ones (``artefacts/<profile>/``, ``figures/``, ``notebooks/``, ``reports/``)
+only when every notebook has succeeded. A failure or Ctrl-C leaves the published files as they were; the fits that
+finished are kept in the fit cache, so the next run continues where this one stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import artefacts as art
+from .config import (ARTEFACTS_DIR, FIGURES_DIR, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON, NOTEBOOKS,
+                     NOTEBOOKS_DIR, OUTPUT_ENV, PROFILE_ENV, PROFILES, ROOT, default_jobs, get_profile)
+from .data import find_source
+
+
+def stage_of(profile_name: str) -> Path:
+    """The staging folder of a run of ``profile_name``."""
+    return ARTEFACTS_DIR / f".run-{profile_name}"
+
+
+def destinations(profile_name: str, stage: Path) -> list[tuple[Path, Path]]:
+    """(staged folder, published folder) pairs of a run."""
+    profile = PROFILES[profile_name]
+    pairs = [(stage / "artefacts" / profile_name, ARTEFACTS_DIR / profile_name)]
+    if profile_name == "full":
+        pairs += [(stage / "figures", FIGURES_DIR), (stage / "notebooks", NOTEBOOKS_DIR), (stage / "reports",
+                                                                                          ROOT / "reports")]
+    return pairs
+
+
+def prepare_stage(profile_name: str, notebooks: list[str]) -> Path:
+    """An empty staging folder; for a partial run, holding a copy of the published artefacts and figures (the cache
+    stays where it is: every run of a profile shares it)."""
+    stage = stage_of(profile_name)
+    shutil.rmtree(stage, ignore_errors=True)
+    for staged, published in destinations(profile_name, stage):
+        staged.mkdir(parents=True, exist_ok=True)
+        if notebooks != NOTEBOOKS and published.exists() and published.name not in ("notebooks", "reports"):
+            for item in published.iterdir():
+                if item.name != "cache" and not item.name.startswith("."):
+                    (shutil.copytree if item.is_dir() else shutil.copy2)(item, staged / item.name)
+    return stage
+
+
+def publish(profile_name: str, stage: Path, notebooks: list[str]) -> None:
+    """Move the staged files over the published ones (a complete run first removes what it no longer makes)."""
+    for staged, published in destinations(profile_name, stage):
+        published.mkdir(parents=True, exist_ok=True)
+        if notebooks == NOTEBOOKS and published.name not in ("notebooks",):
+            for item in published.iterdir():
+                if item.name != "cache" and not item.name.startswith("."):
+                    shutil.rmtree(item) if item.is_dir() else item.unlink()
+        for item in staged.iterdir():
+            target = published / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    shutil.rmtree(stage, ignore_errors=True)
+    if profile_name == "full":  # the full profile's fit cache is committed: drop the ignore-all file joblib writes
+        (PROFILES["full"].cache / ".gitignore").unlink(missing_ok=True)
+
+
+def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict:
+    """Execute one notebook with papermill (cwd: notebooks/), tidy its outputs, save it and render it as HTML."""
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    if profile_name == "full":
+        out, html_dir = stage / "notebooks" / name, stage / "reports"
+    else:
+        out, html_dir = stage / "artefacts" / profile_name / "notebooks" / name, stage / "artefacts" / profile_name / "reports"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    papermill.execute_notebook(NOTEBOOKS_DIR / name, out, parameters=parameters or None, kernel_name="python3",
+                               cwd=str(NOTEBOOKS_DIR), progress_bar=False, request_save_on_cell_execute=False)
+    seconds = time.perf_counter() - start
+    nb = nbformat.read(out, as_version=4)
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # a progress bar's updates collapse to its last line
+    nb.metadata.pop("papermill", None)  # run times and paths: noise in the committed notebooks' diffs
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, out)
+    html, _ = HTMLExporter().from_notebook_node(nb, resources={"metadata": {"name": Path(name).stem}})
+    html_dir.mkdir(parents=True, exist_ok=True)
+    (html_dir / out.with_suffix(".html").name).write_text(html, encoding="utf-8")
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kernels and their workers, so far
+    return {"notebook": name, "seconds": round(seconds, 1), "kernel_peak_mb_so_far": round(peak_mb)}
+
+
+def write_timings(profile_name: str, stage: Path, timings: list[dict], total: float, jobs: int) -> None:
+    """``timings.json``: wall time per notebook, with a side-car recording the summary it belongs to."""
+    folder = stage / "artefacts" / profile_name
+    summary = folder / "summary.csv"
+    path = folder / "timings.json"
+    data_fp = json.loads(art.meta_path(summary).read_text())["data_fingerprint"]
+    split = json.loads(art.meta_path(folder / "split.npz").read_text())
+    art.save_json({"profile": profile_name, "total_seconds": round(total, 1), "jobs": jobs, "notebooks": timings,
+                   "finished": time.strftime("%Y-%m-%d %H:%M"), "test_images": split["sizes"]["test"],
+                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+                              f"Keras backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}"},
+                  path, "run_study.py", [summary], data_fp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default=os.environ.get(PROFILE_ENV, "full"), choices=PROFILES)
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="fits at once (default: %(default)s)")
+    parser.add_argument("--only", nargs="*", choices=NOTEBOOKS, help="run only these notebooks")
+    parser.add_argument("--fresh", action="store_true", help="empty the fit cache first")
+    parser.add_argument("--no-publish", action="store_true", help="keep the results in the staging folder")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="a papermill parameter (a Python literal); implies --no-publish")
+    parser.add_argument("--readme", action="store_true", help="only refresh the README from artefacts/full")
+    args = parser.parse_args(argv)
+    if args.readme:
+        from .readme import refresh_readme
+        refresh_readme()
+        return 0
+    profile = get_profile(args.profile)
+    notebooks = [n for n in NOTEBOOKS if n in (args.only or NOTEBOOKS)]
+    parameters = {name: _literal(value) for name, value in args.parameter}
+    publish_after = not (args.no_publish or parameters)
+    find_source()  # fail now, not in the first notebook, if there is no data
+    if args.fresh:
+        shutil.rmtree(profile.cache, ignore_errors=True)
+        print(f"[{profile.name}] fit cache emptied: every fit is computed again")
+    stage = prepare_stage(profile.name, notebooks)
+    os.environ.update({PROFILE_ENV: profile.name, JOBS_ENV: str(args.jobs), OUTPUT_ENV: str(stage),
+                       FIT_CACHE_ENV: str(profile.cache)})  # the kernels inherit them
+    timings, start, current = [], time.perf_counter(), None
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), signal.default_int_handler(*_)))
+    try:
+        for current in notebooks:
+            print(f"[{profile.name}] {current} ...", end=" ", flush=True)
+            timings.append(execute(current, stage, profile.name, parameters))
+            print(f"{timings[-1]['seconds']:.0f} s", flush=True)
+    except BaseException as err:  # noqa: BLE001 -- one clear line instead of a kernel's traceback
+        kept = f"the fits that finished are kept in the fit cache ({_shown(profile.cache)}); run again to continue"
+        if interrupted or isinstance(err, KeyboardInterrupt):
+            print(f"\n[{profile.name}] interrupted in {current}: the published notebooks and artefacts are unchanged; "
+                  f"{kept}.", file=sys.stderr)
+            return 130
+        print(f"\n[{profile.name}] {current} failed: {_reason(err)}\nThe published notebooks and artefacts are "
+              f"unchanged; the failed notebook is {_shown(stage)}/…/{current}; {kept}.", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    total = time.perf_counter() - start
+    if notebooks == NOTEBOOKS:
+        write_timings(profile.name, stage, timings, total, args.jobs)
+    if not publish_after:
+        print(f"[{profile.name}] done in {total / 60:.1f} min; results kept in {_shown(stage)} (not published)")
+        return 0
+    publish(profile.name, stage, notebooks)
+    print(f"[{profile.name}] done in {total / 60:.1f} min; published notebooks, artefacts and HTML")
+    if profile.name == "full" and NOTEBOOK_COMPARISON in notebooks:
+        from .readme import refresh_readme
+        refresh_readme()
+    return 0
+
+
+def _literal(value: str):
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+
+
+def _reason(err: BaseException) -> str:
+    if type(err).__name__ == "PapermillExecutionError":
+        return f"cell {err.exec_count}: {err.ename}: {err.evalue}"
+    return f"{type(err).__name__}: {err}"
+
+
+def _shown(path: Path) -> str:
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)

@@ -1,0 +1,217 @@
+"""What the notebooks share: their inputs (data and split), the fits of a method, and the artefacts they pass on.
+
+Each notebook writes its own files and nothing else's, so re-running a notebook replaces its outputs completely:
+
+| notebook | writes |
+|---|---|
+| 01 | ``split.npz`` |
+| 02 | ``results_supervised.csv``, ``histories_supervised.json``, ``confusions_supervised.json`` |
+| 03 | ``encoder_init_seed<s>.weights.h5`` |
+| 04 | ``encoder_<pretext>_seed<s>.weights.h5``, ``pretext_history.csv`` |
+| 05 | ``results_pretrained.csv``, ``histories_pretrained.json``, ``confusions_pretrained.json`` |
+| 06 | ``summary.csv``, ``summary.md``, ``gains.csv`` |
+
+and every file's side-car records the files it was made from (see `ssl_study.artefacts`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .artefacts import ArtefactError, load_json, load_table, read_meta, save_json, save_table, write_meta
+from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED, Profile, Recipe,
+                     config_dict)
+from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
+from .models import architecture_fingerprint, build_encoder, weights_fingerprint
+from .tasks import Fit, PretextRun, run_tasks
+
+RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "macro_f1", "epochs",
+                  "best_epoch", "seconds"]
+
+#: the results of each notebook that trains classifiers: (notebook, file-name stem)
+RESULTS = {"supervised": (NOTEBOOK_SUPERVISED, "supervised"), "pretrained": (NOTEBOOK_FINETUNE, "pretrained")}
+
+
+@dataclass
+class Inputs:
+    """The data and the split of notebook 1, checked against each other: what every later notebook starts from."""
+
+    profile: Profile
+    mnist: Mnist
+    split: dict[str, np.ndarray]
+
+    @property
+    def split_path(self) -> Path:
+        return self.profile.artefacts / "split.npz"
+
+    @property
+    def data_fp(self) -> str:
+        return self.mnist.fingerprint
+
+    @property
+    def split_fp(self) -> str:
+        return split_fingerprint(self.split)
+
+    @property
+    def n_labelled(self) -> int:
+        return len(self.split["labelled"])
+
+    def images(self, part: str) -> np.ndarray:
+        """The model inputs of one part of the split (``labelled``, ``unlabelled``, ``test``)."""
+        return to_model_input(self.mnist.images[self.split[part]])
+
+    def labels(self, part: str) -> np.ndarray:
+        return self.mnist.labels[self.split[part]].astype("int32")
+
+
+def load_inputs(profile: Profile, verbose: bool = True) -> Inputs:
+    """The course's images (decoded-data cache) and the split that notebook 1 saved from them."""
+    mnist = load_mnist(verbose=verbose)
+    return Inputs(profile, mnist, load_split(profile, mnist))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Encoders
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def encoder_weights(profile: Profile, stage: str, seed: int) -> Path:
+    """Path of an encoder's weights: ``stage`` is ``init`` (notebook 3) or a pretext task's name (notebook 4)."""
+    return profile.artefacts / f"encoder_{stage}_seed{seed}.weights.h5"
+
+
+def save_encoder(encoder, path: Path, notebook: str, inputs=(), data_fingerprint: str | None = None, **meta) -> dict:
+    """Save an encoder's weights with a side-car: its architecture and weights fingerprint, and ``meta``."""
+    encoder.save_weights(path)
+    return write_meta(path, notebook, inputs, data_fingerprint, architecture=architecture_fingerprint(encoder),
+                      weights=weights_fingerprint(encoder.get_weights()), **meta)
+
+
+def load_encoder(path: Path, notebook: str, data_fingerprint: str | None = None):
+    """An encoder with the saved weights, refused if they are missing, edited or stale; returns (encoder, side-car)."""
+    encoder = build_encoder()
+    meta = read_meta(path, notebook, data_fingerprint, architecture=architecture_fingerprint(encoder))
+    encoder.load_weights(path)
+    return encoder, meta
+
+
+def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
+    """The side-cars of one pretext's encoders (notebook 4), one per seed, checked against the current data."""
+    return {seed: load_encoder(encoder_weights(inputs.profile, pretext, seed), NOTEBOOK_PRETEXT, inputs.data_fp)[1]
+            for seed in inputs.profile.seeds}
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Fits and their results
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """The fits of one or more methods: the tidy results table, and histories and test confusion matrices per method
+    keyed ``"amount/seed"``."""
+
+    table: pd.DataFrame
+    histories: dict[str, dict[str, dict]]
+    confusions: dict[str, dict[str, list]]
+    heads: dict[str, dict[str, list]]
+
+
+def run_fits(fits: list[Fit] | list[list[Fit]], inputs: Inputs, jobs: int | None = None,
+             encoders: dict[str, Path] | None = None) -> Outcome:
+    """Results of ``fits`` from the fit cache, computing (in parallel) those it lacks; ``fits`` may be stages run one
+    after the other (probes, then the fine-tuning that starts from them). ``encoders``: weights fingerprint -> file,
+    for probes and fine-tuning."""
+    paths = {"split": str(inputs.split_path), "encoders": {fp: str(p) for fp, p in (encoders or {}).items()}}
+    results = run_tasks(fits, inputs.profile, paths, jobs)
+    fits = [fit for stage in fits for fit in stage] if fits and isinstance(fits[0], list) else fits
+    table = pd.DataFrame([r["row"] for r in results], columns=RESULT_COLUMNS)
+    outcome = Outcome(table, {}, {}, {})
+    for fit, result in zip(fits, results):
+        key = f"{fit.amount}/{fit.seed}"
+        outcome.histories.setdefault(fit.method, {})[key] = result["history"]
+        outcome.confusions.setdefault(fit.method, {})[key] = result["confusion"]
+        if result["head"] is not None:
+            outcome.heads.setdefault(fit.method, {})[key] = result["head"]
+    return outcome
+
+
+def save_outcome(outcome: Outcome, name: str, inputs: Inputs, sources=()) -> list[Path]:
+    """Write ``results_<name>.csv``, ``histories_<name>.json`` and ``confusions_<name>.json``, replacing the earlier
+    ones completely; their side-cars record the split, ``sources`` (encoders) and the data's fingerprint."""
+    notebook, stem = RESULTS[name]
+    art = inputs.profile.artefacts
+    made_from = [inputs.split_path, *sources]
+    table = outcome.table.sort_values(["method", "n_labels", "seed"]).reset_index(drop=True)
+    return [save_table(table, art / f"results_{stem}.csv", notebook, made_from, inputs.data_fp),
+            save_json(outcome.histories, art / f"histories_{stem}.json", notebook, made_from, inputs.data_fp),
+            save_json(outcome.confusions, art / f"confusions_{stem}.json", notebook, made_from, inputs.data_fp)]
+
+
+def load_outcome(name: str, inputs: Inputs) -> Outcome:
+    """The results, histories and confusions saved by `save_outcome`, refused if missing, edited or stale."""
+    notebook, stem = RESULTS[name]
+    art = inputs.profile.artefacts
+    table = load_table(art / f"results_{stem}.csv", notebook, inputs.data_fp)
+    if list(table.columns) != RESULT_COLUMNS:
+        raise ArtefactError(f"results_{stem}.csv does not have the study's columns: re-run notebooks/{notebook}.")
+    return Outcome(table, load_json(art / f"histories_{stem}.json", notebook, inputs.data_fp),
+                   load_json(art / f"confusions_{stem}.json", notebook, inputs.data_fp), {})
+
+
+def combine(*outcomes: Outcome) -> Outcome:
+    """Several outcomes as one (methods do not overlap)."""
+    table = pd.concat([o.table for o in outcomes], ignore_index=True)
+    merged = Outcome(table, {}, {}, {})
+    for o in outcomes:
+        merged.histories.update(o.histories)
+        merged.confusions.update(o.confusions)
+        merged.heads.update(o.heads)
+    return merged
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Pretext runs
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def initial_encoders(inputs: Inputs) -> dict[int, Path]:
+    """The initial encoder of each seed (notebook 3), checked: seed -> file."""
+    paths = {seed: encoder_weights(inputs.profile, "init", seed) for seed in inputs.profile.seeds}
+    for seed, path in paths.items():
+        load_encoder(path, NOTEBOOK_ENCODER)
+    return paths
+
+
+def plan_pretext_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
+    """One run per pretext task (name -> `Pretext`) and seed, each from that seed's initial encoder."""
+    profile, runs = inputs.profile, []
+    for name, pretext in pretexts.items():
+        for seed, path in initial_encoders(inputs).items():
+            init = read_meta(path, NOTEBOOK_ENCODER)["weights"]
+            runs.append(PretextRun(name, pretext.settings, seed, profile.pretext_epochs or pretext.settings.epochs,
+                                   profile.pretext_images, init, inputs.data_fp, inputs.split_fp))
+    return runs
+
+
+def run_pretexts(runs: list[PretextRun], inputs: Inputs, jobs: int | None = None) -> list[dict]:
+    """Results of the pretext runs (trained weights, history, held-out score, seconds), from the cache or computed."""
+    encoders = {read_meta(p, NOTEBOOK_ENCODER)["weights"]: str(p) for p in initial_encoders(inputs).values()}
+    return run_tasks(runs, inputs.profile, {"split": str(inputs.split_path), "encoders": encoders}, jobs,
+                     desc="pretext runs")
+
+
+def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor: str) -> Path:
+    """Save a pretext run's trained encoder with a side-car: task, settings, seed, images, held-out score, seconds."""
+    encoder = build_encoder()
+    encoder.set_weights(result["weights"])
+    path = encoder_weights(inputs.profile, run.pretext, run.seed)
+    save_encoder(encoder, path, NOTEBOOK_PRETEXT, [inputs.split_path, encoder_weights(inputs.profile, "init", run.seed)],
+                 inputs.data_fp, pretext=run.pretext, settings=config_dict(run.settings), seed=run.seed,
+                 epochs=run.epochs, train_images=result["train_images"], val_images=result["val_images"],
+                 monitor=monitor, val_score=result["val_score"], seconds=round(result["seconds"], 1))
+    return path

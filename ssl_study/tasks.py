@@ -1,0 +1,261 @@
+"""A fit is computed once: every fit and every pretext run is a pure task, cached on disk and run in parallel.
+
+A task (`Fit`, `PretextRun`) is a frozen dataclass that holds everything its result depends on: the data's and the
+split's fingerprints, the fingerprint of the encoder weights it starts from, method, label amount, seed, settings --
+plus, added by `run_tasks`, a version of the code that trains it (the sha256 of the modules it runs). Its result (the
+row of the results table, the history, the confusion matrix, trained weights where later tasks need them) is cached
+with `joblib.Memory` under the profile's ``cache/`` folder, written atomically when the task finishes. So a re-run
+with nothing changed reads every result back; an interrupted run loses only the tasks in flight; a change of data,
+split, encoder, settings or training code computes the affected tasks again. Deleting the folder (``make run
+FRESH=1``) recomputes everything.
+
+Tasks run in worker processes with joblib (``loky`` on this machine, ``--jobs``/``$SSL_JOBS`` at once), or on a Dask
+cluster through joblib's Dask backend (``$SSL_BACKEND=dask``, ``$SSL_DASK_SCHEDULER``). Each worker loads the data
+itself (from the decoded-data cache) and every fit runs on one thread, so results do not depend on where or
+alongside what a task ran: a parallel run gives the results of a sequential one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import inspect
+import os
+import sys
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import data as data_module, models, training
+from .artefacts import ArtefactError
+from .config import BACKEND_ENV, DASK_ENV, N_CLASSES, Profile, Recipe, default_jobs
+from .data import SPLIT_NAMES, load_mnist, nested_subsets, split_fingerprint, to_model_input, train_val_split
+from .pretexts import PRETEXTS, Pretext, PretextSettings, pretext_indices, pretrain
+from .training import epochs_for, evaluate, train_probe, train_supervised
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One classifier fit on one label subset: ``kind`` is ``supervised`` (random weights), ``probe`` or
+    ``finetune`` (from the encoder of ``pretext`` whose weights have the fingerprint ``encoder``)."""
+
+    kind: str
+    amount: str
+    n_labels: int
+    seed: int
+    epochs: int
+    batch_size: int
+    recipe: Recipe
+    data: str  #: fingerprint of the decoded MNIST images
+    split: str  #: fingerprint of the split
+    pretext: str | None = None
+    encoder: str | None = None
+
+    @property
+    def method(self) -> str:
+        """The method's name in the results: ``supervised``, ``siamese_probe``, ``siamese_finetune``, ..."""
+        return "supervised" if self.kind == "supervised" else f"{self.pretext}_{self.kind}"
+
+
+@dataclass(frozen=True)
+class PretextRun:
+    """One pretext run: task ``pretext`` with ``settings``, from the initial encoder with fingerprint ``init``."""
+
+    pretext: str
+    settings: PretextSettings
+    seed: int
+    epochs: int
+    images: int | None  #: unlabelled images used (None: all)
+    init: str
+    data: str
+    split: str
+
+
+def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_fp: str, recipe: Recipe = Recipe(),
+              pretext: str | None = None, encoders: dict[int, str] | None = None) -> list[Fit]:
+    """The fits of one method at every label amount and seed of ``profile`` (``encoders``: seed -> fingerprint of
+    that seed's pre-trained encoder, for ``probe`` and ``finetune``)."""
+    fits = []
+    for seed in profile.seeds:
+        for amount, n in profile.amounts(n_labelled):
+            n_train = n - max(int(round(recipe.val_fraction * n)), N_CLASSES)
+            fits.append(Fit(kind, amount, n, seed, epochs_for(n_train, profile, recipe)[1], profile.batch_size, recipe,
+                            data_fp, split_fp, pretext, encoders[seed] if encoders else None))
+    return fits
+
+
+def code_version(*objects) -> str:
+    """sha256 of the source code of ``objects`` (functions, classes, modules): part of every cache key, so that a
+    change of the code that trains a task computes it again, while an edit elsewhere (a plot, a message) does not."""
+    digest = hashlib.sha256()
+    for obj in objects:
+        digest.update(inspect.getsource(obj).encode())
+    return digest.hexdigest()[:16]
+
+
+#: what a fit runs: its subsets, its model, its training and its scoring (`_run_fit` itself is part of the key too)
+FIT_CODE = (data_module.nested_subsets, data_module.train_val_split, data_module.to_model_input, models.build_encoder,
+            models.build_classifier, models.build_linear_head, models.encode, models._random_views_class,
+            training.epochs_for, training.fit_classifier, training.evaluate, training.train_supervised,
+            training.train_probe)
+
+
+def fit_code() -> str:
+    """The code version of a `Fit`."""
+    return code_version(*FIT_CODE)
+
+
+def pretext_code(pretext: str) -> str:
+    """The code version of a `PretextRun`: the encoder, the augmenter, `pretrain`, and the task's own module."""
+    return code_version(data_module.to_model_input, models.build_encoder, models._random_views_class,
+                        pretext_indices, pretrain, inspect.getmodule(PRETEXTS[pretext]))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# What a worker does
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2)
+def _inputs(split_path: str, data_fp: str, split_fp: str) -> dict:
+    """The images and labels a worker trains on, loaded once per process and checked against the task's fingerprints."""
+    mnist = load_mnist(verbose=False)
+    if mnist.fingerprint != data_fp:
+        raise ArtefactError("The MNIST images this worker loads are not the ones the task was planned on: point "
+                            "$MNIST_PNG at the same data everywhere, and re-run notebooks from 01_split.ipynb.")
+    with np.load(split_path) as z:
+        split = {k: z[k] for k in SPLIT_NAMES}
+    if split_fingerprint(split) != split_fp:
+        raise ArtefactError(f"{Path(split_path).name} changed while the tasks ran: re-run notebooks/01_split.ipynb.")
+    x, y = to_model_input(mnist.images), mnist.labels.astype("int32")
+    return {"x": x, "split": split, "x_labelled": x[split["labelled"]], "y_labelled": y[split["labelled"]],
+            "x_test": x[split["test"]], "y_test": y[split["test"]]}
+
+
+def _encoder_weights(paths: dict, fingerprint: str) -> list:
+    """The weights of the encoder with this fingerprint, from the file ``paths`` names for it (checked)."""
+    encoder = models.build_encoder()
+    encoder.load_weights(paths["encoders"][fingerprint])
+    weights = encoder.get_weights()
+    if models.weights_fingerprint(weights) != fingerprint:
+        raise ArtefactError(f"{Path(paths['encoders'][fingerprint]).name} changed while the tasks ran: re-run the "
+                            "notebook that wrote it.")
+    return weights
+
+
+def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
+    """Train and score one `Fit` (``paths`` says where the split, the encoders and the cache are; not part of the key)."""
+    models.import_keras()  # first, so that the backend's start-up chatter stays out of the worker's output
+    d = _inputs(paths["split"], fit.data, fit.split)
+    subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
+    train, val = train_val_split(subset, d["y_labelled"][subset], fit.recipe.val_fraction, fit.seed)
+    args = (d["x_labelled"][train], d["y_labelled"][train], d["x_labelled"][val], d["y_labelled"][val], fit.epochs,
+            fit.batch_size, fit.seed, fit.recipe)
+    head = None
+    if fit.kind == "supervised":
+        model, record = train_supervised(*args)
+    elif fit.kind == "probe":
+        model, record = train_probe(_encoder_weights(paths, fit.encoder), *args)
+        head = model.get_layer("softmax").get_weights()
+    elif fit.kind == "finetune":  # from the probe of the same encoder, amount and seed (computed once, cached)
+        probe = _cached(_run_fit, paths["cache"])(replace(fit, kind="probe"), code, paths)
+        model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder), probe["head"])
+    else:
+        raise ValueError(f"unknown kind of fit {fit.kind!r}")
+    scores = evaluate(model, d["x_test"], d["y_test"])
+    row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / len(d["y_labelled"]),
+           "n_labels": fit.n_labels, "seed": fit.seed, "test_accuracy": scores["accuracy"],
+           "macro_f1": scores["macro_f1"], "epochs": record["epochs"], "best_epoch": record["best_epoch"],
+           "seconds": round(record["seconds"], 2)}
+    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": head}
+
+
+def _run_pretext(run: PretextRun, code: str, paths: dict) -> dict:
+    """Train one `PretextRun` from its initial encoder on the unlabelled images; return the trained weights."""
+    keras = models.import_keras()
+    d = _inputs(paths["split"], run.data, run.split)
+    pretext: Pretext = PRETEXTS[run.pretext](run.settings)
+    train, val = pretext_indices(d["split"]["unlabelled"], run.images, run.settings.val_fraction, run.seed)
+    keras.utils.set_random_seed(run.seed)
+    encoder = models.build_encoder()
+    encoder.set_weights(_encoder_weights(paths, run.init))
+    result = pretrain(pretext, encoder, d["x"][train], d["x"][val], run.seed, run.epochs)
+    return {**result, "weights": encoder.get_weights(), "train_images": len(train), "val_images": len(val)}
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Running tasks: cache, parallel workers, progress
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _cached(function, cache: str):
+    """``function`` memoised in the fit cache at ``cache`` (its ``paths`` argument is not part of the key)."""
+    import joblib
+
+    return joblib.Memory(cache, verbose=0).cache(function, ignore=["paths"])
+
+
+@contextlib.contextmanager
+def _backend():
+    """joblib's backend for the tasks: ``loky`` processes here, or a Dask cluster (``$SSL_BACKEND=dask``: the
+    scheduler at ``$SSL_DASK_SCHEDULER``, else a local cluster of one single-threaded worker per core)."""
+    import joblib
+
+    if os.environ.get(BACKEND_ENV, "loky") != "dask":
+        yield
+        return
+    from dask.distributed import Client, LocalCluster
+
+    address = os.environ.get(DASK_ENV)
+    with (Client(address) if address else Client(LocalCluster(n_workers=default_jobs(), threads_per_worker=1))):
+        with joblib.parallel_config(backend="dask"):
+            yield
+
+
+def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = None, desc: str = "fits") -> list[dict]:
+    """Results of ``tasks`` (`Fit` or `PretextRun`), in order: read from the cache where they are, else computed
+    ``jobs`` at a time (default `default_jobs`) and cached as each finishes. ``tasks`` may also be a list of stages
+    (lists of tasks), run one after the other, when a later stage reads an earlier one's results from the cache
+    (fine-tuning starts from its probe). ``paths``: ``split`` (the split file) and ``encoders`` (weights fingerprint ->
+    file) for the workers. One progress line, with the time left."""
+    import joblib
+    from tqdm import tqdm
+
+    stages = tasks if tasks and isinstance(tasks[0], list) else [tasks]
+    cache = str(profile.cache)
+    paths = {**paths, "cache": cache}
+    calls = [[_call(task, cache) for task in stage] for stage in stages]
+    todo = [[(f, task, code) for f, task, code in stage if not f.check_call_in_cache(task, code, paths)]
+            for stage in calls]
+    total, missing = sum(map(len, calls)), sum(map(len, todo))
+    jobs = jobs or default_jobs()
+    desc += f" ({total - missing} of {total} from the fit cache)" if missing < total else ""
+    with tqdm(total=total, initial=total - missing, desc=desc, unit="fit" if desc == "fits" else "run",
+              file=sys.stdout, ncols=100, mininterval=2, smoothing=0) as bar, _backend():
+        for stage in todo:
+            if stage:
+                parallel = joblib.Parallel(n_jobs=min(jobs, len(stage)), return_as="generator_unordered")
+                with warnings.catch_warnings():
+                    # loky replaces a worker whose memory grew (the backend keeps some state per model built): a few
+                    # seconds to start another, no result changes (each task seeds itself); not worth a warning
+                    warnings.filterwarnings("ignore", "A worker stopped while some jobs were given to the executor")
+                    for _ in parallel(joblib.delayed(_compute)(f, task, code, paths) for f, task, code in stage):
+                        bar.update()
+    return [f(task, code, paths) for stage in calls for f, task, code in stage]
+
+
+def _compute(function, task, code: str, paths: dict) -> None:
+    """Compute and cache one task in a worker, then free the backend's state of the models it built."""
+    function(task, code, paths)
+    models.import_keras().backend.clear_session()
+
+
+def _call(task, cache: str) -> tuple:
+    """(memoised function, task, code version) of a `Fit` or a `PretextRun`."""
+    if isinstance(task, Fit):
+        return _cached(_run_fit, cache), task, fit_code()
+    return _cached(_run_pretext, cache), task, pretext_code(task.pretext)

@@ -1,0 +1,130 @@
+"""Training: the shared supervised recipe (`fit_classifier`), the budget of a fit, and the three ways the study trains
+a classifier on a label subset -- from random weights (`train_supervised`), as a linear probe on a frozen encoder
+(`train_probe`), and by fine-tuning from the probe (`probe_then_finetune`). Notebooks 2 and 5, the experiments and the
+benchmark all train through these functions."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from .config import INPUT_SHAPE, N_CLASSES, STEPS_PER_EXECUTION, VALIDATION_BATCH, Profile, Recipe
+from .models import build_augmenter, build_classifier, build_encoder, build_linear_head, encode, import_keras
+
+
+def epochs_for(n_train: int, profile: Profile, recipe: Recipe = Recipe()) -> tuple[int, int]:
+    """``(repeats, epochs)`` of one supervised fit on ``n_train`` images.
+
+    Every fit makes ``profile.epochs_at_full`` passes over its subset, but sees at least ``profile.min_fit_images``
+    images in all (up to ``profile.max_epochs`` epochs): small subsets need more passes to converge, large ones are
+    near their ceiling after a dozen. A subset smaller than ``recipe.min_epoch_images`` is repeated within an epoch,
+    so that an epoch (one validation and early-stopping check) holds enough optimisation steps.
+    """
+    repeats = int(np.ceil(recipe.min_epoch_images / n_train))
+    epoch_images = repeats * n_train
+    epochs = max(int(np.ceil(profile.epochs_at_full / repeats)), int(np.ceil(profile.min_fit_images / epoch_images)))
+    return repeats, int(min(profile.max_epochs, epochs))
+
+
+def training_budget(profile: Profile, n_labelled: int, recipe: Recipe = Recipe()) -> pd.DataFrame:
+    """Per label amount: labels, training images (after the validation hold-out), repeats, epochs, images seen."""
+    rows = []
+    for amount, n in profile.amounts(n_labelled):
+        n_train = n - max(int(round(recipe.val_fraction * n)), N_CLASSES)
+        repeats, epochs = epochs_for(n_train, profile, recipe)
+        rows.append({"amount": amount, "labels": n, "train": n_train, "repeats": repeats, "epochs": epochs,
+                     "images seen": repeats * n_train * epochs})
+    return pd.DataFrame(rows)
+
+
+def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int,
+                   recipe: Recipe = Recipe()) -> dict:
+    """Train ``model`` in place with the shared recipe; return its history, best epoch and seconds.
+
+    Adam with a cosine-decaying learning rate, light random shifts/rotations, and the weights of the epoch with the
+    best validation loss in the second half of the schedule restored at the end (early stopping with a patience).
+    A subset smaller than ``recipe.min_epoch_images`` is repeated within an epoch (each repeat augmented afresh), so
+    that tiny subsets still get enough optimisation steps. Features (2-D input, for a linear probe) are not augmented.
+    """
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    repeats = int(np.ceil(recipe.min_epoch_images / len(x_train)))
+    if repeats > 1:  # a small subset: repeat it within the epoch
+        x_train, y_train = np.concatenate([x_train] * repeats), np.concatenate([y_train] * repeats)
+    if x_train.ndim == 4:  # images: light augmentation, one affine transform per image, on the device
+        augment = build_augmenter(recipe.augment, seed=seed, name="light_augment")
+        trainer = keras.Sequential([keras.Input(INPUT_SHAPE), augment, model], name="trainer")
+    else:  # features (a linear probe on a frozen encoder's cached output): nothing to augment
+        trainer = model
+    steps = epochs * int(np.ceil(len(x_train) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.01)
+    # several steps per call of the compiled training function: less Python overhead per batch
+    trainer.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                    steps_per_execution=STEPS_PER_EXECUTION)
+    # early stopping only looks at the second half of the schedule: a tiny validation set (10 images at 10 labels per
+    # class) is too noisy to stop on in the first epochs, where the learning rate is still high
+    stop = keras.callbacks.EarlyStopping("val_loss", patience=recipe.patience, restore_best_weights=True,
+                                         start_from_epoch=epochs // 2)
+    start = time.perf_counter()
+    history = trainer.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
+                          validation_batch_size=VALIDATION_BATCH, callbacks=[stop], verbose=0)
+    seconds = time.perf_counter() - start
+    best = epochs // 2 + int(np.argmin(history.history["val_loss"][epochs // 2:])) + 1
+    return {"history": history.history, "epochs": len(history.history["loss"]), "best_epoch": best,
+            "seconds": seconds}
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict:
+    """Test accuracy, macro-F1, predictions and confusion matrix of a classifier."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    predicted = np.argmax(model.predict(x, batch_size=2048, verbose=0), axis=1)
+    return {"accuracy": float(accuracy_score(y, predicted)), "macro_f1": float(f1_score(y, predicted, average="macro")),
+            "predicted": predicted, "confusion": confusion_matrix(y, predicted, labels=range(N_CLASSES)).tolist()}
+
+
+def train_supervised(x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int, recipe: Recipe = Recipe(),
+                     encoder_weights: list | None = None, head_weights: list | None = None) -> tuple[object, dict]:
+    """The prescribed CNN, initialised under ``seed`` (its encoder and Dense layer replaced by ``encoder_weights`` and
+    ``head_weights`` where given), trained with the shared recipe. Returns the model and its `fit_classifier` record."""
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    model = build_classifier()
+    if encoder_weights is not None:
+        model.get_layer("encoder").set_weights(encoder_weights)
+    if head_weights is not None:
+        model.get_layer("softmax").set_weights(head_weights)
+    return model, fit_classifier(model, x_train, y_train, x_val, y_val, epochs, batch_size, seed, recipe)
+
+
+def train_probe(encoder_weights: list, x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int,
+                recipe: Recipe = Recipe()) -> tuple[object, dict]:
+    """A linear probe: the Dense(10) layer alone, trained on the frozen encoder's features (computed once, no
+    augmentation), with the shared recipe's optimiser, schedule and early stopping.
+
+    Returns the CNN made of the frozen encoder and the trained Dense layer -- it predicts exactly what the probe
+    predicts from the features -- and the fit record."""
+    keras = import_keras()
+    encoder = build_encoder()
+    encoder.set_weights(encoder_weights)
+    f_train, f_val = encode(encoder, x_train), encode(encoder, x_val)
+    keras.utils.set_random_seed(seed)
+    head = build_linear_head(f_train.shape[1])
+    fit = fit_classifier(head, f_train, y_train, f_val, y_val, epochs, batch_size, seed, recipe)
+    model = build_classifier(encoder)
+    model.get_layer("softmax").set_weights(head.get_weights())
+    return model, fit
+
+
+def probe_then_finetune(encoder_weights: list, x_train, y_train, x_val, y_val, epochs: int, batch_size: int,
+                        seed: int, recipe: Recipe = Recipe()) -> dict:
+    """Linear probing, then fine-tuning (Kumar et al., ICLR 2022): the probe of `train_probe`, then every weight
+    trained with the supervised recipe from the pre-trained encoder **and** the probe's Dense layer. A random Dense
+    layer would send large, random gradients into the pre-trained features in the first steps; the probe's keeps them.
+    Returns ``{"probe": (model, fit), "finetune": (model, fit)}``."""
+    probe, probe_fit = train_probe(encoder_weights, x_train, y_train, x_val, y_val, epochs, batch_size, seed, recipe)
+    finetuned = train_supervised(x_train, y_train, x_val, y_val, epochs, batch_size, seed, recipe, encoder_weights,
+                                 probe.get_layer("softmax").get_weights())
+    return {"probe": (probe, probe_fit), "finetune": finetuned}

@@ -1,0 +1,196 @@
+"""The pipeline end to end on a small synthetic tree: a pretext task defined only here runs through pre-training,
+probe and fine-tuning; fits are computed once (cache, resume after an interruption); parallel runs, on loky and on a
+local Dask cluster, give the results of a sequential one; and stale inputs are refused along the notebooks' chain."""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_tree, png_bytes
+
+import helpers
+import ssl_study.tasks
+import ssl_study.training
+from ssl_study import pretexts
+
+PROFILE = helpers.Profile("unit", fractions=(0.5,), per_class=(2,), seeds=(0, 1), epochs_at_full=1, min_fit_images=0,
+                          max_epochs=1, pretext_epochs=1, pretext_images=None, batch_size=32)
+
+
+@dataclass(frozen=True)
+class TinySettings(helpers.PretextSettings):
+    epochs: int = 1
+    batch_size: int = 32
+
+
+class Tiny(helpers.Pretext):
+    """A test-only pretext: is the image brighter than the batch's median image? One Dense layer on the encoder."""
+
+    name = "tiny"
+    title = "Tiny (brighter than the median?)"
+    Settings = TinySettings
+    monitor = "binary_accuracy"
+
+    def build(self, encoder, seed):
+        keras = helpers.import_keras()
+        images = keras.Input(helpers.INPUT_SHAPE)
+        return keras.Model(images, keras.layers.Dense(1, activation="sigmoid")(encoder(images)))
+
+    def targets(self, images):
+        brightness = images.mean(axis=(1, 2, 3))
+        return (brightness > np.median(brightness)).astype("float32")[:, None]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A 400-image course tree, its split and initial encoders, in a profile of its own (tmp folders throughout)."""
+    import joblib
+
+    root = tmp_path_factory.mktemp("world")
+    tree = make_tree(root / "src", per_class=20)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {"MNIST_PNG": tree, "SSL_OUTPUT": root / "out", "SSL_FIT_CACHE": root / "cache",
+                            "SSL_DATA_CACHE": root / "data-cache"}.items():
+            mp.setenv(name, str(value))
+        mp.setitem(pretexts.PRETEXTS, "tiny", Tiny)
+        joblib.externals.loky.get_reusable_executor().shutdown(wait=True)  # workers must see this environment
+        PROFILE.artefacts.mkdir(parents=True)
+        mnist = helpers.load_mnist(verbose=False)
+        helpers.save_split(helpers.make_split(mnist.labels, 0), PROFILE, mnist, 0, (0.4, 0.4, 0.2))
+        keras = helpers.import_keras()
+        for seed in PROFILE.seeds:
+            keras.utils.set_random_seed(seed)
+            helpers.save_encoder(helpers.build_encoder(), helpers.encoder_weights(PROFILE, "init", seed),
+                                 helpers.NOTEBOOK_ENCODER, seed=seed)
+        yield {"root": root, "tree": tree, "inputs": helpers.load_inputs(PROFILE, verbose=False)}
+
+
+def supervised_fits(inputs):
+    return helpers.plan_fits("supervised", PROFILE, inputs.n_labelled, inputs.data_fp, inputs.split_fp)
+
+
+def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuning(world):
+    inputs = world["inputs"]
+    runs = helpers.plan_pretext_runs({"tiny": Tiny()}, inputs)
+    results = helpers.run_pretexts(runs, inputs, jobs=1)
+    assert [r.seed for r in runs] == [0, 1] and all(r["train_images"] == 144 for r in results)
+    for run, result in zip(runs, results):
+        helpers.save_pretext_encoder(run, result, inputs, Tiny.monitor)
+    encoders = helpers.pretrained_encoders(inputs, "tiny")
+    files = {meta["weights"]: helpers.encoder_weights(PROFILE, "tiny", seed) for seed, meta in encoders.items()}
+    fingerprints = {seed: meta["weights"] for seed, meta in encoders.items()}
+    plan = lambda kind: helpers.plan_fits(kind, PROFILE, inputs.n_labelled, inputs.data_fp, inputs.split_fp,
+                                          pretext="tiny", encoders=fingerprints)
+    probes = helpers.run_fits(plan("probe"), inputs, 1, files)
+    finetuned = helpers.run_fits(plan("finetune"), inputs, 1, files)
+    table = helpers.combine(probes, finetuned).table
+    assert sorted(table["method"].unique()) == ["tiny_finetune", "tiny_probe"]
+    assert sorted(zip(table["amount"], table["seed"])) == sorted([("2/class", 0), ("50%", 0), ("2/class", 1),
+                                                                 ("50%", 1)] * 2)
+    assert [w.shape for w in probes.heads["tiny_probe"]["50%/1"]] == [(288, 10), (10,)]
+    assert table["test_accuracy"].between(0, 1).all()
+    helpers.save_outcome(helpers.combine(finetuned, probes), "pretrained", inputs, files.values())
+
+
+def test_each_fit_is_computed_once(world, monkeypatch):
+    inputs = world["inputs"]
+    first = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
+    monkeypatch.setattr(ssl_study.training, "fit_classifier", lambda *a, **k: pytest.fail("a cached fit re-ran"))
+    again = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
+    pd.testing.assert_frame_equal(first.table, again.table)
+    assert first.histories == again.histories
+
+
+def test_a_change_of_settings_computes_the_fit_again(world):
+    inputs = world["inputs"]
+    fit = supervised_fits(inputs)[0]
+    cached = ssl_study.tasks._cached(ssl_study.tasks._run_fit, str(PROFILE.cache))
+    paths = {"split": str(inputs.split_path), "encoders": {}, "cache": str(PROFILE.cache)}
+    helpers.run_fits([fit], inputs, jobs=1)
+    assert cached.check_call_in_cache(fit, helpers.fit_code(), paths)
+    other = replace(fit, recipe=replace(fit.recipe, learning_rate=1e-3))
+    assert not cached.check_call_in_cache(other, helpers.fit_code(), paths)
+    assert not cached.check_call_in_cache(replace(fit, data="other data"), helpers.fit_code(), paths)
+
+
+def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypatch, tmp_path):
+    monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "cache"))
+    inputs = world["inputs"]
+    fits = supervised_fits(inputs)
+    real, trained = ssl_study.training.train_supervised, []
+
+    def interrupted_on_the_third(*args, **kwargs):
+        if len(trained) == 2:
+            raise KeyboardInterrupt
+        trained.append(args[6])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl_study.tasks, "train_supervised", interrupted_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        helpers.run_fits(fits, inputs, jobs=1)
+    monkeypatch.setattr(ssl_study.tasks, "train_supervised", lambda *a, **k: (trained.append("again"), real(*a, **k))[1])
+    resumed = helpers.run_fits(fits, inputs, jobs=1)
+    assert trained == [0, 0, "again", "again"]  # two finished before the interruption; only the other two re-ran
+    reference = helpers.run_fits(fits, inputs, jobs=1)
+    pd.testing.assert_frame_equal(resumed.table.drop(columns="seconds"), reference.table.drop(columns="seconds"))
+
+
+def test_parallel_workers_give_the_sequential_results(world, monkeypatch, tmp_path):
+    inputs = world["inputs"]
+    sequential = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
+    monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "parallel"))
+    parallel = helpers.run_fits(supervised_fits(inputs), inputs, jobs=2)
+    columns = ["method", "amount", "seed", "test_accuracy", "macro_f1", "epochs", "best_epoch"]
+    pd.testing.assert_frame_equal(sequential.table[columns], parallel.table[columns])
+    assert sequential.histories == parallel.histories
+
+
+def test_a_local_dask_cluster_gives_the_sequential_results(world, monkeypatch, tmp_path):
+    pytest.importorskip("dask.distributed")
+    import joblib
+    from dask.distributed import Client, LocalCluster
+
+    inputs = world["inputs"]
+    sequential = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
+    monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "dask"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client, joblib.parallel_config(backend="dask"):
+        on_dask = helpers.run_fits(supervised_fits(inputs), inputs, jobs=2)
+        assert len(client.scheduler_info()["workers"]) == 2
+    columns = ["method", "amount", "seed", "test_accuracy", "macro_f1", "epochs", "best_epoch"]
+    pd.testing.assert_frame_equal(sequential.table[columns], on_dask.table[columns])
+
+
+def test_lineage_refusals_along_the_notebooks(world):
+    inputs = world["inputs"]
+    outcome = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
+    helpers.save_outcome(outcome, "supervised", inputs)
+    results = PROFILE.artefacts / "results_supervised.csv"
+    # results tampered: refused, and re-running notebook 2 (save_outcome) replaces the file completely
+    tampered = pd.read_csv(results)
+    tampered.loc[0, "test_accuracy"] = 0.999
+    tampered.to_csv(results, index=False)
+    with pytest.raises(helpers.ArtefactError, match="changed after notebooks/02_supervised_baseline.ipynb wrote it"):
+        helpers.load_outcome("supervised", inputs)
+    helpers.save_outcome(outcome, "supervised", inputs)
+    assert helpers.load_outcome("supervised", inputs).table["test_accuracy"].max() < 0.999
+    # an encoder re-trained after notebook 5 used it: notebook 5's results are refused
+    helpers.load_outcome("pretrained", inputs)
+    path = helpers.encoder_weights(PROFILE, "tiny", 0)
+    encoder, meta = helpers.load_encoder(path, helpers.NOTEBOOK_PRETEXT)
+    encoder.set_weights([w + 0.01 for w in encoder.get_weights()])
+    helpers.save_encoder(encoder, path, helpers.NOTEBOOK_PRETEXT, inputs=[inputs.split_path],
+                         data_fingerprint=inputs.data_fp)
+    with pytest.raises(helpers.ArtefactError, match="earlier encoder_tiny_seed0.weights.h5.*05_finetune"):
+        helpers.load_outcome("pretrained", inputs)
+
+
+def test_one_changed_pixel_makes_the_split_and_everything_after_it_stale(world, tmp_path, monkeypatch):
+    tree = make_tree(tmp_path / "src", per_class=20)
+    monkeypatch.setenv("MNIST_PNG", str(tree))
+    image = np.zeros((28, 28), np.uint8)
+    image[5, 5] = 255
+    (tree / "training" / "4" / "0.png").write_bytes(png_bytes(image))
+    with pytest.raises(helpers.ArtefactError, match="other MNIST images.*re-run notebooks/01_split.ipynb"):
+        helpers.load_inputs(PROFILE, verbose=False)

@@ -1,0 +1,75 @@
+"""run_study.py publishes a run only when every notebook succeeded, and never touches the fit cache."""
+
+import pytest
+
+import helpers
+import ssl_study.runner as runner
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    for name, folder in {"ARTEFACTS_DIR": "artefacts", "FIGURES_DIR": "figures", "NOTEBOOKS_DIR": "notebooks",
+                         "ROOT": "."}.items():
+        monkeypatch.setattr(runner, name, tmp_path / folder)
+    monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "artefacts" / "full" / "cache"))
+    for name, value in {"SSL_PROFILE": "full", "SSL_JOBS": "1", "SSL_OUTPUT": ""}.items():
+        monkeypatch.setenv(name, value)  # runner.main sets them for its kernels; restored after the test
+    (tmp_path / "artefacts" / "full" / "cache").mkdir(parents=True)
+    (tmp_path / "artefacts" / "full" / "cache" / "fit.pkl").write_text("a finished fit")
+    (tmp_path / "artefacts" / "full" / "results_old.csv").write_text("old")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "old.png").write_text("old")
+    (tmp_path / "notebooks").mkdir()
+    for name in helpers.NOTEBOOKS:
+        (tmp_path / "notebooks" / name).write_text("old")
+    return tmp_path
+
+
+def test_a_complete_run_replaces_what_it_publishes_and_keeps_the_cache(project):
+    stage = runner.prepare_stage("full", helpers.NOTEBOOKS)
+    assert not list((stage / "artefacts" / "full").iterdir())  # a complete run starts from nothing
+    (stage / "artefacts" / "full" / "results_new.csv").write_text("new")
+    (stage / "figures" / "new.png").write_text("new")
+    (stage / "notebooks" / helpers.NOTEBOOKS[0]).write_text("new")
+    runner.publish("full", stage, helpers.NOTEBOOKS)
+    assert sorted(p.name for p in (project / "artefacts" / "full").iterdir()) == ["cache", "results_new.csv"]
+    assert (project / "artefacts" / "full" / "cache" / "fit.pkl").read_text() == "a finished fit"
+    assert [p.name for p in (project / "figures").iterdir()] == ["new.png"]
+    assert (project / "notebooks" / helpers.NOTEBOOKS[0]).read_text() == "new"
+    assert (project / "notebooks" / helpers.NOTEBOOKS[1]).read_text() == "old"
+    assert not stage.exists()
+
+
+def test_a_partial_run_starts_from_the_published_artefacts(project):
+    stage = runner.prepare_stage("full", [helpers.NOTEBOOK_COMPARISON])
+    assert (stage / "artefacts" / "full" / "results_old.csv").read_text() == "old"
+    assert not (stage / "artefacts" / "full" / "cache").exists()
+    (stage / "artefacts" / "full" / "summary.csv").write_text("new")
+    runner.publish("full", stage, [helpers.NOTEBOOK_COMPARISON])
+    assert sorted(p.name for p in (project / "artefacts" / "full").iterdir()) == [
+        "cache", "results_old.csv", "summary.csv"]
+
+
+def test_a_run_that_fails_publishes_nothing(project, monkeypatch, capsys):
+    def fail(name, stage, profile_name, parameters):
+        (stage / "artefacts" / "full" / "half-written.csv").write_text("half")
+        raise RuntimeError("a cell failed")
+
+    monkeypatch.setattr(runner, "execute", fail)
+    monkeypatch.setattr(runner, "find_source", lambda: None)
+    assert runner.main(["--jobs", "1"]) == 1
+    assert "half-written.csv" not in [p.name for p in (project / "artefacts" / "full").iterdir()]
+    assert (project / "artefacts" / "full" / "results_old.csv").read_text() == "old"
+    assert "failed" in capsys.readouterr().err
+
+
+def test_ctrl_c_says_what_is_kept_in_one_line(project, monkeypatch, capsys):
+    def interrupted(name, stage, profile_name, parameters):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "execute", interrupted)
+    monkeypatch.setattr(runner, "find_source", lambda: None)
+    assert runner.main(["--jobs", "1"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "interrupted" in err and "fit cache" in err
+    assert (project / "artefacts" / "full" / "results_old.csv").read_text() == "old"
