@@ -209,7 +209,23 @@ def study_times() -> dict:
 # committed notebooks, artefacts and cache are never touched)
 # ----------------------------------------------------------------------------------------------------------------------
 
-RUNS = ("empty-jobs2", "unchanged", "only-06", "sequential-interrupted")
+RUNS = ("empty-jobs2", "unchanged", "only-06", "sequential-interrupted", "compare", "quick")
+
+
+def compare_with_published() -> dict:
+    """Whether the last run's staged results (``artefacts/.run-full``, e.g. of the sequential run from an empty cache)
+    equal the published ones in every column but the seconds, and whether its encoders are byte-identical."""
+    import pandas as pd
+
+    staged, published = helpers.ARTEFACTS_DIR / ".run-full" / "artefacts" / "full", helpers.ARTEFACTS_DIR / "full"
+    same = {}
+    for name in ("results_supervised.csv", "results_pretrained.csv", "summary.csv", "gains.csv"):
+        a, b = pd.read_csv(published / name), pd.read_csv(staged / name)
+        same[name] = bool(a.drop(columns="seconds", errors="ignore").equals(b.drop(columns="seconds", errors="ignore")))
+    for path in sorted(published.glob("encoder_*.weights.h5")):
+        same[path.name] = helpers.file_sha256(path) == helpers.file_sha256(staged / path.name)
+    return {"staged_from": json.loads((staged / "timings.json").read_text())["finished"], "equal": same,
+            "all_equal": all(same.values())}
 
 
 def count_fits(cache: Path) -> int:
@@ -252,6 +268,11 @@ def study_runs(which: list[str], scratch: Path, interrupt_after: float | None) -
             results[name] = timed_run(parallel, "--jobs", "2")
         elif name == "only-06":
             results[name] = timed_run(parallel, "--jobs", "2", "--only", helpers.NOTEBOOK_COMPARISON)
+        elif name == "quick":  # the CI profile, from an empty fit cache
+            shutil.rmtree(scratch / "cache-quick", ignore_errors=True)
+            results[name] = timed_run(scratch / "cache-quick", "--profile", "quick")
+        elif name == "compare":
+            results[name] = compare_with_published()
         elif name == "sequential-interrupted":
             shutil.rmtree(sequential, ignore_errors=True)
             first = timed_run(sequential, "--jobs", "1", interrupt_after=interrupt_after)
@@ -281,7 +302,16 @@ def runs_markdown(r: dict) -> str:
                     f"{s['resumed']['fits_after'] - s['resumed']['fits_before']} |")
         rows.append(f"| sequential from an empty cache, both parts | {s['total_seconds'] / 60:.1f} min | "
                     f"{s['resumed']['fits_after']} |")
-    return (f"Measured {r['date']} on {r['machine']} (`benchmarks/benchmark.py --runs {' '.join(r['runs'])}`; each "
+    if "quick" in r["runs"]:
+        q = r["runs"]["quick"]
+        rows.append(f"| quick profile (CI) from an empty fit cache, default jobs | {q['seconds'] / 60:.1f} min | "
+                    f"{q['fits_after'] - q['fits_before']} |")
+    if "compare" in r["runs"]:
+        c = r["runs"]["compare"]
+        rows.append(f"| the sequential run's results (staged {c['staged_from']}) against the committed ones, seconds aside | "
+                    f"{'identical' if c['all_equal'] else 'DIFFERENT'} | {sum(c['equal'].values())} of "
+                    f"{len(c['equal'])} files equal |")
+    return (f"Measured {r['date']} on {r['machine']} (`benchmarks/benchmark.py --runs {' '.join(r['runs'])}`, in that order; each "
             "a `run_study.py --no-publish` subprocess with a scratch fit cache):\n\n"
             "| run | wall time | fits and pretext runs computed |\n|---|---:|---:|\n" + "\n".join(rows) + "\n")
 

@@ -2,7 +2,8 @@
 
 A task (`Fit`, `PretextRun`) is a frozen dataclass that holds everything its result depends on: the data's and the
 split's fingerprints, the fingerprint of the encoder weights it starts from, method, label amount, seed, settings --
-plus, added by `run_tasks`, a version of the code that trains it (the sha256 of the modules it runs). Its result (the
+plus, added by `run_tasks`, a version of the code that trains it (the sha256 of the source of the functions it runs;
+`joblib.Memory` adds the task function's own). Its result (the
 row of the results table, the history, the confusion matrix, trained weights where later tasks need them) is cached
 with `joblib.Memory` under the profile's ``cache/`` folder, written atomically when the task finishes. So a re-run
 with nothing changed reads every result back; an interrupted run loses only the tasks in flight; a change of data,
@@ -211,9 +212,12 @@ def _backend():
     from dask.distributed import Client, LocalCluster
 
     address = os.environ.get(DASK_ENV)
-    with (Client(address) if address else Client(LocalCluster(n_workers=default_jobs(), threads_per_worker=1))):
-        with joblib.parallel_config(backend="dask"):
-            yield
+    with contextlib.ExitStack() as stack:
+        if not address:  # a local cluster, closed with the client
+            address = stack.enter_context(LocalCluster(n_workers=default_jobs(), threads_per_worker=1))
+        stack.enter_context(Client(address))
+        stack.enter_context(joblib.parallel_config(backend="dask"))
+        yield
 
 
 def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = None, desc: str = "fits") -> list[dict]:
