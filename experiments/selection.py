@@ -121,10 +121,13 @@ def pretext_part(args) -> pd.DataFrame:
             row = {"variant": name, **pretext, "seed": seed,
                    "finetune": helpers.evaluate(model, x_sel, y_sel)["accuracy"]}
             if encoder_weights is not None:
-                lpft = helpers.probe_then_finetune(encoder_weights, *data)
-                row["probe"] = helpers.evaluate(lpft["probe"][0], x_sel, y_sel)["accuracy"]
-                if args.lpft:
+                if args.lpft:  # probe, then fine-tune from it
+                    lpft = helpers.probe_then_finetune(encoder_weights, *data)
                     row["lp_ft"] = helpers.evaluate(lpft["finetune"][0], x_sel, y_sel)["accuracy"]
+                    probe = lpft["probe"][0]
+                else:
+                    probe, _ = helpers.train_probe(encoder_weights, *data)
+                row["probe"] = helpers.evaluate(probe, x_sel, y_sel)["accuracy"]
             rows.append(row)
             print(row, flush=True)
         return rows

@@ -4,7 +4,7 @@ config (paths, profiles, recipes, settings) · artefacts (side-cars and lineage)
 models (the CNN, its encoder, the augmenter) · pretexts (one unit per pretext task, and a registry) · training (fit,
 probe, probe-then-fine-tune) · tasks (the fit cache and parallel runs) · stats · plots · runner (``run_study.py``).
 
-Every fit runs on one CPU thread, whatever the number of parallel jobs: the backends' results depend on their thread
+Every fit runs on one CPU thread (TensorFlow; JAX is only asked for fewer), whatever the number of parallel jobs: the backends' results depend on their thread
 count, and one thread per fit keeps a run with ``--jobs 1`` identical to one with ``--jobs 8``. The variables below
 must be set before a backend is imported, so they are set here, where every process (notebook kernel, worker) first
 imports the project.
@@ -15,4 +15,4 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")  # JAX: fewer threads; determinism untested

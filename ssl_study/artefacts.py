@@ -1,11 +1,11 @@
 """Artefacts that know their inputs.
 
-Every file a notebook writes gets a JSON side-car, ``<file>.meta.json``, that records the notebook that wrote it, the
+Every artefact a notebook writes (not the figures) gets a JSON side-car, ``<file>.meta.json``, that records the notebook that wrote it, the
 file's own sha256, the fingerprint of the decoded MNIST images it was made from, and the sha256 of each artefact it was
 made from (``inputs``, by file name: all of a profile's artefacts live in one folder). A notebook reads an artefact
 through `read_meta`, which refuses it, naming the notebook to re-run, when it is missing, was edited, was made from
 other data, or was made from an input that has since been replaced. Every write is atomic: a temporary file, then a
-rename, so an interrupted run never leaves half a file.
+rename, so an interrupted run never leaves half a file (figures are written directly).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(temporary path)``, then rename the temporary file to ``path`` (same folder, so the rename is
     atomic): a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes[-1:]))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.tmp", suffix="".join(path.suffixes))
     os.close(fd)
     try:
         write(Path(tmp))

@@ -41,7 +41,6 @@ def stage_of(profile_name: str) -> Path:
 
 def destinations(profile_name: str, stage: Path) -> list[tuple[Path, Path]]:
     """(staged folder, published folder) pairs of a run."""
-    profile = PROFILES[profile_name]
     pairs = [(stage / "artefacts" / profile_name, ARTEFACTS_DIR / profile_name)]
     if profile_name == "full":
         pairs += [(stage / "figures", FIGURES_DIR), (stage / "notebooks", NOTEBOOKS_DIR), (stage / "reports",
@@ -77,8 +76,6 @@ def publish(profile_name: str, stage: Path, notebooks: list[str]) -> None:
                 shutil.rmtree(target)
             os.replace(item, target)
     shutil.rmtree(stage, ignore_errors=True)
-    if profile_name == "full":  # the full profile's fit cache is committed: drop the ignore-all file joblib writes
-        (PROFILES["full"].cache / ".gitignore").unlink(missing_ok=True)
 
 
 def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict:
@@ -148,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         shutil.rmtree(profile.cache, ignore_errors=True)
         print(f"[{profile.name}] fit cache emptied: every fit is computed again")
+    if profile.name == "full":  # the full profile's fit cache is committed: joblib's own .gitignore would hide it
+        profile.cache.mkdir(parents=True, exist_ok=True)
+        (profile.cache / ".gitignore").write_text("# The full profile's fit cache is committed (see README).\n!*\n")
     stage = prepare_stage(profile.name, notebooks)
     os.environ.update({PROFILE_ENV: profile.name, JOBS_ENV: str(args.jobs), OUTPUT_ENV: str(stage),
                        FIT_CACHE_ENV: str(profile.cache)})  # the kernels inherit them
@@ -176,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     if not publish_after:
         print(f"[{profile.name}] done in {total / 60:.1f} min; results kept in {_shown(stage)} (not published)")
         return 0
-    publish(profile.name, stage, notebooks)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C now would leave half the files moved
+    try:
+        publish(profile.name, stage, notebooks)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print(f"[{profile.name}] done in {total / 60:.1f} min; published notebooks, artefacts and HTML")
     if profile.name == "full" and NOTEBOOK_COMPARISON in notebooks:
         from .readme import refresh_readme

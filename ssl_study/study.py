@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artefacts import ArtefactError, load_json, load_table, read_meta, save_json, save_table, write_meta
+from .artefacts import ArtefactError, atomic_write, load_json, load_table, read_meta, save_json, save_table, write_meta
 from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED, Profile, Recipe,
                      config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
@@ -86,7 +86,7 @@ def encoder_weights(profile: Profile, stage: str, seed: int) -> Path:
 
 def save_encoder(encoder, path: Path, notebook: str, inputs=(), data_fingerprint: str | None = None, **meta) -> dict:
     """Save an encoder's weights with a side-car: its architecture and weights fingerprint, and ``meta``."""
-    encoder.save_weights(path)
+    atomic_write(path, encoder.save_weights)
     return write_meta(path, notebook, inputs, data_fingerprint, architecture=architecture_fingerprint(encoder),
                       weights=weights_fingerprint(encoder.get_weights()), **meta)
 

@@ -89,30 +89,46 @@ def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_
 
 
 def code_version(*objects) -> str:
-    """sha256 of the source code of ``objects`` (functions, classes, modules): part of every cache key, so that a
-    change of the code that trains a task computes it again, while an edit elsewhere (a plot, a message) does not."""
+    """The backend, its version and Keras', and the sha256 of the source code of ``objects`` (functions, classes,
+    modules): part of every cache key, so that a change of the code that trains a task, or of the backend, computes it
+    again, while an edit elsewhere (a plot, a message) does not."""
+    keras = models.import_keras()
+    backend = keras.backend.backend()
     digest = hashlib.sha256()
     for obj in objects:
         digest.update(inspect.getsource(obj).encode())
-    return digest.hexdigest()[:16]
+    library = sys.modules.get(backend)
+    return f"{backend}-{getattr(library, '__version__', '?')}-keras-{keras.__version__}-{digest.hexdigest()[:16]}"
 
 
-#: what a fit runs: its subsets, its model, its training and its scoring (`_run_fit` itself is part of the key too)
+#: what a fit runs: the functions that load its data, its subsets, its model, its training and its scoring (`_run_fit`
+#: itself is part of the key too, through joblib.Memory)
 FIT_CODE = (data_module.nested_subsets, data_module.train_val_split, data_module.to_model_input, models.build_encoder,
             models.build_classifier, models.build_linear_head, models.encode, models._random_views_class,
             training.epochs_for, training.fit_classifier, training.evaluate, training.train_supervised,
             training.train_probe)
 
 
+@functools.cache
 def fit_code() -> str:
-    """The code version of a `Fit`."""
-    return code_version(*FIT_CODE)
+    """The code version of a `Fit`, computed once per process from the code it imported (an edit of the files on disk
+    during a session does not change it: a worker or kernel with other code refuses the task, see `_check_code`)."""
+    return code_version(_inputs, _encoder_weights, *FIT_CODE)
 
 
+@functools.cache
 def pretext_code(pretext: str) -> str:
-    """The code version of a `PretextRun`: the encoder, the augmenter, `pretrain`, and the task's own module."""
-    return code_version(data_module.to_model_input, models.build_encoder, models._random_views_class,
-                        pretext_indices, pretrain, inspect.getmodule(PRETEXTS[pretext]))
+    """The code version of a `PretextRun`: the data it reads, the encoder, the augmenter, `pretrain`, and the task's
+    own module (computed once per process, as `fit_code`)."""
+    return code_version(_inputs, _encoder_weights, data_module.to_model_input, models.build_encoder,
+                        models._random_views_class, pretext_indices, pretrain, inspect.getmodule(PRETEXTS[pretext]))
+
+
+def _check_code(code: str, expected: str) -> None:
+    """Refuse to compute a task whose key was made from other code than this process runs."""
+    if code != expected:
+        raise RuntimeError("The training code changed on disk after this kernel or worker started: restart the "
+                           "kernel (or run run_study.py again) so that the cache keys match the code that runs.")
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -150,6 +166,7 @@ def _encoder_weights(paths: dict, fingerprint: str) -> list:
 def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
     """Train and score one `Fit` (``paths`` says where the split, the encoders and the cache are; not part of the key)."""
     models.import_keras()  # first, so that the backend's start-up chatter stays out of the worker's output
+    _check_code(code, fit_code())
     d = _inputs(paths["split"], fit.data, fit.split)
     subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
     train, val = train_val_split(subset, d["y_labelled"][subset], fit.recipe.val_fraction, fit.seed)
@@ -177,6 +194,7 @@ def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
 def _run_pretext(run: PretextRun, code: str, paths: dict) -> dict:
     """Train one `PretextRun` from its initial encoder on the unlabelled images; return the trained weights."""
     keras = models.import_keras()
+    _check_code(code, pretext_code(run.pretext))
     d = _inputs(paths["split"], run.data, run.split)
     pretext: Pretext = PRETEXTS[run.pretext](run.settings)
     train, val = pretext_indices(d["split"]["unlabelled"], run.images, run.settings.val_fraction, run.seed)

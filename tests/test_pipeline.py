@@ -2,6 +2,7 @@
 probe and fine-tuning; fits are computed once (cache, resume after an interruption); parallel runs, on loky and on a
 local Dask cluster, give the results of a sequential one; and stale inputs are refused along the notebooks' chain."""
 
+import contextlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -91,6 +92,15 @@ def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuni
     assert [w.shape for w in probes.heads["tiny_probe"]["50%/1"]] == [(288, 10), (10,)]
     assert table["test_accuracy"].between(0, 1).all()
     helpers.save_outcome(helpers.combine(finetuned, probes), "pretrained", inputs, files.values())
+    assert len(helpers.load_outcome("pretrained", inputs).table) == 8
+    # an encoder re-trained after notebook 5 used it: notebook 5's results are refused
+    path = helpers.encoder_weights(PROFILE, "tiny", 0)
+    encoder, _ = helpers.load_encoder(path, helpers.NOTEBOOK_PRETEXT)
+    encoder.set_weights([w + 0.01 for w in encoder.get_weights()])
+    helpers.save_encoder(encoder, path, helpers.NOTEBOOK_PRETEXT, inputs=[inputs.split_path],
+                         data_fingerprint=inputs.data_fp)
+    with pytest.raises(helpers.ArtefactError, match="earlier encoder_tiny_seed0.weights.h5.*05_finetune"):
+        helpers.load_outcome("pretrained", inputs)
 
 
 def test_each_fit_is_computed_once(world, monkeypatch):
@@ -112,6 +122,9 @@ def test_a_change_of_settings_computes_the_fit_again(world):
     other = replace(fit, recipe=replace(fit.recipe, learning_rate=1e-3))
     assert not cached.check_call_in_cache(other, helpers.fit_code(), paths)
     assert not cached.check_call_in_cache(replace(fit, data="other data"), helpers.fit_code(), paths)
+    assert helpers.fit_code().startswith(helpers.import_keras().backend.backend() + "-")  # the backend is in the key
+    with pytest.raises(RuntimeError, match="restart the kernel"):  # code edited on disk since this process started
+        ssl_study.tasks._run_fit(other, "a key made from other code", paths)
 
 
 def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypatch, tmp_path):
@@ -147,22 +160,34 @@ def test_parallel_workers_give_the_sequential_results(world, monkeypatch, tmp_pa
 
 
 def test_a_local_dask_cluster_gives_the_sequential_results(world, monkeypatch, tmp_path):
+    """SSL_BACKEND=dask without a scheduler address: the project starts a local cluster of SSL_JOBS (two) workers."""
     pytest.importorskip("dask.distributed")
-    import joblib
-    from dask.distributed import Client, LocalCluster
-
     inputs = world["inputs"]
     sequential = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
     monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "dask"))
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client, joblib.parallel_config(backend="dask"):
-        on_dask = helpers.run_fits(supervised_fits(inputs), inputs, jobs=2)
-        assert len(client.scheduler_info()["workers"]) == 2
+    monkeypatch.setenv("SSL_BACKEND", "dask")
+    monkeypatch.setenv("SSL_JOBS", "2")
+    monkeypatch.delenv("SSL_DASK_SCHEDULER", raising=False)
+    started = []
+    real = ssl_study.tasks._backend
+
+    def spy():
+        from dask.distributed import get_client
+
+        with real():
+            client = get_client()
+            client.wait_for_workers(2, timeout=120)  # workers may still be registering
+            started.append(len(client.scheduler_info()["workers"]))
+            yield
+
+    monkeypatch.setattr(ssl_study.tasks, "_backend", contextlib.contextmanager(spy))
+    on_dask = helpers.run_fits(supervised_fits(inputs), inputs, jobs=2)
+    assert started == [2]
     columns = ["method", "amount", "seed", "test_accuracy", "macro_f1", "epochs", "best_epoch"]
     pd.testing.assert_frame_equal(sequential.table[columns], on_dask.table[columns])
 
 
-def test_lineage_refusals_along_the_notebooks(world):
+def test_tampered_results_are_refused_until_their_notebook_re_runs(world):
     inputs = world["inputs"]
     outcome = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
     helpers.save_outcome(outcome, "supervised", inputs)
@@ -175,15 +200,6 @@ def test_lineage_refusals_along_the_notebooks(world):
         helpers.load_outcome("supervised", inputs)
     helpers.save_outcome(outcome, "supervised", inputs)
     assert helpers.load_outcome("supervised", inputs).table["test_accuracy"].max() < 0.999
-    # an encoder re-trained after notebook 5 used it: notebook 5's results are refused
-    helpers.load_outcome("pretrained", inputs)
-    path = helpers.encoder_weights(PROFILE, "tiny", 0)
-    encoder, meta = helpers.load_encoder(path, helpers.NOTEBOOK_PRETEXT)
-    encoder.set_weights([w + 0.01 for w in encoder.get_weights()])
-    helpers.save_encoder(encoder, path, helpers.NOTEBOOK_PRETEXT, inputs=[inputs.split_path],
-                         data_fingerprint=inputs.data_fp)
-    with pytest.raises(helpers.ArtefactError, match="earlier encoder_tiny_seed0.weights.h5.*05_finetune"):
-        helpers.load_outcome("pretrained", inputs)
 
 
 def test_one_changed_pixel_makes_the_split_and_everything_after_it_stale(world, tmp_path, monkeypatch):

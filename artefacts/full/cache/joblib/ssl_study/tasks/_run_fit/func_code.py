@@ -1,7 +1,8 @@
-# first line: 148
+# first line: 166
 def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
     """Train and score one `Fit` (``paths`` says where the split, the encoders and the cache are; not part of the key)."""
     models.import_keras()  # first, so that the backend's start-up chatter stays out of the worker's output
+    _check_code(code, fit_code())
     d = _inputs(paths["split"], fit.data, fit.split)
     subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
     train, val = train_val_split(subset, d["y_labelled"][subset], fit.recipe.val_fraction, fit.seed)

@@ -1,7 +1,8 @@
-# first line: 175
+# first line: 194
 def _run_pretext(run: PretextRun, code: str, paths: dict) -> dict:
     """Train one `PretextRun` from its initial encoder on the unlabelled images; return the trained weights."""
     keras = models.import_keras()
+    _check_code(code, pretext_code(run.pretext))
     d = _inputs(paths["split"], run.data, run.split)
     pretext: Pretext = PRETEXTS[run.pretext](run.settings)
     train, val = pretext_indices(d["split"]["unlabelled"], run.images, run.settings.val_fraction, run.seed)
