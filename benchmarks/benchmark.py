@@ -46,6 +46,7 @@ import numpy as np
 
 import helpers
 from ssl_study.readme import replace_readme_block
+from ssl_study.tasks import count_cached
 
 ROOT = helpers.ROOT
 keras = helpers.import_keras()
@@ -228,18 +229,13 @@ def compare_with_published() -> dict:
             "all_equal": all(same.values())}
 
 
-def count_fits(cache: Path) -> int:
-    """Entries (fits and pretext runs) in a fit cache."""
-    return len(list(cache.rglob("output.pkl")))
-
-
 def timed_run(cache: Path, *args: str, interrupt_after: float | None = None) -> dict:
     """Wall time of ``run_study.py --no-publish ARGS`` with the fit cache at ``cache``; with ``interrupt_after``,
     SIGINT to its whole process group after that many seconds (as Ctrl-C in a terminal does)."""
     import signal
 
     env = {**os.environ, "SSL_FIT_CACHE": str(cache)}
-    before = count_fits(cache)
+    before = count_cached(cache)
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, str(ROOT / "run_study.py"), "--no-publish", *args], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -251,7 +247,7 @@ def timed_run(cache: Path, *args: str, interrupt_after: float | None = None) -> 
     seconds = time.perf_counter() - start
     last = [line for line in output.splitlines() if line.startswith("[")][-1:]
     return {"command": "run_study.py --no-publish " + " ".join(args), "seconds": round(seconds, 1),
-            "returncode": process.returncode, "fits_before": before, "fits_after": count_fits(cache),
+            "returncode": process.returncode, "fits_before": before, "fits_after": count_cached(cache),
             "last_line": last[0] if last else ""}
 
 

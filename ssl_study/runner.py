@@ -20,7 +20,6 @@ import ast
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import signal

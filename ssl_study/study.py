@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .artefacts import ArtefactError, atomic_write, load_json, load_table, read_meta, save_json, save_table, write_meta
-from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED, Profile, Recipe,
+from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED, Profile,
                      config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
 from .models import architecture_fingerprint, build_encoder, weights_fingerprint

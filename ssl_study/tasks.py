@@ -271,9 +271,9 @@ def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = Non
     return [f(task, code, paths) for stage in calls for f, task, code in stage]
 
 
-def count_cached(profile: Profile) -> int:
-    """Entries (fits and pretext runs) in a profile's fit cache."""
-    return len(list(Path(profile.cache).rglob("output.pkl")))
+def count_cached(cache: Path) -> int:
+    """Entries (fits and pretext runs) in a fit cache folder."""
+    return len(list(Path(cache).rglob("output.pkl")))
 
 
 def _compute(function, task, code: str, paths: dict) -> None:

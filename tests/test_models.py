@@ -1,9 +1,7 @@
 """The CNN, its encoder, the Siamese network, pairs, weights and artefacts."""
 
-import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import helpers

@@ -187,7 +187,7 @@ def test_a_local_dask_cluster_computes_every_fit(world, monkeypatch, tmp_path):
     assert started == [2]
     columns = ["method", "amount", "n_labels", "seed", "epochs"]
     pd.testing.assert_frame_equal(sequential.table[columns], on_dask.table[columns])
-    assert on_dask.table["test_accuracy"].between(0, 1).all() and ssl_study.tasks.count_cached(PROFILE) == 4
+    assert on_dask.table["test_accuracy"].between(0, 1).all() and ssl_study.tasks.count_cached(PROFILE.cache) == 4
 
 
 def test_tampered_results_are_refused_until_their_notebook_re_runs(world):
