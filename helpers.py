@@ -11,11 +11,11 @@ The code uses Keras 3's backend-neutral API (layers, ``keras.ops``, ``keras.rand
 from __future__ import annotations
 
 # Settings in one place: paths, profiles (full / quick), the training recipe, augmentation, environment variables.
-from ssl_study.config import (ARTEFACTS_DIR, DATA_ENV, FIGURES_DIR, INPUT_SHAPE, JOBS_ENV, N_CLASSES, NOTEBOOK_COMPARISON,
-                              NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED,
-                              NOTEBOOKS, NOTEBOOKS_DIR, PROFILE_ENV, PROFILES, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS,
-                              SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig, Profile, Recipe, config_dict,
-                              default_jobs, get_profile)
+from ssl_study.config import (ARTEFACTS_DIR, DATA_ENV, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE, JOBS_ENV, NOTEBOOKS,
+                              NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT,
+                              NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES, PROFILES, PROFILE_ENV, ROOT,
+                              SELECTION_SEEDS, SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig,
+                              Profile, Recipe, config_dict, default_jobs, get_profile)
 
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
 from ssl_study.artefacts import (ArtefactError, file_sha256, load_json, load_table, meta_path, read_meta, save_json,
@@ -31,25 +31,27 @@ from ssl_study.models import (architecture_fingerprint, build_augmenter, build_c
                               build_linear_head, encode, import_keras, layer_table, weights_fingerprint)
 
 # Pretext tasks: one unit each (settings, network, targets, loss), a registry, and one function that trains any of them.
-from ssl_study.pretexts import PRETEXTS, Pretext, PretextSettings, get_pretext, pretext_indices, pretrain, register
+from ssl_study.pretexts import (PRETEXTS, Pretext, PretextSettings, get_pretext, knn_monitor, monitor_slice,
+                                pretext_indices, pretrain, register)
 from ssl_study.pretexts.siamese import (Siamese, SiameseSettings, build_siamese, check_pretext_batches, example_pairs,
                                         pretext_targets)
 
 # Training: the shared recipe, the budget of a fit, supervised / probe / probe-then-fine-tune, evaluation.
-from ssl_study.training import (epochs_for, evaluate, fit_classifier, probe_then_finetune, train_probe,
-                                train_supervised, training_budget)
+from ssl_study.training import (FROZEN_GRIDS, epochs_for, evaluate, fit_classifier, frozen_estimator,
+                                probe_then_finetune, train_frozen, train_probe, train_supervised, training_budget)
 
 # Tasks: every fit and pretext run computed once (fit cache), in parallel (joblib: loky or Dask).
-from ssl_study.tasks import Fit, PretextRun, fit_code, plan_fits, pretext_code, run_tasks
+from ssl_study.tasks import FROZEN_KINDS, Fit, PretextRun, fit_code, plan_fits, pretext_code, run_tasks
 
 # What the notebooks pass on to each other: inputs, encoders, results.
-from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_weights, initial_encoders, load_encoder,
-                             load_inputs, load_outcome, plan_pretext_runs, pretrained_encoders, run_fits, run_pretexts,
-                             save_encoder, save_outcome, save_pretext_encoder)
+from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_files, encoder_weights, initial_encoders,
+                             load_encoder, load_inputs, load_outcome, plan_encoder_fits, plan_pretext_runs,
+                             pretrained_encoders, run_fits, run_pretexts, save_encoder, save_outcome,
+                             save_pretext_encoder)
 
-# Statistics: means and t intervals, paired gains, Holm's correction, the conclusion's sentences, cost in seconds.
-from ssl_study.stats import (cost_seconds, helps_below, holm, mean_ci, paired_gain, per_class_accuracy,
-                             summary_markdown, summary_table)
+# Statistics: means and t intervals, paired gains, Holm's correction per family of tests, rankings, cost in seconds.
+from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, holm, mean_ci, paired_gain,
+                             per_class_accuracy, ranking, summary_markdown, summary_table)
 
 # Figures.
 from ssl_study.plots import (method_colours, plot_accuracy_vs_labels, plot_confusions, plot_digits, plot_gains,

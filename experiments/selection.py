@@ -3,6 +3,7 @@
     .venv/bin/python experiments/selection.py recipe           # supervised recipe at 100 % of the labels
     .venv/bin/python experiments/selection.py budget           # the baseline's budget at 10 labels per class
     .venv/bin/python experiments/selection.py pretext --lpft   # pretext settings and fine-tuning, at 10 labels/class
+    .venv/bin/python experiments/selection.py pretexts --lpft  # every pretext's own settings, one protocol for all
 
 Needs the split of notebook 1 (``artefacts/full/split.npz``). Uses its own seeds (100, 101, 102), not the study's
 (0, 1, 2), so the study's subsets are not the ones the choices were made on.
@@ -15,6 +16,12 @@ Needs the split of notebook 1 (``artefacts/full/split.npz``). Uses its own seeds
   10 labels per class (three subset seeds). A 10-image validation set cannot rank settings, so the score is the
   accuracy on 3,000 other images of the **labelled** set (outside every 100-image subset used here). No test image
   is ever used.
+
+* ``pretexts``: the settings of every registered pretext task (`PRETEXT_VARIANTS`), with one protocol for all: one
+  pretext run on the unlabelled set (selection seed 100), its frozen encoder scored by k-NN and logistic regression
+  (setting chosen by cross-validation on the subset) trained on all 100 labels of each 10-per-class subset, and
+  (``--lpft``) probed-then-fine-tuned as in notebook 5, all scored on the 3,000 selection images as ``pretext``; plus
+  the random encoder and raw pixels under the same classifiers. The kNN monitor of every epoch is kept too.
 
 Writes ``experiments/results/<part>.json`` and ``.md``; notebooks 2, 4 and 5 and ``helpers.py`` quote the choices.
 """
@@ -144,9 +151,71 @@ def pretext_part(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: the variants of each pretext that ``pretexts`` compares: name -> settings overrides ({} : the task's defaults)
+PRETEXT_VARIANTS = {
+    "siamese": {"default": {}},
+    "rotation": {"light augment": {}, "no augment": {"augment": helpers.AugmentConfig(
+        rotation=0.0, zoom=0.0, translation=0.0, blur_probability=0.0, noise_stddev=0.0, erase_probability=0.0)}},
+    "contrastive": {"tau 0.1": {"temperature": 0.1}, "tau 0.2": {"temperature": 0.2}, "tau 0.5": {"temperature": 0.5}},
+    "autoencoder": {"denoising": {}, "plain": {"corrupt": None}},
+}
+
+
+def pretexts_part(args) -> pd.DataFrame:
+    """Every pretext's variants under one protocol (see the module's docstring)."""
+    from ssl_study.pretexts import monitor_slice
+
+    split, x_lab, y_lab, x_all, _ = labelled_data()
+    subsets, selection = selection_set(y_lab)
+    x_sel, y_sel = x_lab[selection], y_lab[selection]
+    epochs = helpers.epochs_for(10 * helpers.N_CLASSES - 10, PROFILE)[1]
+    recipe = helpers.Recipe()
+    ref, query = monitor_slice(len(y_lab))
+    monitor = (x_lab[ref], y_lab[ref], x_lab[query], y_lab[query])
+
+    def frozen_rows(name: str, features: np.ndarray, weights: list | None, extra: dict) -> list[dict]:
+        rows = []
+        for seed in SEEDS:
+            subset = subsets[seed]
+            row = {"pretext": name, **extra, "seed": seed}
+            for kind in ("knn", "logistic"):
+                model, record = helpers.train_frozen(kind, features[subset], y_lab[subset], seed)
+                row[kind] = helpers.evaluate(model, features[selection], y_sel)["accuracy"]
+                row[f"{kind} setting"] = record["choice"]
+            if weights is not None and args.lpft:
+                train, val = helpers.train_val_split(subset, y_lab[subset], recipe.val_fraction, seed)
+                data = (x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs, PROFILE.batch_size, seed, recipe)
+                row["lp_ft"] = helpers.evaluate(helpers.probe_then_finetune(weights, *data)["finetune"][0], x_sel,
+                                                y_sel)["accuracy"]
+            rows.append(row)
+            print(row, flush=True)
+        return rows
+
+    keras.utils.set_random_seed(SEEDS[0])
+    init = helpers.build_encoder()
+    rows = frozen_rows("pixels", x_lab.reshape(len(x_lab), -1), None, {"variant": "-"})
+    rows += frozen_rows("random encoder", helpers.encode(init, x_lab), init.get_weights(), {"variant": "-"})
+    train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
+    for name in args.pretexts:
+        for variant, overrides in PRETEXT_VARIANTS[name].items():
+            if args.pretext_variants and variant not in args.pretext_variants:
+                continue
+            keras.utils.set_random_seed(SEEDS[0])
+            encoder = helpers.build_encoder()
+            pretext = helpers.get_pretext(name, **overrides)
+            run = helpers.pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], SEEDS[0], args.run_epochs,
+                                   monitor=monitor)
+            extra = {"variant": variant, "epochs": run["epochs"], "pretext_seconds": round(run["seconds"], 1),
+                     "images_seen": run["images_seen"], "knn_by_epoch": [round(v, 3) for v in run["history"]["knn"]]}
+            print(name, variant, extra, flush=True)
+            rows += frozen_rows(name, helpers.encode(encoder, x_lab), encoder.get_weights(), extra)
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["recipe", "pretext", "budget"])
+    parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts"])
+    parser.add_argument("--pretexts", nargs="+", default=list(PRETEXT_VARIANTS), choices=list(PRETEXT_VARIANTS))
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="recipe: how many of the seeds to use")
     parser.add_argument("--min-fit-images", type=int, nargs="+", default=[40_000, 80_000, 160_000])
     parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-3, 6e-3])
@@ -154,14 +223,19 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[PROFILE.batch_size])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--pretext-epochs", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--pretext-variants", nargs="+", default=None, help="pretexts: only these variants")
+    parser.add_argument("--run-epochs", type=int, default=None,
+                        help="pretexts: train every variant for this many epochs (default: each task's own)")
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
     args = parser.parse_args()
-    table = {"recipe": recipe_part, "pretext": pretext_part, "budget": budget_part}[args.part](args)
+    table = {"recipe": recipe_part, "pretext": pretext_part, "budget": budget_part,
+             "pretexts": pretexts_part}[args.part](args)
     OUT.mkdir(parents=True, exist_ok=True)
     keys, scores = {"recipe": (["batch_size", "learning_rate", "epochs_at_full"], ["val_accuracy", "seconds"]),
                     "pretext": (["variant", "pretext_epochs"], ["finetune", "probe", "lp_ft"]),
-                    "budget": (["min_fit_images", "epochs"], ["supervised", "seconds"])}[args.part]
+                    "budget": (["min_fit_images", "epochs"], ["supervised", "seconds"]),
+                    "pretexts": (["pretext", "variant"], ["knn", "logistic", "lp_ft", "pretext_seconds"])}[args.part]
     summary = table.fillna({"pretext_epochs": 0}) if args.part == "pretext" else table
     summary = summary.groupby(keys, sort=False)[[c for c in scores if c in table]].agg(["mean", "std"])
     summary.columns = [" ".join(c) for c in summary.columns]

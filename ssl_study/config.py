@@ -41,6 +41,7 @@ INPUT_SHAPE = (28, 28, 1)
 SPLIT_SEED = 42  #: the seed of the labelled / unlabelled / test split
 SPLIT_PROPORTIONS = (0.4, 0.4, 0.2)
 SELECTION_SEEDS = (100, 101, 102)  #: the seeds of the design choices (experiments/), never the study's own
+HEADLINE_PRETEXT = "siamese"  #: the assignment's pretext task: fine-tuned at every label amount
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class Profile:
     max_epochs: int  #: cap on the epochs of one supervised fit
     pretext_epochs: int | None  #: epochs of every pretext task (None: each task's own, chosen on validation data)
     pretext_images: int | None  #: unlabelled images used by the pretext task (None: all of them)
+    #: the amounts at which the encoders other than the headline's (`HEADLINE_PRETEXT`) are fine-tuned; frozen
+    #: features are evaluated at every amount
+    finetune_amounts: tuple[str, ...] = ("10/class", "1%", "5%", "10%", "100%")
     batch_size: int = 128
 
     def amounts(self, n_labelled: int) -> list[tuple[str, int]]:

@@ -31,20 +31,29 @@ def refresh_readme() -> None:
                  for s in profile.seeds if meta_path(folder / f"encoder_{name}_seed{s}.weights.h5").exists()]
         if metas:
             pretext_lines.append(
-                f"{PRETEXTS[name].title} pretext, one run per seed: {metas[0]['epochs']} epochs on "
-                f"{metas[0]['train_images']:,} unlabelled images; held-out {metas[0]['monitor']} "
-                + ", ".join(f"{m['val_score']:.1%}" for m in metas)
-                + f"; {np.mean([m['seconds'] for m in metas]):.0f} s per run.")
+                f"| {PRETEXTS[name].title} | {metas[0]['epochs']} | {metas[0]['train_images']:,} | "
+                f"{metas[0].get('images_seen', 0):,} | {np.mean([m['seconds'] for m in metas]):.0f} | "
+                + ", ".join(f"{m['val_score']:.3f}" for m in metas) + f" ({metas[0]['monitor']}) |")
     split = json.loads(meta_path(folder / "split.npz").read_text())
     when = f" (run of {times['finished']}, {times['machine']})" if times else ""
     block = (
         "<!-- results:start (written by run_study.py from artefacts/full; do not edit by hand) -->\n"
         f"Test accuracy on the {split['sizes']['test']:,} test images: mean over {len(profile.seeds)} seeds ± "
         "half-width of the 95 % confidence interval; gains are paired differences (same seed and subset) in percentage "
-        f"points with their 95 % CI, `*` where it excludes zero{when}:\n\n"
-        f"{summary.read_text()}\n" + "\n".join(pretext_lines) + "\n\n"
+        f"points with their 95 % CI, `*` where the Holm-corrected p-value (over all the tests of its table) is below 0.05{when}. "
+        "The assignment's comparison, the Siamese pretext:\n\n"
+        f"{summary.read_text()}\n"
         "![accuracy vs labels](figures/06_accuracy_vs_labels.png)\n![gain](figures/06_gain.png)\n\n"
     )
+    if (folder / "pretexts.md").exists():
+        block += f"Every pretext task on the same encoder, and the controls:\n\n{(folder / 'pretexts.md').read_text()}\n"
+        block += "![gain of every pretext](figures/06_gain_all_pretexts.png)\n\n"
+    if (folder / "summary.csv").exists():
+        block += best_at_smallest(folder / "summary.csv") + "\n\n"
+    if pretext_lines:
+        block += ("The pretext runs (one per seed; images seen = encoder passes):\n\n"
+                  "| task | epochs | unlabelled images | images seen | seconds per run | held-out score per seed |\n"
+                  "|---|---:|---:|---:|---:|---|\n" + "\n".join(pretext_lines) + "\n\n")
     if times:
         rows = "\n".join(f"| {t['notebook']} | {t['seconds']:.0f} | {t['kernel_peak_mb_so_far']:,} |"
                          for t in times["notebooks"])
@@ -54,9 +63,33 @@ def refresh_readme() -> None:
             "them; *Speed* has the times from an empty cache):\n\n"
             "| notebook | seconds | largest peak memory of a kernel and its workers so far, MB |\n|---|---:|---:|\n"
             f"{rows}\n")
+    fresh = ROOT / "benchmarks" / "results" / "full_profile_from_empty.json"
+    if fresh.exists():  # the timings.json of the last full `run_study.py --fresh` run (copied there by the runner)
+        run = json.loads(fresh.read_text())
+        block += (f"\nFrom an **empty** fit cache (`run_study.py --jobs {run['jobs']} --fresh`, finished "
+                  f"{run['finished']}, {run['machine']}): **{run['total_seconds'] / 60:.1f} minutes**; "
+                  + ", ".join(f"{t['notebook'][:2]} {t['seconds'] / 60:.1f} min" for t in run["notebooks"])
+                  + " (`benchmarks/results/full_profile_from_empty.json`).\n")
     block += "<!-- results:end -->"
     replace_readme_block("results", block)
     print("README results block refreshed")
+
+
+def best_at_smallest(summary_csv) -> str:
+    """One sentence: at the smallest label amount, the best self-supervised model, the best frozen encoder, and the
+    supervised baseline and untrained-encoder control beside them (from notebook 6's summary)."""
+    import pandas as pd
+
+    summary = pd.read_csv(summary_csv)
+    small = summary[summary["n_labels"] == summary["n_labels"].min()].set_index("method")["mean"]
+    pretrained = [m for m in small.index if m.split("_")[0] in PRETEXTS]
+    frozen = [m for m in pretrained if m.endswith(("_knn", "_logistic"))]
+    best, best_frozen = max(pretrained, key=small.get), max(frozen, key=small.get)
+    control = max((m for m in small.index if m.startswith("random_")), key=small.get)
+    amount = summary.loc[summary["n_labels"].idxmin(), "amount"]
+    return (f"At {amount}, the best self-supervised model is `{best}` ({small[best]:.1%}), the best frozen encoder "
+            f"`{best_frozen}` ({small[best_frozen]:.1%}); the supervised baseline reaches {small['supervised']:.1%} "
+            f"and the best use of the untrained encoder, `{control}`, {small[control]:.1%}.")
 
 
 def replace_readme_block(name: str, block: str) -> None:

@@ -7,9 +7,9 @@ Each notebook writes its own files and nothing else's, so re-running a notebook 
 | 01 | ``split.npz`` |
 | 02 | ``results_supervised.csv``, ``histories_supervised.json``, ``confusions_supervised.json`` |
 | 03 | ``encoder_init_seed<s>.weights.h5`` |
-| 04 | ``encoder_<pretext>_seed<s>.weights.h5``, ``pretext_history.csv`` |
+| 04 | ``encoder_<pretext>_seed<s>.weights.h5``, ``pretext_history.csv``, ``pretext_diagnostics.json`` |
 | 05 | ``results_pretrained.csv``, ``histories_pretrained.json``, ``confusions_pretrained.json`` |
-| 06 | ``summary.csv``, ``summary.md``, ``gains.csv`` |
+| 06 | ``summary.csv``, ``summary.md``, ``pretexts.md``, ``gains.csv`` |
 
 and every file's side-car records the files it was made from (see `ssl_study.artefacts`).
 """
@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 
 from .artefacts import ArtefactError, atomic_write, load_json, load_table, read_meta, save_json, save_table, write_meta
-from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED, Profile,
-                     config_dict)
+from .config import (HEADLINE_PRETEXT, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED,
+                     Profile, Recipe, config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
 from .models import architecture_fingerprint, build_encoder, weights_fingerprint
-from .tasks import Fit, PretextRun, run_tasks
+from .tasks import FROZEN_KINDS, Fit, PretextRun, plan_fits, run_tasks
 
 RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "macro_f1", "epochs",
-                  "best_epoch", "seconds"]
+                  "best_epoch", "setting", "seconds"]
 
 #: the results of each notebook that trains classifiers: (notebook, file-name stem)
 RESULTS = {"supervised": (NOTEBOOK_SUPERVISED, "supervised"), "pretrained": (NOTEBOOK_FINETUNE, "pretrained")}
@@ -100,9 +100,38 @@ def load_encoder(path: Path, notebook: str, data_fingerprint: str | None = None)
 
 
 def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
-    """The side-cars of one pretext's encoders (notebook 4), one per seed, checked against the current data."""
-    return {seed: load_encoder(encoder_weights(inputs.profile, pretext, seed), NOTEBOOK_PRETEXT, inputs.data_fp)[1]
+    """The side-cars of one pretext's encoders (notebook 4), one per seed, checked against the current data
+    (``random``: the untrained encoders of notebook 3)."""
+    stage, notebook, data = (("init", NOTEBOOK_ENCODER, None) if pretext == "random" else
+                             (pretext, NOTEBOOK_PRETEXT, inputs.data_fp))
+    return {seed: load_encoder(encoder_weights(inputs.profile, stage, seed), notebook, data)[1]
             for seed in inputs.profile.seeds}
+
+
+def encoder_files(inputs: Inputs, names) -> dict[str, Path]:
+    """Weights fingerprint -> file of the encoders of the pretexts ``names`` (``random``: notebook 3's), every seed."""
+    return {meta["weights"]: encoder_weights(inputs.profile, "init" if name == "random" else name, seed)
+            for name in names for seed, meta in pretrained_encoders(inputs, name).items()}
+
+
+def plan_encoder_fits(inputs: Inputs, names, recipe: Recipe = Recipe()) -> list[list[Fit]]:
+    """Notebook 5's fits, in two stages. First: k-NN and logistic regression on the frozen features of every encoder
+    of ``names`` (pretexts, and ``random`` for the untrained control) and of the raw pixels, at every amount; and the
+    linear probes. Then: the fine-tuning that starts from each probe. The headline pretext (`HEADLINE_PRETEXT`) is
+    probed and fine-tuned at every amount, the others at the profile's ``finetune_amounts``."""
+    profile = inputs.profile
+
+    def plan(kind, name, amounts=None):
+        seeds = None if name == "pixels" else {s: m["weights"] for s, m in pretrained_encoders(inputs, name).items()}
+        return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, name, seeds,
+                         amounts)
+
+    frozen = [fit for name in ["pixels", *names] for kind in FROZEN_KINDS for fit in plan(kind, name)]
+    frozen.sort(key=lambda fit: (fit.pretext, fit.seed))  # a worker computes an encoder's features once
+    tuned = {kind: [fit for name in names for fit in plan(kind, name, None if name == HEADLINE_PRETEXT
+                                                           else profile.finetune_amounts)]
+             for kind in ("probe", "finetune")}
+    return [frozen + tuned["probe"], tuned["finetune"]]
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -213,5 +242,7 @@ def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor:
     save_encoder(encoder, path, NOTEBOOK_PRETEXT, [inputs.split_path, encoder_weights(inputs.profile, "init", run.seed)],
                  inputs.data_fp, pretext=run.pretext, settings=config_dict(run.settings), seed=run.seed,
                  epochs=run.epochs, train_images=result["train_images"], val_images=result["val_images"],
-                 monitor=monitor, val_score=result["val_score"], seconds=round(result["seconds"], 1))
+                 monitor=monitor, val_score=result["val_score"], seconds=round(result["seconds"], 1),
+                 images_seen=result["images_seen"], knn_before=result["knn_before"],
+                 knn_after=result["history"].get("knn", [None])[-1])
     return path

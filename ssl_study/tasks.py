@@ -35,14 +35,21 @@ from . import data as data_module, models, training
 from .artefacts import ArtefactError
 from .config import BACKEND_ENV, DASK_ENV, N_CLASSES, Profile, Recipe, default_jobs
 from .data import SPLIT_NAMES, load_mnist, nested_subsets, split_fingerprint, to_model_input, train_val_split
-from .pretexts import PRETEXTS, Pretext, PretextSettings, pretext_indices, pretrain
-from .training import epochs_for, evaluate, train_probe, train_supervised
+from . import pretexts as pretexts_module
+from .pretexts import PRETEXTS, Pretext, PretextSettings, monitor_slice, pretext_indices, pretrain
+from .training import epochs_for, evaluate, train_frozen, train_probe, train_supervised
+
+#: fits on frozen features (scikit-learn, no epochs), as opposed to the CNN's fits (``supervised``, ``probe``,
+#: ``finetune``)
+FROZEN_KINDS = ("knn", "logistic")
 
 
 @dataclass(frozen=True)
 class Fit:
     """One classifier fit on one label subset: ``kind`` is ``supervised`` (random weights), ``probe`` or
-    ``finetune`` (from the encoder of ``pretext`` whose weights have the fingerprint ``encoder``)."""
+    ``finetune`` (from the encoder of ``pretext`` whose weights have the fingerprint ``encoder``), or ``knn`` or
+    ``logistic`` on that encoder's frozen features (``pretext`` ``pixels`` and no encoder: on the raw pixels). The
+    ``random`` encoder is the untrained one of notebook 3, the control of every pretext."""
 
     kind: str
     amount: str
@@ -77,15 +84,19 @@ class PretextRun:
 
 
 def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_fp: str, recipe: Recipe = Recipe(),
-              pretext: str | None = None, encoders: dict[int, str] | None = None) -> list[Fit]:
-    """The fits of one method at every label amount and seed of ``profile`` (``encoders``: seed -> fingerprint of
-    that seed's pre-trained encoder, for ``probe`` and ``finetune``)."""
+              pretext: str | None = None, encoders: dict[int, str] | None = None,
+              amounts: tuple[str, ...] | None = None) -> list[Fit]:
+    """The fits of one method at every label amount (or those named in ``amounts``) and seed of ``profile``
+    (``encoders``: seed -> fingerprint of that seed's pre-trained encoder, for every kind but ``supervised``)."""
     fits = []
     for seed in profile.seeds:
         for amount, n in profile.amounts(n_labelled):
+            if amounts is not None and amount not in amounts:
+                continue
             n_train = n - max(int(round(recipe.val_fraction * n)), N_CLASSES)
-            fits.append(Fit(kind, amount, n, seed, epochs_for(n_train, profile, recipe)[1], profile.batch_size, recipe,
-                            data_fp, split_fp, pretext, encoders[seed] if encoders else None))
+            epochs = 0 if kind in FROZEN_KINDS else epochs_for(n_train, profile, recipe)[1]
+            fits.append(Fit(kind, amount, n, seed, epochs, profile.batch_size, recipe, data_fp, split_fp, pretext,
+                            encoders[seed] if encoders else None))
     return fits
 
 
@@ -105,24 +116,22 @@ def code_version(*objects) -> str:
 #: what a fit runs: the functions that load its data, its subsets, its model, its training and its scoring (`_run_fit`
 #: itself is part of the key too, through joblib.Memory)
 FIT_CODE = (data_module.nested_subsets, data_module.train_val_split, data_module.to_model_input, models.build_encoder,
-            models.build_classifier, models.build_linear_head, models.encode, models._random_views_class,
-            training.epochs_for, training.fit_classifier, training.evaluate, training.train_supervised,
-            training.train_probe)
+            models.build_classifier, models.build_linear_head, models.encode, models._random_views_class, training)
 
 
 @functools.cache
 def fit_code() -> str:
     """The code version of a `Fit`, computed once per process from the code it imported (an edit of the files on disk
     during a session does not change it: a worker or kernel with other code refuses the task, see `_check_code`)."""
-    return code_version(_inputs, _encoder_weights, *FIT_CODE)
+    return code_version(_inputs, _encoder_weights, _features, *FIT_CODE)
 
 
 @functools.cache
 def pretext_code(pretext: str) -> str:
     """The code version of a `PretextRun`: the data it reads, the encoder, the augmenter, `pretrain`, and the task's
     own module (computed once per process, as `fit_code`)."""
-    return code_version(_inputs, _encoder_weights, data_module.to_model_input, models.build_encoder,
-                        models._random_views_class, pretext_indices, pretrain, inspect.getmodule(PRETEXTS[pretext]))
+    return code_version(_inputs, _encoder_weights, data_module.to_model_input, models.build_encoder, models.encode,
+                        models._random_views_class, pretexts_module, inspect.getmodule(PRETEXTS[pretext]))
 
 
 def _check_code(code: str, expected: str) -> None:
@@ -164,12 +173,28 @@ def _encoder_weights(paths: dict, fingerprint: str) -> list:
     return weights
 
 
+@functools.lru_cache(maxsize=2)
+def _features(split_path: str, data_fp: str, split_fp: str, encoder_file: str | None, fingerprint: str | None) -> dict:
+    """The frozen features of the labelled and the test images: the encoder's 288 (from ``encoder_file``, checked
+    against ``fingerprint``), or the 784 raw pixels where there is no encoder. Computed once per worker and encoder."""
+    d = _inputs(split_path, data_fp, split_fp)
+    if fingerprint is None:
+        return {part: d[f"x_{part}"].reshape(len(d[f"x_{part}"]), -1) for part in ("labelled", "test")}
+    encoder = models.build_encoder()
+    encoder.set_weights(_encoder_weights({"encoders": {fingerprint: encoder_file}}, fingerprint))
+    return {part: models.encode(encoder, d[f"x_{part}"]) for part in ("labelled", "test")}
+
+
 def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
     """Train and score one `Fit` (``paths`` says where the split, the encoders and the cache are; not part of the key)."""
     models.import_keras()  # first, so that the backend's start-up chatter stays out of the worker's output
     _check_code(code, fit_code())
     d = _inputs(paths["split"], fit.data, fit.split)
     subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
+    if fit.kind in FROZEN_KINDS:  # every label of the subset; the setting is chosen by cross-validation on it
+        features = _features(paths["split"], fit.data, fit.split, paths["encoders"].get(fit.encoder), fit.encoder)
+        model, record = train_frozen(fit.kind, features["labelled"][subset], d["y_labelled"][subset], fit.seed)
+        return _result(fit, record, evaluate(model, features["test"], d["y_test"]), len(d["y_labelled"]))
     train, val = train_val_split(subset, d["y_labelled"][subset], fit.recipe.val_fraction, fit.seed)
     args = (d["x_labelled"][train], d["y_labelled"][train], d["x_labelled"][val], d["y_labelled"][val], fit.epochs,
             fit.batch_size, fit.seed, fit.recipe)
@@ -184,12 +209,16 @@ def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
         model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder), probe["head"])
     else:
         raise ValueError(f"unknown kind of fit {fit.kind!r}")
-    scores = evaluate(model, d["x_test"], d["y_test"])
-    row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / len(d["y_labelled"]),
+    return {**_result(fit, record, evaluate(model, d["x_test"], d["y_test"]), len(d["y_labelled"])), "head": head}
+
+
+def _result(fit: Fit, record: dict, scores: dict, n_labelled: int) -> dict:
+    """A fit's row of the results table, its history and its test confusion matrix."""
+    row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / n_labelled,
            "n_labels": fit.n_labels, "seed": fit.seed, "test_accuracy": scores["accuracy"],
            "macro_f1": scores["macro_f1"], "epochs": record["epochs"], "best_epoch": record["best_epoch"],
-           "seconds": round(record["seconds"], 2)}
-    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": head}
+           "setting": record.get("choice", ""), "seconds": round(record["seconds"], 2)}
+    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": None}
 
 
 def _run_pretext(run: PretextRun, code: str, paths: dict) -> dict:
@@ -199,11 +228,17 @@ def _run_pretext(run: PretextRun, code: str, paths: dict) -> dict:
     d = _inputs(paths["split"], run.data, run.split)
     pretext: Pretext = PRETEXTS[run.pretext](run.settings)
     train, val = pretext_indices(d["split"]["unlabelled"], run.images, run.settings.val_fraction, run.seed)
+    ref, query = monitor_slice(len(d["y_labelled"]))
+    x_lab, y_lab = d["x_labelled"], d["y_labelled"]
     keras.utils.set_random_seed(run.seed)
     encoder = models.build_encoder()
     encoder.set_weights(_encoder_weights(paths, run.init))
-    result = pretrain(pretext, encoder, d["x"][train], d["x"][val], run.seed, run.epochs)
-    return {**result, "weights": encoder.get_weights(), "train_images": len(train), "val_images": len(val)}
+    result = pretrain(pretext, encoder, d["x"][train], d["x"][val], run.seed, run.epochs,
+                      monitor=(x_lab[ref], y_lab[ref], x_lab[query], y_lab[query]))
+    analysis = pretext.analyse(result.pop("model"), x_lab[np.concatenate([ref, query])],
+                               y_lab[np.concatenate([ref, query])])
+    return {**result, "analysis": analysis, "weights": encoder.get_weights(), "train_images": len(train),
+            "val_images": len(val)}
 
 
 # ----------------------------------------------------------------------------------------------------------------------

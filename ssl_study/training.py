@@ -1,7 +1,8 @@
-"""Training: the shared supervised recipe (`fit_classifier`), the budget of a fit, and the three ways the study trains
-a classifier on a label subset -- from random weights (`train_supervised`), as a linear probe on a frozen encoder
-(`train_probe`), and by fine-tuning from the probe (`probe_then_finetune`). Notebooks 2 and 5, the experiments and the
-benchmark all train through these functions."""
+"""Training: the shared supervised recipe (`fit_classifier`), the budget of a fit, the three ways the study trains
+the CNN on a label subset -- from random weights (`train_supervised`), as a linear probe on a frozen encoder
+(`train_probe`), and by fine-tuning from the probe (`probe_then_finetune`) -- and the cheap frozen-feature classifiers
+(`train_frozen`: k-nearest neighbours and logistic regression, their setting chosen by cross-validation on the label
+subset). Notebooks 2 and 5, the experiments and the benchmark all train through these functions."""
 
 from __future__ import annotations
 
@@ -77,10 +78,14 @@ def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_siz
 
 
 def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict:
-    """Test accuracy, macro-F1, predictions and confusion matrix of a classifier."""
+    """Test accuracy, macro-F1, predictions and confusion matrix of a classifier: a Keras model (softmax outputs) or a
+    scikit-learn estimator (on features)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-    predicted = np.argmax(model.predict(x, batch_size=2048, verbose=0), axis=1)
+    if hasattr(model, "predict_proba"):  # scikit-learn
+        predicted = model.predict(x)
+    else:
+        predicted = np.argmax(model.predict(x, batch_size=2048, verbose=0), axis=1)
     return {"accuracy": float(accuracy_score(y, predicted)), "macro_f1": float(f1_score(y, predicted, average="macro")),
             "predicted": predicted, "confusion": confusion_matrix(y, predicted, labels=range(N_CLASSES)).tolist()}
 
@@ -128,3 +133,58 @@ def probe_then_finetune(encoder_weights: list, x_train, y_train, x_val, y_val, e
     finetuned = train_supervised(x_train, y_train, x_val, y_val, epochs, batch_size, seed, recipe, encoder_weights,
                                  probe.get_layer("softmax").get_weights())
     return {"probe": (probe, probe_fit), "finetune": finetuned}
+
+
+#: the frozen-feature classifiers and the settings their cross-validation chooses from
+FROZEN_GRIDS = {"knn": {"n_neighbors": [1, 3, 5, 10, 20]},  # cosine distance
+                "logistic": {"logisticregression__C": [1e-3, 1e-2, 1e-1, 1.0, 10.0]}}  # on standardised features
+CV_IMAGES = 2000  #: cross-validation looks at a stratified sample of at most this many images of the subset
+
+
+def frozen_estimator(kind: str):
+    """An untrained frozen-feature classifier: ``knn`` (cosine, brute force) or ``logistic`` (standardised features,
+    multinomial logistic regression, L2 penalty)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if kind == "knn":
+        return KNeighborsClassifier(metric="cosine", algorithm="brute")
+    if kind == "logistic":
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    raise ValueError(f"unknown frozen-feature classifier {kind!r}")
+
+
+def train_frozen(kind: str, features: np.ndarray, labels: np.ndarray, seed: int) -> tuple[object, dict]:
+    """A frozen-feature classifier (`frozen_estimator`) on **every** image of a label subset; its setting (k, or the
+    inverse regularisation C) chosen by stratified 5-fold cross-validation on the subset (a stratified sample of at
+    most `CV_IMAGES` of it), then refitted on all of it. No other labelled image and no test image is looked at.
+
+    Returns the fitted estimator and a record: the chosen setting, the cross-validated accuracy of each, seconds."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # one thread, as every fit: several BLAS pools in one process slow each other tenfold
+        return _search_then_fit(kind, features, labels, seed)
+
+
+def _search_then_fit(kind: str, features: np.ndarray, labels: np.ndarray, seed: int) -> tuple[object, dict]:
+    """`train_frozen`'s work: the cross-validated choice of the setting, then the fit on every image."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+
+    start = time.perf_counter()
+    sample = np.arange(len(labels))
+    if len(sample) > CV_IMAGES:
+        sample = train_test_split(sample, train_size=CV_IMAGES, stratify=labels, random_state=seed)[0]
+    folds = int(min(5, np.bincount(labels[sample]).min()))
+    grid = dict(FROZEN_GRIDS[kind])
+    if kind == "knn":  # at most as many neighbours as a training fold holds of its smallest class x 10
+        grid["n_neighbors"] = [k for k in grid["n_neighbors"] if k <= len(sample) * (folds - 1) // folds]
+    search = GridSearchCV(frozen_estimator(kind), grid, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    search.fit(features[sample], labels[sample])
+    model = frozen_estimator(kind).set_params(**search.best_params_).fit(features, labels)
+    (name, value), = search.best_params_.items()
+    name = {"n_neighbors": "k"}.get(name, name.rsplit("__", 1)[-1])
+    scores = {f"{name}={v}": float(m) for v, m in zip(grid[next(iter(grid))], search.cv_results_["mean_test_score"])}
+    return model, {"history": {"cv_accuracy": scores}, "choice": f"{name}={value}", "epochs": 0, "best_epoch": 0,
+                   "seconds": time.perf_counter() - start}

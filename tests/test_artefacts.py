@@ -61,7 +61,8 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
 def test_every_committed_artefact_has_a_matching_side_car():
     folder = helpers.ARTEFACTS_DIR / "full"
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".meta.json")]
-    expected = {"split.npz", "pretext_history.csv", "summary.csv", "summary.md", "gains.csv", "timings.json"}
+    expected = {"split.npz", "pretext_history.csv", "pretext_diagnostics.json", "summary.csv", "summary.md",
+                "pretexts.md", "gains.csv", "timings.json"}
     expected |= {f"{kind}_{name}{ext}" for kind, ext in [("results", ".csv"), ("histories", ".json"),
                                                            ("confusions", ".json")]
                  for name in ("supervised", "pretrained")}

@@ -66,12 +66,16 @@ def test_committed_artefacts_hold_the_full_run():
     profile = helpers.PROFILES["full"]
     amounts = profile.amounts(28_000)
     results = pd.concat([pd.read_csv(FULL / "results_supervised.csv"), pd.read_csv(FULL / "results_pretrained.csv")])
-    methods = ["supervised"] + [f"{name}_{kind}" for name in helpers.PRETEXTS for kind in ("finetune", "probe")]
-    assert sorted(results["method"].unique()) == sorted(methods)
-    for method in methods:
+    encoders = [*helpers.PRETEXTS, "random"]
+    everywhere = (["supervised", f"{helpers.HEADLINE_PRETEXT}_finetune", f"{helpers.HEADLINE_PRETEXT}_probe"]
+                  + [f"{e}_{k}" for e in [*encoders, "pixels"] for k in helpers.FROZEN_KINDS])
+    tuned = [f"{e}_{k}" for e in encoders if e != helpers.HEADLINE_PRETEXT for k in ("finetune", "probe")]
+    assert sorted(results["method"].unique()) == sorted(everywhere + tuned)
+    for method in everywhere + tuned:
         rows = results[results["method"] == method]
         assert sorted(zip(rows["amount"], rows["n_labels"], rows["seed"])) == sorted(
-            (a, n, s) for a, n in amounts for s in profile.seeds)
+            (a, n, s) for a, n in amounts for s in profile.seeds
+            if method in everywhere or a in profile.finetune_amounts)
     split = json.loads(helpers.meta_path(FULL / "split.npz").read_text())
     assert split["sizes"] == {"labelled": 28_000, "unlabelled": 28_000, "test": 14_000}
 
@@ -83,8 +87,13 @@ def test_the_committed_fit_cache_holds_every_fit_of_the_full_run():
     from ssl_study.tasks import count_cached
 
     entries = count_cached(profile.cache)
-    n_fits = len(profile.amounts(28_000)) * len(profile.seeds) * (1 + 2 * len(helpers.PRETEXTS))
-    assert entries == n_fits + len(profile.seeds) * len(helpers.PRETEXTS)
+    amounts, seeds, pretexts = len(profile.amounts(28_000)), len(profile.seeds), len(helpers.PRETEXTS)
+    tuned = len([a for a, _ in profile.amounts(28_000) if a in profile.finetune_amounts])
+    n_fits = seeds * (amounts  # supervised
+                      + len(helpers.FROZEN_KINDS) * (pretexts + 2) * amounts  # k-NN, logistic: encoders, random, pixels
+                      + 2 * amounts  # the headline pretext probed and fine-tuned everywhere ...
+                      + 2 * pretexts * tuned)  # ... the others and the untrained encoder at the fine-tuning amounts
+    assert entries == n_fits + seeds * pretexts
     assert "!*" in (profile.cache / ".gitignore").read_text().splitlines()  # joblib writes "*" where none exists
 
 

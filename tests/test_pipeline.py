@@ -103,6 +103,31 @@ def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuni
         helpers.load_outcome("pretrained", inputs)
 
 
+def test_notebook_5_plan_evaluates_every_encoder_frozen_and_the_untrained_control(world):
+    """k-NN and logistic regression for the pretext's encoder, the untrained encoder of notebook 3 and the raw pixels
+    at every amount; probe and fine-tuning at the profile's fine-tuning amounts; the control really is untrained."""
+    import dataclasses
+
+    inputs = dataclasses.replace(world["inputs"], profile=replace(PROFILE, finetune_amounts=("2/class",)))
+    runs = helpers.plan_pretext_runs({"tiny": Tiny()}, inputs)
+    for run, result in zip(runs, helpers.run_pretexts(runs, inputs, jobs=1)):  # from the cache, if computed before
+        helpers.save_pretext_encoder(run, result, inputs, Tiny.monitor)
+    stages = helpers.plan_encoder_fits(inputs, ["tiny", "random"])
+    keras = helpers.import_keras()
+    for seed in PROFILE.seeds:  # the control's encoder is the one notebook 3 saved: a fresh, untrained encoder
+        keras.utils.set_random_seed(seed)
+        untrained = helpers.weights_fingerprint(helpers.build_encoder().get_weights())
+        assert {f.encoder for f in stages[0] if f.pretext == "random" and f.seed == seed} == {untrained}
+        assert untrained not in {f.encoder for f in stages[0] if f.pretext == "tiny"}
+    outcome = helpers.run_fits(stages, inputs, 1, helpers.encoder_files(inputs, ["tiny", "random"]))
+    counts = outcome.table.groupby("method").size().to_dict()
+    frozen = {f"{e}_{k}": 4 for e in ("tiny", "random", "pixels") for k in helpers.FROZEN_KINDS}
+    assert counts == {**frozen, **{f"{e}_{k}": 2 for e in ("tiny", "random") for k in ("probe", "finetune")}}
+    knn = outcome.table[outcome.table["method"].str.endswith("_knn")]
+    assert knn["setting"].str.match(r"k=\d+$").all() and (knn["epochs"] == 0).all()
+    assert outcome.table["test_accuracy"].between(0, 1).all()
+
+
 def test_each_fit_is_computed_once(world, monkeypatch):
     inputs = world["inputs"]
     first = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)

@@ -39,6 +39,7 @@ class Pretext:
     loss: ClassVar[object] = "binary_crossentropy"
     monitor: ClassVar[str] = "binary_accuracy"  #: the metric of the training curves and the held-out score
     chance: ClassVar[float | None] = None  #: the monitor's value for a model that learned nothing, if it has one
+    views: ClassVar[int] = 1  #: encoder passes per unlabelled image in a training step (for the compute budget)
 
     def __init__(self, settings: PretextSettings | None = None, **overrides):
         self.settings = replace(settings or self.Settings(), **overrides)
@@ -60,6 +61,11 @@ class Pretext:
     def examples(self, images: np.ndarray, seed: int):
         """A figure of what the task learns from (inputs and targets) for a few images, or None."""
         return None
+
+    def analyse(self, model, images: np.ndarray, labels: np.ndarray) -> dict:
+        """Task-specific diagnostics of the trained network ``model`` (from `build`) on labelled images, computed
+        after training and kept with the run (labels are read for this analysis only, never for training)."""
+        return {}
 
 
 PRETEXTS: dict[str, type[Pretext]] = {}
@@ -89,11 +95,40 @@ def pretext_indices(unlabelled: np.ndarray, n_images: int | None, val_fraction: 
     return pool[n_val:], pool[:n_val]
 
 
+MONITOR_IMAGES = 1000  #: labelled images in each half of the kNN monitor's slice (reference and query)
+
+
+def monitor_slice(n_labelled: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in the labelled set of the kNN monitor's reference and query images: a fixed random draw of
+    2 x `MONITOR_IMAGES` (the same for every pretext and seed, so the curves are comparable); half the labelled set
+    each where it is smaller."""
+    n = min(MONITOR_IMAGES, n_labelled // 2)
+    order = np.random.default_rng(seed).permutation(n_labelled)
+    return order[:n], order[n:2 * n]
+
+
+def knn_monitor(encoder, monitor: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], k: int = 5) -> float:
+    """Accuracy of a cosine ``k``-nearest-neighbour classifier on the encoder's features: ``monitor`` is (reference
+    images, their labels, query images, their labels), a fixed labelled slice used to watch pre-training only."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from ..models import encode
+
+    x_ref, y_ref, x_query, y_query = monitor
+    knn = KNeighborsClassifier(k, metric="cosine", algorithm="brute").fit(encode(encoder, x_ref), y_ref)
+    return float(knn.score(encode(encoder, x_query), y_query))
+
+
 def pretrain(pretext: Pretext, encoder, x_train: np.ndarray, x_val: np.ndarray, seed: int,
-             epochs: int | None = None) -> dict:
-    """Train ``encoder`` in place on ``pretext`` (Adam, the task's batch size and epochs unless ``epochs`` is given),
-    scoring the task on the held-out images after every epoch. Returns the history, the held-out score of the last
-    epoch, the epochs and the seconds of training."""
+             epochs: int | None = None, monitor: tuple | None = None) -> dict:
+    """Train ``encoder`` in place on ``pretext`` (Adam with a cosine-decaying learning rate, the task's batch size and
+    epochs unless ``epochs`` is given), scoring the task on the held-out images after every epoch.
+
+    ``monitor`` (optional, see `knn_monitor`): a labelled slice on which the frozen encoder's 5-NN accuracy is measured
+    before training and after every epoch (``history["knn"]``), to see whether the task keeps teaching features that
+    tell digits apart. Labels are read for that measurement only. Returns the history, the held-out score of the last
+    epoch, the kNN accuracy before training, the epochs, the seconds of training (the kNN measurements excluded) and
+    the trained network (`Pretext.build`'s model, for `Pretext.analyse`)."""
     keras = import_keras()
     settings = pretext.settings
     epochs = epochs or settings.epochs
@@ -101,14 +136,29 @@ def pretrain(pretext: Pretext, encoder, x_train: np.ndarray, x_val: np.ndarray, 
     pretext.check_batches(len(x_val))
     keras.utils.set_random_seed(seed)
     model = pretext.build(encoder, seed)
-    model.compile(keras.optimizers.Adam(settings.learning_rate), pretext.loss, metrics=[pretext.monitor])
+    steps = epochs * int(np.ceil(len(x_train) / settings.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(settings.learning_rate, decay_steps=steps, alpha=0.01)
+    model.compile(keras.optimizers.Adam(schedule), pretext.loss, metrics=[pretext.monitor])
+    callbacks, knn, spent = [], [], []
+    if monitor is not None:
+        class KnnMonitor(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                start = time.perf_counter()
+                knn.append(knn_monitor(encoder, monitor))
+                spent.append(time.perf_counter() - start)
+        callbacks.append(KnnMonitor())
+    knn_before = knn_monitor(encoder, monitor) if monitor is not None else None
     start = time.perf_counter()
     history = model.fit(x_train, pretext.targets(x_train), batch_size=settings.batch_size, epochs=epochs,
-                        validation_data=(x_val, pretext.targets(x_val)), verbose=0)
-    seconds = time.perf_counter() - start
-    return {"history": history.history, "val_score": float(history.history[f"val_{pretext.monitor}"][-1]),
-            "epochs": epochs, "seconds": seconds}
+                        validation_data=(x_val, pretext.targets(x_val)), callbacks=callbacks, verbose=0)
+    seconds = time.perf_counter() - start - sum(spent)
+    history = {**history.history, **({"knn": knn} if knn else {})}
+    return {"history": history, "val_score": float(history[f"val_{pretext.monitor}"][-1]), "knn_before": knn_before,
+            "epochs": epochs, "seconds": seconds, "images_seen": epochs * len(x_train) * pretext.views, "model": model}
 
 
 # The registry: one line per pretext task.
 from . import siamese  # noqa: E402,F401
+from . import rotation  # noqa: E402,F401
+from . import contrastive  # noqa: E402,F401
+from . import autoencoder  # noqa: E402,F401

@@ -31,6 +31,7 @@ class Siamese(Pretext):
     loss = "binary_crossentropy"
     monitor = "binary_accuracy"
     chance = 0.5
+    views = 2
 
     def build(self, encoder, seed: int):
         return build_siamese(encoder, self.settings.augment, seed, self.settings.head_units)
@@ -47,6 +48,19 @@ class Siamese(Pretext):
         augmenter = build_augmenter(self.settings.augment, seed=seed)
         a, b, target = example_pairs(images, augmenter, seed)
         return plot_pairs(a, b, target, n=len(target))
+
+    def analyse(self, model, images: np.ndarray, labels: np.ndarray) -> dict:
+        """Error rates of the trained network on positive pairs and on negative pairs split by whether the two images
+        show the same digit (labels read for this analysis only): a task that only learns "same digit?" would fail
+        on the same-digit negatives."""
+        keras = import_keras()
+        keras.utils.set_random_seed(0)
+        same, different = model.predict(images, batch_size=len(images), verbose=0).T  # one batch: partner i - 1
+        same_digit = labels == np.roll(labels, 1)
+        return {"pair errors": {"positive pairs": float(np.mean(same < 0.5)),
+                                "negative pairs, same digit": float(np.mean(different[same_digit] >= 0.5)),
+                                "negative pairs, different digits": float(np.mean(different[~same_digit] >= 0.5))},
+                "same-digit negatives": int(same_digit.sum())}
 
 
 def pretext_targets(n_images: int) -> np.ndarray:

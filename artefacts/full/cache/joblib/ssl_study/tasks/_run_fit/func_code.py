@@ -1,10 +1,14 @@
-# first line: 166
+# first line: 188
 def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
     """Train and score one `Fit` (``paths`` says where the split, the encoders and the cache are; not part of the key)."""
     models.import_keras()  # first, so that the backend's start-up chatter stays out of the worker's output
     _check_code(code, fit_code())
     d = _inputs(paths["split"], fit.data, fit.split)
     subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
+    if fit.kind in FROZEN_KINDS:  # every label of the subset; the setting is chosen by cross-validation on it
+        features = _features(paths["split"], fit.data, fit.split, paths["encoders"].get(fit.encoder), fit.encoder)
+        model, record = train_frozen(fit.kind, features["labelled"][subset], d["y_labelled"][subset], fit.seed)
+        return _result(fit, record, evaluate(model, features["test"], d["y_test"]), len(d["y_labelled"]))
     train, val = train_val_split(subset, d["y_labelled"][subset], fit.recipe.val_fraction, fit.seed)
     args = (d["x_labelled"][train], d["y_labelled"][train], d["x_labelled"][val], d["y_labelled"][val], fit.epochs,
             fit.batch_size, fit.seed, fit.recipe)
@@ -19,9 +23,4 @@ def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
         model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder), probe["head"])
     else:
         raise ValueError(f"unknown kind of fit {fit.kind!r}")
-    scores = evaluate(model, d["x_test"], d["y_test"])
-    row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / len(d["y_labelled"]),
-           "n_labels": fit.n_labels, "seed": fit.seed, "test_accuracy": scores["accuracy"],
-           "macro_f1": scores["macro_f1"], "epochs": record["epochs"], "best_epoch": record["best_epoch"],
-           "seconds": round(record["seconds"], 2)}
-    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": head}
+    return {**_result(fit, record, evaluate(model, d["x_test"], d["y_test"]), len(d["y_labelled"])), "head": head}
