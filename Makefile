@@ -36,7 +36,7 @@ test: setup
 	SSL_PROFILE=quick $(PY) -m pytest tests --nbval-lax --nbval-cell-timeout=900 notebooks
 
 test-jax: setup-jax
-	KERAS_BACKEND=jax SSL_PROFILE=quick $(PY) -m pytest tests/test_models.py --nbval-lax --nbval-cell-timeout=900 \
+	KERAS_BACKEND=jax SSL_PROFILE=quick $(PY) -m pytest tests/test_models.py tests/test_pretexts.py --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider notebooks
 
 clean-quick:

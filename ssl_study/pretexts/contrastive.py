@@ -105,5 +105,6 @@ def build_contrastive(encoder, augment: AugmentConfig = AugmentConfig(), seed: i
     layers_ = [layers.Dense(u, activation="relu") for u in projection[:-1]] + [layers.Dense(projection[-1])]
     head = keras.Sequential([keras.Input((encoder.output_shape[-1],)), *layers_], name="projection")
     z_a, z_b = head(encoder(augmenter(images))), head(encoder(augmenter(images)))
-    logits = layers.Lambda(lambda t: nt_xent_logits(t[0], t[1], temperature), name="nt_xent_logits")([z_a, z_b])
+    logits = layers.Lambda(lambda t: nt_xent_logits(t[0], t[1], temperature), output_shape=(2, None),
+                           name="nt_xent_logits")([z_a, z_b])  # 2B + 1 logits per view: the batch decides
     return keras.Model(images, logits, name=name)

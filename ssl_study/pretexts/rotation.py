@@ -90,11 +90,12 @@ def build_rotation(encoder, augment: AugmentConfig = ROTATION_AUGMENT, seed: int
 
     augmenter = build_augmenter(augment, seed=seed, always=True)
     images = keras.Input(INPUT_SHAPE, name="image")
-    turned = layers.Lambda(rotate_all, name="rotate_all")(augmenter(images))
-    flat = layers.Lambda(lambda t: ops.reshape(t, (-1, *INPUT_SHAPE)), name="copies")(turned)
+    # output shapes given explicitly: JAX cannot infer them through a reshape of the batch axis
+    turned = layers.Lambda(rotate_all, output_shape=(4, *INPUT_SHAPE), name="rotate_all")(augmenter(images))
+    flat = layers.Lambda(lambda t: ops.reshape(t, (-1, *INPUT_SHAPE)), output_shape=INPUT_SHAPE, name="copies")(turned)
     hidden = [layers.Dense(head_units, activation="relu")] if head_units else []
     head = keras.Sequential([keras.Input((encoder.output_shape[-1],)), *hidden, layers.Dense(4, activation="softmax")],
                             name="head")
     scores = head(encoder(flat))
-    per_image = layers.Lambda(lambda t: ops.reshape(t, (-1, 4, 4)), name="per_image")(scores)
+    per_image = layers.Lambda(lambda t: ops.reshape(t, (-1, 4, 4)), output_shape=(4, 4), name="per_image")(scores)
     return keras.Model(images, per_image, name=name)
