@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 import helpers
+from ssl_study.pretexts.autoencoder import DENOISING
 
 keras = helpers.import_keras()
 OUT = helpers.ROOT / "experiments" / "results"
@@ -157,7 +158,7 @@ PRETEXT_VARIANTS = {
     "rotation": {"light augment": {}, "no augment": {"augment": helpers.AugmentConfig(
         rotation=0.0, zoom=0.0, translation=0.0, blur_probability=0.0, noise_stddev=0.0, erase_probability=0.0)}},
     "contrastive": {"tau 0.1": {"temperature": 0.1}, "tau 0.2": {"temperature": 0.2}, "tau 0.5": {"temperature": 0.5}},
-    "autoencoder": {"denoising": {}, "plain": {"corrupt": None}},
+    "autoencoder": {"denoising": {"corrupt": DENOISING}, "plain": {"corrupt": None}},
 }
 
 

@@ -126,6 +126,9 @@ def compare(results: pd.DataFrame, baseline: str, methods, amounts=None) -> pd.D
         shared = shared[shared["amount"].isin(counts[counts == 2].index)]
         if len(shared):
             frames.append(paired_gain(shared, baseline, method).assign(baseline=baseline))
+    if not frames:
+        return pd.DataFrame(columns=["amount", "n_labels", "method", "gain", "ci_low", "ci_high", "p_value", "pairs",
+                                     "significant", "p_holm", "baseline"])
     gains = pd.concat(frames, ignore_index=True)
     gains["p_holm"] = holm(gains["p_value"].to_numpy())
     gains["significant"] = gains["p_holm"] < 0.05

@@ -285,6 +285,7 @@ def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = Non
 
     stages = tasks if tasks and isinstance(tasks[0], list) else [tasks]
     cache = str(profile.cache)
+    check_libraries(profile.cache)
     paths = {**paths, "cache": cache}
     calls = [[_call(task, cache) for task in stage] for stage in stages]
     todo = [[(f, task, code) for f, task, code in stage if not f.check_call_in_cache(task, code, paths)]
@@ -304,6 +305,27 @@ def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = Non
                     for _ in parallel(joblib.delayed(_compute)(f, task, code, paths) for f, task, code in stage):
                         bar.update()
     return [f(task, code, paths) for stage in calls for f, task, code in stage]
+
+
+#: libraries whose versions can change a cached result (the frozen-feature fits are scikit-learn's) beyond the backend
+#: and Keras, which every key holds
+LIBRARIES = ("numpy", "scipy", "sklearn")
+
+
+def check_libraries(cache: Path) -> None:
+    """Refuse a fit cache computed with other versions of `LIBRARIES` than this run has (recorded in its
+    ``libraries.json``, written by the first run that uses the folder)."""
+    import importlib
+    import json
+
+    current = {name: importlib.import_module(name).__version__ for name in LIBRARIES}
+    path = Path(cache) / "libraries.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(current, indent=1) + "\n")
+    elif (recorded := json.loads(path.read_text())) != current:
+        raise RuntimeError(f"The fit cache {cache} was computed with {recorded}; this environment has {current}. "
+                           "Install the pinned requirements, or recompute every fit (run_study.py --fresh).")
 
 
 def count_cached(cache: Path) -> int:

@@ -128,6 +128,40 @@ def test_notebook_5_plan_evaluates_every_encoder_frozen_and_the_untrained_contro
     assert outcome.table["test_accuracy"].between(0, 1).all()
 
 
+def test_a_frozen_fit_sees_the_subset_alone_and_is_scored_on_the_test_images(world, monkeypatch):
+    """k-NN / logistic regression are trained on exactly the label subset's features, every one of its labels and
+    nothing else, and scored on the test images' features."""
+    inputs = world["inputs"]
+    seen = {}
+
+    def spy_train(kind, features, labels, seed):
+        seen["train"] = (features.copy(), labels.copy())
+        return ssl_study.training.train_frozen(kind, features, labels, seed)
+
+    def spy_evaluate(model, x, y):
+        seen["test"] = (x.copy(), y.copy())
+        return ssl_study.training.evaluate(model, x, y)
+
+    monkeypatch.setattr(ssl_study.tasks, "train_frozen", spy_train)
+    monkeypatch.setattr(ssl_study.tasks, "evaluate", spy_evaluate)
+    fit = helpers.plan_fits("knn", PROFILE, inputs.n_labelled, inputs.data_fp, inputs.split_fp, pretext="pixels")[0]
+    result = ssl_study.tasks._run_fit(fit, helpers.fit_code(), {"split": str(inputs.split_path), "encoders": {}})
+    subset = helpers.nested_subsets(inputs.labels("labelled"), [fit.n_labels], fit.seed)[0]
+    pixels = inputs.images("labelled").reshape(inputs.n_labelled, -1)
+    assert np.array_equal(seen["train"][0], pixels[subset]) and np.array_equal(seen["train"][1],
+                                                                               inputs.labels("labelled")[subset])
+    assert np.array_equal(seen["test"][1], inputs.labels("test")) and len(seen["test"][0]) == len(inputs.split["test"])
+    assert result["row"]["method"] == "pixels_knn" and result["row"]["n_labels"] == len(subset)
+
+
+def test_a_cache_computed_with_other_library_versions_is_refused(world, tmp_path, monkeypatch):
+    monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "libraries.json").write_text('{"numpy": "0.1", "scipy": "0.1", "sklearn": "0.1"}')
+    with pytest.raises(RuntimeError, match="computed with"):
+        helpers.run_fits(supervised_fits(world["inputs"])[:1], world["inputs"], jobs=1)
+
+
 def test_each_fit_is_computed_once(world, monkeypatch):
     inputs = world["inputs"]
     first = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)

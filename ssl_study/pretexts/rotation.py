@@ -31,7 +31,7 @@ class RotationSettings(PretextSettings):
 class Rotation(Pretext):
     """Every image of a batch in all four rotations (0, 90, 180, 270 degrees), all through the encoder; a small head
     names the rotation of each. The targets are the same for every image, ``[0, 1, 2, 3]``: the model makes the four
-    rotated copies itself, in that order. Ambiguous for digits that look alike when turned (0, 1, 8; 6 and 9)."""
+    rotated copies itself, in that order. Ambiguous for digits that look alike when turned; `analyse` measures which."""
 
     name = "rotation"
     title = "Rotation (which way up?)"
@@ -56,7 +56,7 @@ class Rotation(Pretext):
                            ncols=8)
 
     def analyse(self, model, images: np.ndarray, labels: np.ndarray) -> dict:
-        """Rotation accuracy per digit: where the task is ambiguous (0, 1, 8 look alike upside down; 6 and 9)."""
+        """Rotation accuracy per digit: for which digits the task is ambiguous (labels read for this only)."""
         predicted = np.argmax(model.predict(images, batch_size=512, verbose=0), axis=-1)
         correct = (predicted == rotation_targets(len(images))).mean(axis=1)
         return {"rotation accuracy per digit": {int(d): float(correct[labels == d].mean()) for d in np.unique(labels)}}
