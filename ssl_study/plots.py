@@ -58,11 +58,14 @@ def method_colours(methods) -> dict:
     return dict(zip(methods, sns.color_palette(n_colors=len(methods))))
 
 
-def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str):
-    """Mean test accuracy against labelled images (log axis), one line per method, with its 95 % CI band."""
+def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, ax=None):
+    """Mean test accuracy against labelled images (log axis), one line per method, with its 95 % CI band; on ``ax``
+    (a panel of a larger figure) or a figure of its own."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    fig = ax.figure
     palette = method_colours(summary["method"].unique())
     for method, group in summary.groupby("method"):
         ax.plot(group["n_labels"], group["mean"], "o-", color=palette[method], label=method)

@@ -123,8 +123,8 @@ def test_frozen_classifiers_separate_a_separable_toy_set(kind):
     assert record["choice"].split("=")[0] in ("k", "C") and record["history"]["cv_accuracy"]
 
 
-def test_frozen_classifier_chooses_its_setting_on_the_subset_only():
-    """The cross-validation sees only the features it is given: the same subset gives the same choice and model."""
+def test_frozen_classifier_is_deterministic_for_a_seed():
+    """The same subset and seed give the same choice and the same model (what it is trained on: test_pipeline)."""
     rng = np.random.default_rng(1)
     labels = np.repeat(np.arange(10), 10)
     features = rng.normal(size=(100, 8)) + np.eye(10, 8)[labels]
