@@ -11,11 +11,12 @@ The code uses Keras 3's backend-neutral API (layers, ``keras.ops``, ``keras.rand
 from __future__ import annotations
 
 # Settings in one place: paths, profiles (full / quick), the training recipe, augmentation, environment variables.
-from ssl_study.config import (ARTEFACTS_DIR, DATA_ENV, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE, JOBS_ENV, NOTEBOOKS,
-                              NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT,
-                              NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES, PROFILES, PROFILE_ENV, ROOT,
-                              SELECTION_SEEDS, SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig,
-                              Profile, Recipe, config_dict, default_jobs, get_profile)
+from ssl_study.config import (ARTEFACTS_DIR, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
+                              JOBS_ENV, NOTEBOOKS, NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER,
+                              NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES,
+                              PRIMARY_AMOUNTS, PROFILES, PROFILE_ENV, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS,
+                              SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig, Profile, Recipe, config_dict,
+                              default_jobs, get_profile)
 
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
 from ssl_study.artefacts import (ArtefactError, file_sha256, load_json, load_table, meta_path, read_meta, save_json,
@@ -46,16 +47,17 @@ from ssl_study.tasks import FROZEN_KINDS, Fit, PretextRun, fit_code, plan_fits, 
 # What the notebooks pass on to each other: inputs, encoders, results.
 from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_files, encoder_weights, initial_encoders,
                              load_encoder, load_inputs, load_outcome, plan_encoder_fits, plan_pretext_runs,
-                             pretrained_encoders, run_fits, run_pretexts, save_encoder, save_outcome,
+                             pretext_seeds, pretrained_encoders, run_fits, run_pretexts, save_encoder, save_outcome,
                              save_pretext_encoder)
 
 # Statistics: means and t intervals, paired gains, Holm's correction per family of tests, rankings, cost in seconds.
-from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, holm, mean_ci, paired_gain,
-                             per_class_accuracy, ranking, summary_markdown, summary_table)
+from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, equivalence_p, gain_cell, gain_grid,
+                             holm, mean_ci, paired_gain, per_class_accuracy, ranking, summary_markdown,
+                             summary_table)
 
 # Figures.
-from ssl_study.plots import (method_colours, plot_accuracy_vs_labels, plot_confusions, plot_digits, plot_gains,
-                             plot_history, plot_pairs, plot_time_to_accuracy, savefig)
+from ssl_study.plots import (method_colours, method_label, method_style, plot_accuracy_vs_labels, plot_confusions,
+                             plot_digits, plot_gains, plot_history, plot_pairs, plot_time_to_accuracy, savefig)
 
 
 def setup_notebook():

@@ -57,6 +57,8 @@ def labelled_data():
 
 
 def recipe_part(args) -> pd.DataFrame:
+    """Learning rate x passes at 100 % of the labelled set: trained on 90 % of it with the study's fixed schedule (no
+    early stopping), scored at the end on the 10 % held out."""
     _, x_lab, y_lab, _, _ = labelled_data()
     rows = []
     index = np.arange(len(y_lab))
@@ -65,41 +67,76 @@ def recipe_part(args) -> pd.DataFrame:
             for epochs in args.epochs:
                 for seed in SEEDS[: args.seeds]:
                     recipe = dataclasses.replace(helpers.Recipe(), learning_rate=lr)
-                    train, val = helpers.train_val_split(index, y_lab, recipe.val_fraction, seed)
-                    _, fit = helpers.train_supervised(x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
-                                                      batch_size, seed, recipe)
-                    best = fit["history"]["val_accuracy"][fit["best_epoch"] - 1]
+                    train, val = helpers.train_val_split(index, y_lab, 0.1, seed)
+                    model, fit = helpers.train_supervised(x_lab[train], y_lab[train], epochs, batch_size, seed, recipe)
                     rows.append({"batch_size": batch_size, "learning_rate": lr, "epochs_at_full": epochs, "seed": seed,
-                                 "val_accuracy": best, "best_epoch": fit["best_epoch"],
+                                 "val_accuracy": helpers.evaluate(model, x_lab[val], y_lab[val])["accuracy"],
                                  "seconds": round(fit["seconds"], 1)})
                     print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
 
-def selection_set(y_lab: np.ndarray) -> tuple[dict, np.ndarray]:
-    """The 10-labels-per-class subsets of the selection seeds, and 3,000 other labelled images to score on."""
-    n = 10 * helpers.N_CLASSES
-    subsets = {seed: helpers.nested_subsets(y_lab, [n], seed)[0] for seed in SEEDS}
-    outside = np.setdiff1d(np.arange(len(y_lab)), np.concatenate(list(subsets.values())))
+def selection_set(y_lab: np.ndarray, sizes=(10 * helpers.N_CLASSES,)) -> tuple[dict, np.ndarray]:
+    """The label subsets of the selection seeds (seed -> size -> indices, nested), and 3,000 other labelled images
+    (outside every one of them) to score on."""
+    subsets = {seed: dict(zip(sizes, helpers.nested_subsets(y_lab, list(sizes), seed))) for seed in SEEDS}
+    used = np.concatenate([index for by_size in subsets.values() for index in by_size.values()])
+    outside = np.setdiff1d(np.arange(len(y_lab)), used)
     return subsets, np.random.default_rng(0).choice(outside, 3000, replace=False)
 
 
 def budget_part(args) -> pd.DataFrame:
-    """The supervised baseline's budget at 10 labels per class (``min_fit_images``), scored like the pretext."""
+    """The budget of the smallest subsets (``min_fit_images``) at 10 labels per class and 1 %, every label trained on
+    with the fixed schedule, scored on 3,000 other labelled images."""
     _, x_lab, y_lab, _, _ = labelled_data()
-    subsets, selection = selection_set(y_lab)
+    sizes = (10 * helpers.N_CLASSES, int(round(0.01 * len(y_lab))))
+    subsets, selection = selection_set(y_lab, sizes)
     recipe, rows = helpers.Recipe(), []
     for images in args.min_fit_images:
         profile = dataclasses.replace(PROFILE, min_fit_images=images)
+        for n in sizes:
+            for seed in SEEDS:
+                subset = subsets[seed][n]
+                epochs = helpers.epochs_for(n, profile, recipe)[1]
+                model, fit = helpers.train_supervised(x_lab[subset], y_lab[subset], epochs, PROFILE.batch_size, seed,
+                                                      recipe)
+                rows.append({"min_fit_images": images, "labels": n, "epochs": epochs, "seed": seed,
+                             "supervised": helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"],
+                             "seconds": round(fit["seconds"], 1)})
+                print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
+def finetune_lr_part(args) -> pd.DataFrame:
+    """The fine-tuning learning rate: one Siamese pretext run (selection seed 100) on the unlabelled set, then at
+    10 labels per class, 1 % and 10 % the probe and the fine-tuning from it at each rate, beside the supervised
+    baseline at its own rate; every label of each subset trained on, scored on 3,000 other labelled images."""
+    split, x_lab, y_lab, x_all, _ = labelled_data()
+    sizes = (10 * helpers.N_CLASSES, int(round(0.01 * len(y_lab))), int(round(0.1 * len(y_lab))))
+    subsets, selection = selection_set(y_lab, sizes)
+    x_sel, y_sel = x_lab[selection], y_lab[selection]
+    train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
+    keras.utils.set_random_seed(SEEDS[0])
+    encoder = helpers.build_encoder()
+    pretext = helpers.get_pretext("siamese")
+    helpers.pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], SEEDS[0], pretext.settings.epochs)
+    weights, recipe, rows = encoder.get_weights(), helpers.Recipe(), []
+    for n in sizes:
+        epochs = helpers.epochs_for(n, PROFILE, recipe)[1]
         for seed in SEEDS:
-            train, val = helpers.train_val_split(subsets[seed], y_lab[subsets[seed]], recipe.val_fraction, seed)
-            epochs = helpers.epochs_for(len(train), profile, recipe)[1]
-            model, fit = helpers.train_supervised(x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs,
-                                                  PROFILE.batch_size, seed, recipe)
-            rows.append({"min_fit_images": images, "epochs": epochs, "seed": seed,
-                         "supervised": helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"],
-                         "seconds": round(fit["seconds"], 1)})
-            print(rows[-1], flush=True)
+            x, y = x_lab[subsets[seed][n]], y_lab[subsets[seed][n]]
+            model, _ = helpers.train_supervised(x, y, epochs, PROFILE.batch_size, seed, recipe)
+            base = {"labels": n, "seed": seed}
+            rows.append({**base, "method": "supervised", "learning_rate": recipe.learning_rate,
+                         "accuracy": helpers.evaluate(model, x_sel, y_sel)["accuracy"]})
+            probe, _ = helpers.train_probe(weights, x, y, epochs, PROFILE.batch_size, seed, recipe)
+            head = probe.get_layer("softmax").get_weights()
+            for lr in args.learning_rates:
+                tuned = dataclasses.replace(recipe, finetune_learning_rate=lr)
+                model, _ = helpers.train_supervised(x, y, epochs, PROFILE.batch_size, seed, tuned, weights, head)
+                rows.append({**base, "method": "siamese_finetune", "learning_rate": lr,
+                             "accuracy": helpers.evaluate(model, x_sel, y_sel)["accuracy"]})
+                print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
 
@@ -115,16 +152,16 @@ def pretext_part(args) -> pd.DataFrame:
     split, x_lab, y_lab, x_all, _ = labelled_data()
     n = 10 * helpers.N_CLASSES
     subsets, selection = selection_set(y_lab)
+    subsets = {seed: by_size[n] for seed, by_size in subsets.items()}
     x_sel, y_sel = x_lab[selection], y_lab[selection]
-    epochs = helpers.epochs_for(n - 10, PROFILE)[1]
+    epochs = helpers.epochs_for(n, PROFILE)[1]
     recipe = helpers.Recipe()
 
     def downstream(name: str, encoder_weights: list | None, pretext: dict) -> list[dict]:
         """Supervised or plain fine-tuning, linear probe, and probe-then-fine-tune (as notebook 5) on each subset."""
         rows = []
         for seed in SEEDS:
-            train, val = helpers.train_val_split(subsets[seed], y_lab[subsets[seed]], recipe.val_fraction, seed)
-            data = (x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs, PROFILE.batch_size, seed, recipe)
+            data = (x_lab[subsets[seed]], y_lab[subsets[seed]], epochs, PROFILE.batch_size, seed, recipe)
             model, _ = helpers.train_supervised(*data, encoder_weights=encoder_weights)
             row = {"variant": name, **pretext, "seed": seed,
                    "finetune": helpers.evaluate(model, x_sel, y_sel)["accuracy"]}
@@ -168,8 +205,9 @@ def pretexts_part(args) -> pd.DataFrame:
 
     split, x_lab, y_lab, x_all, _ = labelled_data()
     subsets, selection = selection_set(y_lab)
+    subsets = {seed: by_size[10 * helpers.N_CLASSES] for seed, by_size in subsets.items()}
     x_sel, y_sel = x_lab[selection], y_lab[selection]
-    epochs = helpers.epochs_for(10 * helpers.N_CLASSES - 10, PROFILE)[1]
+    epochs = helpers.epochs_for(10 * helpers.N_CLASSES, PROFILE)[1]
     recipe = helpers.Recipe()
     ref, query = monitor_slice(len(y_lab))
     monitor = (x_lab[ref], y_lab[ref], x_lab[query], y_lab[query])
@@ -184,8 +222,7 @@ def pretexts_part(args) -> pd.DataFrame:
                 row[kind] = helpers.evaluate(model, features[selection], y_sel)["accuracy"]
                 row[f"{kind} setting"] = record["choice"]
             if weights is not None and args.lpft:
-                train, val = helpers.train_val_split(subset, y_lab[subset], recipe.val_fraction, seed)
-                data = (x_lab[train], y_lab[train], x_lab[val], y_lab[val], epochs, PROFILE.batch_size, seed, recipe)
+                data = (x_lab[subset], y_lab[subset], epochs, PROFILE.batch_size, seed, recipe)
                 row["lp_ft"] = helpers.evaluate(helpers.probe_then_finetune(weights, *data)["finetune"][0], x_sel,
                                                 y_sel)["accuracy"]
             rows.append(row)
@@ -215,7 +252,7 @@ def pretexts_part(args) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts"])
+    parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr"])
     parser.add_argument("--pretexts", nargs="+", default=list(PRETEXT_VARIANTS), choices=list(PRETEXT_VARIANTS))
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="recipe: how many of the seeds to use")
     parser.add_argument("--min-fit-images", type=int, nargs="+", default=[40_000, 80_000, 160_000])
@@ -230,12 +267,13 @@ def main() -> None:
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
     args = parser.parse_args()
-    table = {"recipe": recipe_part, "pretext": pretext_part, "budget": budget_part,
-             "pretexts": pretexts_part}[args.part](args)
+    table = {"recipe": recipe_part, "pretext": pretext_part, "budget": budget_part, "pretexts": pretexts_part,
+             "finetune_lr": finetune_lr_part}[args.part](args)
     OUT.mkdir(parents=True, exist_ok=True)
     keys, scores = {"recipe": (["batch_size", "learning_rate", "epochs_at_full"], ["val_accuracy", "seconds"]),
                     "pretext": (["variant", "pretext_epochs"], ["finetune", "probe", "lp_ft"]),
-                    "budget": (["min_fit_images", "epochs"], ["supervised", "seconds"]),
+                    "budget": (["min_fit_images", "labels", "epochs"], ["supervised", "seconds"]),
+                    "finetune_lr": (["labels", "method", "learning_rate"], ["accuracy"]),
                     "pretexts": (["pretext", "variant"], ["knn", "logistic", "lp_ft", "pretext_seconds"])}[args.part]
     summary = table.fillna({"pretext_epochs": 0}) if args.part == "pretext" else table
     summary = summary.groupby(keys, sort=False)[[c for c in scores if c in table]].agg(["mean", "std"])

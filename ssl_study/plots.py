@@ -1,5 +1,5 @@
 """Figures: digits, pretext examples, accuracy against labels, gains, confusions, time to accuracy, curves.
-Every method keeps one colour across the notebooks' figures (`method_colours`)."""
+Every method keeps one colour, line style and label across the notebooks' figures (`method_style`)."""
 
 from __future__ import annotations
 
@@ -50,90 +50,200 @@ def plot_pairs(view_a: np.ndarray, view_b: np.ndarray, target: np.ndarray, n: in
     return fig
 
 
-def method_colours(methods) -> dict:
-    """One colour per method, by the methods' sorted names, so that a method keeps its colour across figures."""
+#: one colour per encoder (or the supervised baseline), the same in every figure of every notebook
+ENCODER_COLOURS = {"supervised": "#222222", "siamese": "#1f77b4", "rotation": "#ff7f0e", "contrastive": "#2ca02c",
+                   "autoencoder": "#9467bd", "random": "#8c8c8c", "pixels": "#8c564b"}
+#: how the encoder is used: line style and marker
+KIND_STYLES = {"supervised": ("-", "D"), "finetune": ("-", "o"), "probe": ("--", "s"), "knn": (":", "^"),
+               "logistic": ("-.", "v")}
+ENCODER_NAMES = {"supervised": "supervised", "siamese": "Siamese", "rotation": "rotation", "contrastive": "contrastive",
+                 "autoencoder": "autoencoder", "random": "untrained encoder", "pixels": "raw pixels"}
+KIND_NAMES = {"finetune": "fine-tuned", "probe": "linear probe", "knn": "k-NN", "logistic": "logistic regression"}
+
+
+def _parts(method: str) -> tuple[str, str]:
+    """``siamese_finetune`` -> (``siamese``, ``finetune``); ``supervised`` -> (``supervised``, ``supervised``)."""
+    return (method, method) if method == "supervised" else tuple(method.rsplit("_", 1))
+
+
+def method_label(method: str) -> str:
+    """A method's name for readers: ``siamese_finetune`` -> "Siamese, fine-tuned"; ``supervised`` -> "supervised"."""
+    encoder, kind = _parts(method)
+    if method == "supervised":
+        return "supervised (random init)"
+    return f"{ENCODER_NAMES.get(encoder, encoder)}, {KIND_NAMES.get(kind, kind)}"
+
+
+def method_style(method: str) -> dict:
+    """Colour (by encoder), line style and marker (by use) and label of a method, the same in every figure; a pretext
+    registered later than this table gets a colour of its own, stable across runs."""
+    import zlib
+
     import seaborn as sns
 
-    methods = sorted(set(methods))
-    return dict(zip(methods, sns.color_palette(n_colors=len(methods))))
+    encoder, kind = _parts(method)
+    colour = ENCODER_COLOURS.get(encoder) or sns.color_palette("Set2", 8)[zlib.crc32(encoder.encode()) % 8]
+    line, marker = KIND_STYLES.get(kind, ("-", "o"))
+    return {"color": colour, "linestyle": line, "marker": marker, "label": method_label(method)}
 
 
-def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, ax=None):
-    """Mean test accuracy against labelled images (log axis), one line per method, with its 95 % CI band; on ``ax``
-    (a panel of a larger figure) or a figure of its own."""
+def method_colours(methods) -> dict:
+    """Method -> colour (`method_style`)."""
+    return {m: method_style(m)["color"] for m in methods}
+
+
+def _panels(n_labels) -> tuple[list, list]:
+    """The label amounts of the two panels of an accuracy or gain figure: the low-label regime (up to 10 % of the
+    labelled set, on a log axis) and the assignment's amounts (10 % to 100 %, on a linear axis); 10 % is in both. One
+    panel (the second list empty) where either side would hold fewer than two amounts."""
+    n = sorted(set(n_labels))
+    split = n[-1] / 10
+    low, high = [k for k in n if k <= split * 1.001], [k for k in n if k >= split * 0.999]
+    return (low, high) if len(low) >= 2 and len(high) >= 2 else (n, [])
+
+
+def _amount_axis(ax, n_labels, amounts, log: bool) -> None:
+    """One tick per label amount, named ("10/class" over its 100 images, "1%", ..., "100%"); log or linear."""
+    from matplotlib.ticker import NullLocator
+
+    ticks = dict(zip(n_labels, amounts))
+    if log:
+        ax.set_xscale("log")
+    ax.set_xticks(sorted(ticks), [f"{ticks[n]}\n{n:,}" if n < 2000 else ticks[n] for n in sorted(ticks)],
+                  fontsize=8)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("labelled training images" + (" (log scale)" if log else ""))
+
+
+def _percent_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
+    """Tick labels in percent (the axis holds fractions), with as many decimals as its ticks need to read exactly."""
+    from matplotlib.ticker import PercentFormatter
+
+    if decimals is None:
+        ticks = 100 * np.asarray(getattr(ax, f"get_{axis}ticks")())
+        decimals = next((d for d in range(4) if np.allclose(np.round(ticks, d), ticks, atol=1e-6)), 3)
+    getattr(ax, f"{axis}axis").set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+
+
+def _two_axes(axes, n_labels, width: float = 12, height: float = 4.6):
+    """The axes of an accuracy or gain figure: ``axes`` (a pair, from a larger figure) or a new figure's; with the
+    amounts of each (`_panels`). A second axis that is not needed is hidden."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 4.4))
-    fig = ax.figure
-    palette = method_colours(summary["method"].unique())
-    for method, group in summary.groupby("method"):
-        ax.plot(group["n_labels"], group["mean"], "o-", color=palette[method], label=method)
-        band = group["ci95"].fillna(0)
-        ax.fill_between(group["n_labels"], group["mean"] - band, group["mean"] + band, color=palette[method], alpha=0.2)
-    ax.set_xscale("log")
-    ax.set(xlabel="labelled training images (log scale)", ylabel="test accuracy", title=title)
-    ax.legend(title="method (band: 95 % CI over seeds)")
-    fig.tight_layout()
+    low, high = _panels(n_labels)
+    if axes is None:
+        if high:
+            fig, axes = plt.subplots(1, 2, figsize=(width, height), gridspec_kw={"width_ratios": [1, 1.4]})
+        else:
+            fig, ax = plt.subplots(figsize=(width * 0.6, height))
+            axes = [ax, None]
+    elif not high:
+        axes[1].set_visible(False)
+    return axes[0].figure, [(axes[0], low, True)] + ([(axes[1], high, False)] if high else [])
+
+
+def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
+    """Mean test accuracy (percent) against labelled images, one line per method in its own style (`method_style`),
+    with its 95 % CI band: two panels, each with its own accuracy scale, so that every amount is readable (`_panels`:
+    up to 10 % on a log axis, then the assignment's 10 %-100 % on a linear one); on ``axes`` (a pair of panels of a
+    larger figure) or a figure of its own."""
+    fig, panels = _two_axes(axes, summary["n_labels"])
+    for ax, shown, log in panels:
+        part = summary[summary["n_labels"].isin(shown)]
+        for method, group in part.groupby("method"):
+            group = group.sort_values("n_labels")
+            style = method_style(method)
+            ax.plot(group["n_labels"], group["mean"], ms=4, **style)
+            band = group["ci95"].fillna(0)
+            ax.fill_between(group["n_labels"], group["mean"] - band, group["mean"] + band, color=style["color"],
+                            alpha=0.15)
+        amounts = part.drop_duplicates("n_labels")
+        _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
+        _percent_axis(ax)
+    panels[0][0].set(ylabel="test accuracy (band: 95 % CI over seeds)")
+    panels[-1][0].legend(fontsize=8)
+    if len(panels) == 2:
+        panels[0][0].set_title("the low-label regime", fontsize=10)
+        panels[1][0].set_title("the assignment's amounts", fontsize=10)
+    fig.suptitle(title)
+    if axes is None:
+        fig.tight_layout()
     return fig
 
 
-def plot_gains(gains: pd.DataFrame):
-    """Paired gain over the supervised baseline per label amount, with 95 % CIs, one series per method."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired by seed), with 95 % CI", axes=None):
+    """Paired gain over the baseline per label amount, with 95 % CIs, one series per method in its own style, on the
+    two panels of `plot_accuracy_vs_labels` (series side by side within an amount)."""
+    fig, panels = _two_axes(axes, gains["n_labels"])
     methods = sorted(gains["method"].unique())
-    palette = method_colours([*methods, "supervised"])
-    for k, method in enumerate(methods):
-        group, colour = gains[gains["method"] == method], palette[method]
-        x = group["n_labels"] * (1.06 ** (k - (len(methods) - 1) / 2))  # side by side on the log axis
-        err = np.vstack([group["gain"] - group["ci_low"], group["ci_high"] - group["gain"]])
-        ax.errorbar(x, group["gain"], yerr=np.nan_to_num(err), fmt="o-", capsize=3, color=colour, label=method)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xscale("log")
-    ax.set(xlabel="labelled training images (log scale)", ylabel="gain over supervised (points)",
-           title="Gain of pre-training (paired by seed), with 95 % CI")
-    ax.legend()
-    fig.tight_layout()
+    for ax, shown, log in panels:
+        part = gains[gains["n_labels"].isin(shown)]
+        for k, method in enumerate(methods):
+            group = part[part["method"] == method].sort_values("n_labels")
+            offset = k - (len(methods) - 1) / 2
+            x = group["n_labels"] * 1.05 ** offset if log else group["n_labels"] + 250 * offset
+            err = np.vstack([group["gain"] - group["ci_low"], group["ci_high"] - group["gain"]])
+            ax.errorbar(x, group["gain"], yerr=np.nan_to_num(err), capsize=3, ms=4, **method_style(method))
+        ax.axhline(0, color="black", lw=0.8)
+        amounts = part.drop_duplicates("n_labels")
+        _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
+    panels[0][0].set(ylabel="gain in test accuracy (points)")
+    panels[-1][0].legend(fontsize=8)
+    if len(panels) == 2:
+        panels[0][0].set_title("the low-label regime", fontsize=10)
+        panels[1][0].set_title("the assignment's amounts", fontsize=10)
+    fig.suptitle(title)
+    if axes is None:
+        fig.tight_layout()
     return fig
 
 
 def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[str]):
-    """Confusion matrices (test set, summed over seeds) per method (rows) at the given amounts (columns)."""
+    """Confusion matrices (test set, summed over seeds) per method (rows) at the given amounts (columns): each cell
+    in % of its true digit, off-diagonal cells on a colour scale up to 5 % (the diagonal is far above it), numbers
+    from 1 % up, one colour bar."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     methods = list(confusions)
-    fig, axes = plt.subplots(len(methods), len(amounts), figsize=(4.6 * len(amounts), 4.2 * len(methods)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(methods), len(amounts), figsize=(5.2 * len(amounts) + 1.0, 4.6 * len(methods)),
+                             squeeze=False, layout="constrained")
     for row, method in enumerate(methods):
         for col, amount in enumerate(amounts):
             runs = [np.asarray(c) for key, c in confusions[method].items() if key.rsplit("/", 1)[0] == amount]
             total = np.sum(runs, axis=0)
-            share = total / total.sum(axis=1, keepdims=True)
-            sns.heatmap(share, ax=axes[row, col], cmap="Blues", vmin=0, vmax=0.1, cbar=False, square=True,
-                        annot=np.where(share >= 0.005, np.round(100 * share).astype(int).astype(str), ""), fmt="",
-                        annot_kws={"fontsize": 7})
-            axes[row, col].set(title=f"{method}, {amount}", xlabel="predicted", ylabel="true")
-    fig.suptitle("Confusions in % of each true digit (diagonal off the colour scale)", y=1.0)
-    fig.tight_layout()
+            share = 100 * total / total.sum(axis=1, keepdims=True)
+            off = np.where(np.eye(len(share), dtype=bool), np.nan, share)
+            annot = np.where(share >= 1, np.round(share).astype(int).astype(str), "")
+            np.fill_diagonal(annot, "")
+            sns.heatmap(off, ax=axes[row, col], cmap="Reds", vmin=0, vmax=5, square=True, annot=annot, fmt="",
+                        annot_kws={"fontsize": 10}, cbar=False, linewidths=0.3, linecolor="#eeeeee")
+            for d in range(len(share)):  # the diagonal: its number only, on white
+                axes[row, col].text(d + 0.5, d + 0.5, f"{share[d, d]:.0f}", ha="center", va="center", fontsize=9,
+                                    color="#1f77b4", weight="bold")
+            axes[row, col].set_title(f"{method_label(method)}, {amount}", fontsize=11)
+            axes[row, col].set(xlabel="predicted digit", ylabel="true digit")
+    fig.colorbar(axes[0, 0].collections[0], ax=axes, shrink=0.5, label="% of the true digit (off the diagonal)")
+    fig.suptitle("Test-set confusions, summed over seeds, in % of each true digit (blue: correct)")
     return fig
 
 
 def plot_time_to_accuracy(results: pd.DataFrame, cost: pd.Series):
-    """Mean test accuracy against the training seconds it cost (``cost``, one per row; log axis)."""
+    """Mean test accuracy against the training seconds it cost (``cost``, one per row; log axis): one point per
+    method and label amount, no lines (a smaller amount can cost more: small subsets get more passes)."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     means = results.assign(total_seconds=cost).groupby(["method", "n_labels"], as_index=False)[
         ["total_seconds", "test_accuracy"]].mean()
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
-    sns.lineplot(data=means, x="total_seconds", y="test_accuracy", hue="method", style="method", markers=True,
-                 dashes=False, sort=False, ax=ax)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    for method, group in means.groupby("method"):
+        style = {k: v for k, v in method_style(method).items() if k != "linestyle"}
+        ax.scatter(group["total_seconds"], group["test_accuracy"], s=28, alpha=0.85, **style)
     ax.set_xscale("log")
+    _percent_axis(ax)
     ax.set(xlabel="training seconds per model, pre-training included (log scale)", ylabel="mean test accuracy",
-           title="Time to accuracy (points: label amounts)")
+           title="Time to accuracy (one point per label amount)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -145,9 +255,11 @@ def plot_history(history: dict, metrics: Sequence[str], title: str):
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.4), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         epochs = np.arange(1, len(history[metric]) + 1)
-        ax.plot(epochs, history[metric], "o-", label="training")
+        ax.plot(epochs, history[metric], "o-", ms=3, label="training")
         if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], "s-", label="held-out")
+            ax.plot(epochs, history[f"val_{metric}"], "s-", ms=3, label="held-out")
+        if "accuracy" in metric:
+            _percent_axis(ax)
         ax.set(xlabel="epoch", ylabel=metric)
         ax.grid(alpha=0.3)
         ax.legend()

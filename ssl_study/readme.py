@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from .artefacts import ArtefactError, meta_path, read_meta
-from .config import PROFILES, ROOT
+from .config import HEADLINE_PRETEXT, PROFILES, ROOT
 from .pretexts import PRETEXTS
 
 
@@ -27,21 +27,25 @@ def refresh_readme() -> None:
         times = None
     pretext_lines = []
     for name in PRETEXTS:
+        seeds = profile.all_seeds if name == HEADLINE_PRETEXT else profile.seeds
         metas = [json.loads(meta_path(folder / f"encoder_{name}_seed{s}.weights.h5").read_text())
-                 for s in profile.seeds if meta_path(folder / f"encoder_{name}_seed{s}.weights.h5").exists()]
+                 for s in seeds if meta_path(folder / f"encoder_{name}_seed{s}.weights.h5").exists()]
         if metas:
+            scores = [m["val_score"] for m in metas]
             pretext_lines.append(
-                f"| {PRETEXTS[name].title} | {metas[0]['epochs']} | {metas[0]['train_images']:,} | "
+                f"| {PRETEXTS[name].title} | {len(metas)} | {metas[0]['epochs']} | {metas[0]['train_images']:,} | "
                 f"{metas[0].get('images_seen', 0):,} | {np.mean([m['seconds'] for m in metas]):.0f} | "
-                + ", ".join(f"{m['val_score']:.3f}" for m in metas) + f" ({metas[0]['monitor']}) |")
+                f"{np.mean(scores):.3f} ({min(scores):.3f} to {max(scores):.3f}; {metas[0]['monitor']}) |")
     split = json.loads(meta_path(folder / "split.npz").read_text())
     when = f" (run of {times['finished']}, {times['machine']})" if times else ""
     block = (
         "<!-- results:start (written by run_study.py from artefacts/full; do not edit by hand) -->\n"
-        f"Test accuracy on the {split['sizes']['test']:,} test images: mean over {len(profile.seeds)} seeds ± "
-        "half-width of the 95 % confidence interval; gains are paired differences (same seed and subset) in percentage "
-        "points with their 95 % CI, `*` where the Holm-corrected p-value (over all the tests of its table) is below "
-        f"0.05{when}. "
+        f"Test accuracy on the {split['sizes']['test']:,} test images: mean over the seeds ({len(profile.seeds)}; "
+        f"{len(profile.primary_seeds)} for the supervised baseline and the Siamese pretext at "
+        f"{', '.join(profile.primary_amounts)}) ± half-width of the 95 % confidence interval; gains are paired "
+        "differences (same seed and subset) in percentage points with their 95 % CI, `*` where the Holm-corrected "
+        "p-value (over the tests of its family: the primary endpoint's two amounts, the other amounts, the probe) is "
+        f"below 0.05, `≈` where the equivalence test's (±0.5 points) is{when}. "
         "The assignment's comparison, the Siamese pretext:\n\n"
         f"{summary.read_text()}\n"
         "![accuracy vs labels](figures/06_accuracy_vs_labels.png)\n![gain](figures/06_gain.png)\n\n"
@@ -51,17 +55,21 @@ def refresh_readme() -> None:
         block += "![gain of every pretext](figures/06_gain_all_pretexts.png)\n\n"
     if (folder / "summary.csv").exists():
         block += best_at_smallest(folder / "summary.csv") + "\n\n"
+    if (folder / "gains.csv").exists():
+        block += primary_precision(folder / "gains.csv") + "\n\n"
+    if (folder / "summary.csv").exists() and official_sentence(folder / "summary.csv"):
+        block += official_sentence(folder / "summary.csv") + "\n\n"
     if pretext_lines:
         block += ("The pretext runs (one per seed; images seen = encoder passes):\n\n"
-                  "| task | epochs | unlabelled images | images seen | seconds per run | held-out score per seed |\n"
-                  "|---|---:|---:|---:|---:|---|\n" + "\n".join(pretext_lines) + "\n\n")
+                  "| task | runs | epochs | unlabelled images | images seen | seconds per run | held-out score, mean "
+                  "(range) |\n|---|---:|---:|---:|---:|---:|---|\n" + "\n".join(pretext_lines) + "\n\n")
     if times:
         rows = "\n".join(f"| {t['notebook']} | {t['seconds']:.0f} | {t['kernel_peak_mb_so_far']:,} |"
                          for t in times["notebooks"])
         block += (
             f"Wall time of the run that made these artefacts: **{times['total_seconds'] / 60:.1f} minutes** with "
             f"{times['jobs']} parallel jobs (fits read from the fit cache count only the seconds it took to read "
-            "them; *Speed* has the times from an empty cache):\n\n"
+            "them; *Speed* says what this run reused):\n\n"
             "| notebook | seconds | largest peak memory of a kernel and its workers so far, MB |\n|---|---:|---:|\n"
             f"{rows}\n")
     fresh = ROOT / "benchmarks" / "results" / "full_profile_from_empty.json"
@@ -73,6 +81,10 @@ def refresh_readme() -> None:
                   + " (`benchmarks/results/full_profile_from_empty.json`).\n")
     block += "<!-- results:end -->"
     replace_readme_block("results", block)
+    if (folder / "answer.md").exists():  # notebook 6's one-paragraph answer opens the README
+        replace_readme_block("answer", "<!-- answer:start (written by run_study.py from artefacts/full/answer.md; do "
+                                       "not edit by hand) -->\n" + (folder / "answer.md").read_text().strip()
+                             + "\n<!-- answer:end -->")
     print("README results block refreshed")
 
 
@@ -91,6 +103,35 @@ def best_at_smallest(summary_csv) -> str:
     return (f"At {amount}, the best self-supervised model is `{best}` ({small[best]:.1%}), the best frozen encoder "
             f"`{best_frozen}` ({small[best_frozen]:.1%}); the supervised baseline reaches {small['supervised']:.1%} "
             f"and the best use of the untrained encoder, `{control}`, {small[control]:.1%}.")
+
+
+def official_sentence(summary_csv) -> str:
+    """One sentence: the supervised and the Siamese fine-tuned CNN on the test images from MNIST's official test set."""
+    import pandas as pd
+
+    summary = pd.read_csv(summary_csv)
+    if "official_mean" not in summary:
+        return ""
+    by = summary.set_index(["method", "amount"])["official_mean"]
+    ordered = summary.sort_values("n_labels")["amount"].drop_duplicates().tolist()
+    shown = [a for a in (ordered[0], ordered[-1])]
+    parts = [f"{a}: supervised {by['supervised', a]:.2%}, Siamese fine-tuned {by['siamese_finetune', a]:.2%}"
+             for a in shown]
+    return ("On the test images that come from MNIST's official test set (the split pools MNIST's training and test "
+            "sets, so the other test images share writers with the labelled set; notebook 6 gives their number): "
+            + "; ".join(parts) + ".")
+
+
+def primary_precision(gains_csv) -> str:
+    """One sentence: the half-width of the primary gain's 95 % CI at each primary amount, and its number of pairs."""
+    import pandas as pd
+
+    gains = pd.read_csv(gains_csv)
+    primary = gains[gains["family"] == "primary"].sort_values("n_labels")
+    parts = [f"±{(row.ci_high - row.ci_low) / 2:.2f} points at {row.amount} ({row.pairs} paired seeds)"
+             for row in primary.itertuples()]
+    return ("Precision of the primary endpoint (half-width of the 95 % CI of the paired gain): " + "; ".join(parts)
+            + ".")
 
 
 def replace_readme_block(name: str, block: str) -> None:

@@ -100,11 +100,49 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     nbformat.write(nb, out)
-    html, _ = HTMLExporter().from_notebook_node(nb, resources={"metadata": {"name": Path(name).stem}})
     html_dir.mkdir(parents=True, exist_ok=True)
-    (html_dir / out.with_suffix(".html").name).write_text(html, encoding="utf-8")
+    (html_dir / out.with_suffix(".html").name).write_text(render_html(nb, Path(name).stem), encoding="utf-8")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kernels and their workers, so far
     return {"notebook": name, "seconds": round(seconds, 1), "kernel_peak_mb_so_far": round(peak_mb)}
+
+
+def render_html(nb, name: str) -> str:
+    """A notebook as the HTML page a reader gets: the notebook's title as the page's title, and the code of the cells
+    tagged ``hide-input`` (prose computed from the results) left out, their output kept."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
+    html, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={"metadata": {"name": name}})
+    return html
+
+
+def write_index(html_dir: Path, answer_md: Path | None) -> Path:
+    """``index.html`` beside the six pages: the study's one-paragraph answer (notebook 6's ``answer.md``, where it
+    exists) and a link to each page under its notebook's title."""
+    import html as html_lib
+
+    import nbformat
+    from nbconvert.filters import markdown2html
+
+    links = []
+    for name in NOTEBOOKS:
+        title = nbformat.read(NOTEBOOKS_DIR / name, as_version=4).metadata.get("title", name)
+        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{html_lib.escape(title)}</a></li>')
+    answer = markdown2html(answer_md.read_text()) if answer_md and answer_md.exists() else ""
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
+            "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5;padding:0 1em}"
+            "li{margin:0.3em 0}</style></head><body>\n"
+            "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
+            f"{answer}\n<h2>The six notebooks, in order</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
+            "<p>Each page is a notebook executed top to bottom in the full profile (<code>run_study.py</code>).</p>"
+            "\n</body></html>\n")
+    path = html_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
 
 
 #: the timings of the last full run from an empty fit cache (``--fresh``), which the README quotes
@@ -176,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - start
     if notebooks == NOTEBOOKS:
         write_timings(profile.name, stage, timings, total, args.jobs)
+    html_dir = stage / "reports" if profile.name == "full" else stage / "artefacts" / profile.name / "reports"
+    if html_dir.exists():
+        answer = stage / "artefacts" / profile.name / "answer.md"
+        write_index(html_dir, answer if answer.exists() else profile.artefacts / "answer.md")
     if not publish_after:
         print(f"[{profile.name}] done in {total / 60:.1f} min; results kept in {_shown(stage)} (not published)")
         return 0

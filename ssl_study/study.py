@@ -29,8 +29,8 @@ from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_inp
 from .models import architecture_fingerprint, build_encoder, weights_fingerprint
 from .tasks import FROZEN_KINDS, Fit, PretextRun, plan_fits, run_tasks
 
-RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "macro_f1", "epochs",
-                  "best_epoch", "setting", "seconds"]
+RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "official_test_accuracy",
+                  "macro_f1", "epochs", "setting", "seconds"]
 
 #: the results of each notebook that trains classifiers: (notebook, file-name stem)
 RESULTS = {"supervised": (NOTEBOOK_SUPERVISED, "supervised"), "pretrained": (NOTEBOOK_FINETUNE, "pretrained")}
@@ -100,12 +100,18 @@ def load_encoder(path: Path, notebook: str, data_fingerprint: str | None = None)
 
 
 def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
-    """The side-cars of one pretext's encoders (notebook 4), one per seed, checked against the current data
-    (``random``: the untrained encoders of notebook 3)."""
+    """The side-cars of one pretext's encoders (notebook 4), one per seed (the headline pretext's: every seed of
+    `Profile.all_seeds`), checked against the current data (``random``: the untrained encoders of notebook 3)."""
     stage, notebook, data = (("init", NOTEBOOK_ENCODER, None) if pretext == "random" else
                              (pretext, NOTEBOOK_PRETEXT, inputs.data_fp))
     return {seed: load_encoder(encoder_weights(inputs.profile, stage, seed), notebook, data)[1]
-            for seed in inputs.profile.seeds}
+            for seed in pretext_seeds(inputs.profile, pretext)}
+
+
+def pretext_seeds(profile: Profile, pretext: str) -> tuple[int, ...]:
+    """The seeds a pretext is run under: every seed for the headline pretext (more seeds at the primary amounts), the
+    profile's ``seeds`` for the others."""
+    return profile.all_seeds if pretext == HEADLINE_PRETEXT else profile.seeds
 
 
 def encoder_files(inputs: Inputs, names) -> dict[str, Path]:
@@ -118,18 +124,19 @@ def plan_encoder_fits(inputs: Inputs, names, recipe: Recipe = Recipe()) -> list[
     """Notebook 5's fits, in two stages. First: k-NN and logistic regression on the frozen features of every encoder
     of ``names`` (pretexts, and ``random`` for the untrained control) and of the raw pixels, at every amount; and the
     linear probes. Then: the fine-tuning that starts from each probe. The headline pretext (`HEADLINE_PRETEXT`) is
-    probed and fine-tuned at every amount, the others at the profile's ``finetune_amounts``."""
+    probed and fine-tuned at every amount, and under more seeds at the primary amounts (`Profile.seeds_at`); the
+    others at the profile's ``finetune_amounts``."""
     profile = inputs.profile
 
-    def plan(kind, name, amounts=None):
+    def plan(kind, name, amounts=None, headline=False):
         seeds = None if name == "pixels" else {s: m["weights"] for s, m in pretrained_encoders(inputs, name).items()}
         return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, name, seeds,
-                         amounts)
+                         amounts, headline)
 
     frozen = [fit for name in ["pixels", *names] for kind in FROZEN_KINDS for fit in plan(kind, name)]
     frozen.sort(key=lambda fit: (fit.pretext, fit.seed))  # a worker computes an encoder's features once
-    tuned = {kind: [fit for name in names for fit in plan(kind, name, None if name == HEADLINE_PRETEXT
-                                                           else profile.finetune_amounts)]
+    tuned = {kind: [fit for name in names for fit in (plan(kind, name, headline=True) if name == HEADLINE_PRETEXT
+                                                      else plan(kind, name, profile.finetune_amounts))]
              for kind in ("probe", "finetune")}
     return [frozen + tuned["probe"], tuned["finetune"]]
 
@@ -210,17 +217,19 @@ def combine(*outcomes: Outcome) -> Outcome:
 
 def initial_encoders(inputs: Inputs) -> dict[int, Path]:
     """The initial encoder of each seed (notebook 3), checked: seed -> file."""
-    paths = {seed: encoder_weights(inputs.profile, "init", seed) for seed in inputs.profile.seeds}
+    paths = {seed: encoder_weights(inputs.profile, "init", seed) for seed in inputs.profile.all_seeds}
     for seed, path in paths.items():
         load_encoder(path, NOTEBOOK_ENCODER)
     return paths
 
 
 def plan_pretext_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
-    """One run per pretext task (name -> `Pretext`) and seed, each from that seed's initial encoder."""
-    profile, runs = inputs.profile, []
+    """One run per pretext task (name -> `Pretext`) and seed (`pretext_seeds`), each from that seed's initial
+    encoder."""
+    profile, runs, initial = inputs.profile, [], initial_encoders(inputs)
     for name, pretext in pretexts.items():
-        for seed, path in initial_encoders(inputs).items():
+        for seed in pretext_seeds(profile, name):
+            path = initial[seed]
             init = read_meta(path, NOTEBOOK_ENCODER)["weights"]
             runs.append(PretextRun(name, pretext.settings, seed, profile.pretext_epochs or pretext.settings.epochs,
                                    profile.pretext_images, init, inputs.data_fp, inputs.split_fp))

@@ -33,8 +33,8 @@ import numpy as np
 
 from . import data as data_module, models, training
 from .artefacts import ArtefactError
-from .config import BACKEND_ENV, DASK_ENV, N_CLASSES, Profile, Recipe, default_jobs
-from .data import SPLIT_NAMES, load_mnist, nested_subsets, split_fingerprint, to_model_input, train_val_split
+from .config import BACKEND_ENV, DASK_ENV, Profile, Recipe, default_jobs
+from .data import SPLIT_NAMES, load_mnist, nested_subsets, split_fingerprint, to_model_input
 from . import pretexts as pretexts_module
 from .pretexts import PRETEXTS, Pretext, PretextSettings, monitor_slice, pretext_indices, pretrain
 from .training import epochs_for, evaluate, train_frozen, train_probe, train_supervised
@@ -85,19 +85,19 @@ class PretextRun:
 
 def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_fp: str, recipe: Recipe = Recipe(),
               pretext: str | None = None, encoders: dict[int, str] | None = None,
-              amounts: tuple[str, ...] | None = None) -> list[Fit]:
-    """The fits of one method at every label amount (or those named in ``amounts``) and seed of ``profile``
-    (``encoders``: seed -> fingerprint of that seed's pre-trained encoder, for every kind but ``supervised``)."""
+              amounts: tuple[str, ...] | None = None, headline: bool = False) -> list[Fit]:
+    """The fits of one method at every label amount (or those named in ``amounts``) and seed of ``profile`` (with
+    ``headline``, the supervised baseline's and the headline pretext's: `Profile.seeds_at`, more at the primary
+    amounts); ``encoders``: seed -> fingerprint of that seed's pre-trained encoder, for every kind but ``supervised``."""
     fits = []
-    for seed in profile.seeds:
-        for amount, n in profile.amounts(n_labelled):
-            if amounts is not None and amount not in amounts:
-                continue
-            n_train = n - max(int(round(recipe.val_fraction * n)), N_CLASSES)
-            epochs = 0 if kind in FROZEN_KINDS else epochs_for(n_train, profile, recipe)[1]
+    for amount, n in profile.amounts(n_labelled):
+        if amounts is not None and amount not in amounts:
+            continue
+        epochs = 0 if kind in FROZEN_KINDS else epochs_for(n, profile, recipe)[1]
+        for seed in profile.seeds_at(amount, headline):
             fits.append(Fit(kind, amount, n, seed, epochs, profile.batch_size, recipe, data_fp, split_fp, pretext,
                             encoders[seed] if encoders else None))
-    return fits
+    return sorted(fits, key=lambda fit: (fit.seed, fit.n_labels))
 
 
 def code_version(*objects) -> str:
@@ -115,7 +115,7 @@ def code_version(*objects) -> str:
 
 #: what a fit runs: the functions that load its data, its subsets, its model, its training and its scoring (`_run_fit`
 #: itself is part of the key too, through joblib.Memory)
-FIT_CODE = (data_module.nested_subsets, data_module.train_val_split, data_module.to_model_input, models.build_encoder,
+FIT_CODE = (data_module.nested_subsets, data_module.to_model_input, models.build_encoder,
             models.build_classifier, models.build_linear_head, models.encode, models._random_views_class, training)
 
 
@@ -123,7 +123,7 @@ FIT_CODE = (data_module.nested_subsets, data_module.train_val_split, data_module
 def fit_code() -> str:
     """The code version of a `Fit`, computed once per process from the code it imported (an edit of the files on disk
     during a session does not change it: a worker or kernel with other code refuses the task, see `_check_code`)."""
-    return code_version(_inputs, _encoder_weights, _features, *FIT_CODE)
+    return code_version(_inputs, _official_test, _encoder_weights, _features, *FIT_CODE)
 
 
 @functools.cache
@@ -162,6 +162,15 @@ def _inputs(split_path: str, data_fp: str, split_fp: str) -> dict:
             "x_test": x[split["test"]], "y_test": y[split["test"]]}
 
 
+@functools.lru_cache(maxsize=2)
+def _official_test(split_path: str) -> np.ndarray:
+    """Which test images of the split come from MNIST's official test set (``testing/``): the rest are from its
+    training set. The split pools the two, so writers of the official training set appear in both halves."""
+    with np.load(split_path) as z:
+        test = z["test"]
+    return load_mnist(verbose=False).origin[test] == "testing"
+
+
 def _encoder_weights(paths: dict, fingerprint: str) -> list:
     """The weights of the encoder with this fingerprint, from the file ``paths`` names for it (checked)."""
     encoder = models.build_encoder()
@@ -191,13 +200,13 @@ def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
     _check_code(code, fit_code())
     d = _inputs(paths["split"], fit.data, fit.split)
     subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
+    official = _official_test(paths["split"])
     if fit.kind in FROZEN_KINDS:  # every label of the subset; the setting is chosen by cross-validation on it
         features = _features(paths["split"], fit.data, fit.split, paths["encoders"].get(fit.encoder), fit.encoder)
         model, record = train_frozen(fit.kind, features["labelled"][subset], d["y_labelled"][subset], fit.seed)
-        return _result(fit, record, evaluate(model, features["test"], d["y_test"]), len(d["y_labelled"]))
-    train, val = train_val_split(subset, d["y_labelled"][subset], fit.recipe.val_fraction, fit.seed)
-    args = (d["x_labelled"][train], d["y_labelled"][train], d["x_labelled"][val], d["y_labelled"][val], fit.epochs,
-            fit.batch_size, fit.seed, fit.recipe)
+        return _result(fit, record, evaluate(model, features["test"], d["y_test"]), official, len(d["y_labelled"]))
+    # every label of the subset is trained on, for the fixed schedule of `epochs_for` (nothing is held out)
+    args = (d["x_labelled"][subset], d["y_labelled"][subset], fit.epochs, fit.batch_size, fit.seed, fit.recipe)
     head = None
     if fit.kind == "supervised":
         model, record = train_supervised(*args)
@@ -209,15 +218,17 @@ def _run_fit(fit: Fit, code: str, paths: dict) -> dict:
         model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder), probe["head"])
     else:
         raise ValueError(f"unknown kind of fit {fit.kind!r}")
-    return {**_result(fit, record, evaluate(model, d["x_test"], d["y_test"]), len(d["y_labelled"])), "head": head}
+    scores = evaluate(model, d["x_test"], d["y_test"])
+    return {**_result(fit, record, scores, official, len(d["y_labelled"])), "head": head}
 
 
-def _result(fit: Fit, record: dict, scores: dict, n_labelled: int) -> dict:
-    """A fit's row of the results table, its history and its test confusion matrix."""
+def _result(fit: Fit, record: dict, scores: dict, official: np.ndarray, n_labelled: int) -> dict:
+    """A fit's row of the results table (test accuracy on all test images, and on those from MNIST's official test
+    set), its history and its test confusion matrix."""
     row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / n_labelled,
            "n_labels": fit.n_labels, "seed": fit.seed, "test_accuracy": scores["accuracy"],
-           "macro_f1": scores["macro_f1"], "epochs": record["epochs"], "best_epoch": record["best_epoch"],
-           "setting": record.get("choice", ""), "seconds": round(record["seconds"], 2)}
+           "official_test_accuracy": float(np.mean(scores["correct"][official])), "macro_f1": scores["macro_f1"],
+           "epochs": record["epochs"], "setting": record.get("choice", ""), "seconds": round(record["seconds"], 2)}
     return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": None}
 
 

@@ -20,8 +20,8 @@ def epochs_for(n_train: int, profile: Profile, recipe: Recipe = Recipe()) -> tup
 
     Every fit makes ``profile.epochs_at_full`` passes over its subset, but sees at least ``profile.min_fit_images``
     images in all (up to ``profile.max_epochs`` epochs): small subsets need more passes to converge, large ones are
-    near their ceiling after a dozen. A subset smaller than ``recipe.min_epoch_images`` is repeated within an epoch,
-    so that an epoch (one validation and early-stopping check) holds enough optimisation steps.
+    near their ceiling after a few dozen. A subset smaller than ``recipe.min_epoch_images`` is repeated within an
+    epoch, so that an epoch holds enough optimisation steps.
     """
     repeats = int(np.ceil(recipe.min_epoch_images / n_train))
     epoch_images = repeats * n_train
@@ -30,24 +30,25 @@ def epochs_for(n_train: int, profile: Profile, recipe: Recipe = Recipe()) -> tup
 
 
 def training_budget(profile: Profile, n_labelled: int, recipe: Recipe = Recipe()) -> pd.DataFrame:
-    """Per label amount: labels, training images (after the validation hold-out), repeats, epochs, images seen."""
+    """Per label amount: labels (all of them are trained on), repeats, epochs, images seen."""
     rows = []
     for amount, n in profile.amounts(n_labelled):
-        n_train = n - max(int(round(recipe.val_fraction * n)), N_CLASSES)
-        repeats, epochs = epochs_for(n_train, profile, recipe)
-        rows.append({"amount": amount, "labels": n, "train": n_train, "repeats": repeats, "epochs": epochs,
-                     "images seen": repeats * n_train * epochs})
+        repeats, epochs = epochs_for(n, profile, recipe)
+        rows.append({"amount": amount, "labels": n, "repeats": repeats, "epochs": epochs,
+                     "images seen": repeats * n * epochs})
     return pd.DataFrame(rows)
 
 
-def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int,
+def fit_classifier(model, x_train, y_train, epochs: int, batch_size: int, seed: int, learning_rate: float,
                    recipe: Recipe = Recipe()) -> dict:
-    """Train ``model`` in place with the shared recipe; return its history, best epoch and seconds.
+    """Train ``model`` in place with the shared recipe on **every** image given; return its history and seconds.
 
-    Adam with a cosine-decaying learning rate, light random shifts/rotations, and the weights of the epoch with the
-    best validation loss in the second half of the schedule restored at the end (early stopping with a patience).
-    A subset smaller than ``recipe.min_epoch_images`` is repeated within an epoch (each repeat augmented afresh), so
-    that tiny subsets still get enough optimisation steps. Features (2-D input, for a linear probe) are not augmented.
+    Adam with a cosine-decaying learning rate (from ``learning_rate`` to 1 % of it) over a fixed number of epochs,
+    and light random shifts/rotations. Nothing is held out and nothing stops early: the schedule (``epochs``, from
+    `epochs_for`) was fixed by the selection experiments on other labelled images (experiments/results/), so a fit
+    of 100 labels trains on all 100 instead of picking an epoch on a 10-image validation set. A subset smaller than
+    ``recipe.min_epoch_images`` is repeated within an epoch (each repeat augmented afresh), so that tiny subsets still
+    get enough optimisation steps. Features (2-D input, for a linear probe) are not augmented.
     """
     keras = import_keras()
     keras.utils.set_random_seed(seed)
@@ -60,26 +61,19 @@ def fit_classifier(model, x_train, y_train, x_val, y_val, epochs: int, batch_siz
     else:  # features (a linear probe on a frozen encoder's cached output): nothing to augment
         trainer = model
     steps = epochs * int(np.ceil(len(x_train) / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.01)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
     # several steps per call of the compiled training function: less Python overhead per batch
     trainer.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"],
                     steps_per_execution=STEPS_PER_EXECUTION)
-    # early stopping only looks at the second half of the schedule: a tiny validation set (10 images at 10 labels per
-    # class) is too noisy to stop on in the first epochs, where the learning rate is still high
-    stop = keras.callbacks.EarlyStopping("val_loss", patience=recipe.patience, restore_best_weights=True,
-                                         start_from_epoch=epochs // 2)
     start = time.perf_counter()
-    history = trainer.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-                          validation_batch_size=VALIDATION_BATCH, callbacks=[stop], verbose=0)
-    seconds = time.perf_counter() - start
-    best = epochs // 2 + int(np.argmin(history.history["val_loss"][epochs // 2:])) + 1
-    return {"history": history.history, "epochs": len(history.history["loss"]), "best_epoch": best,
-            "seconds": seconds}
+    history = trainer.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
+    return {"history": history.history, "epochs": len(history.history["loss"]),
+            "seconds": time.perf_counter() - start}
 
 
 def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict:
-    """Test accuracy, macro-F1, predictions and confusion matrix of a classifier: a Keras model (softmax outputs) or a
-    scikit-learn estimator (on features)."""
+    """Test accuracy, macro-F1, predictions (and which are correct) and confusion matrix of a classifier: a Keras
+    model (softmax outputs) or a scikit-learn estimator (on features)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     if hasattr(model, "predict_proba"):  # scikit-learn
@@ -87,13 +81,15 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict:
     else:
         predicted = np.argmax(model.predict(x, batch_size=2048, verbose=0), axis=1)
     return {"accuracy": float(accuracy_score(y, predicted)), "macro_f1": float(f1_score(y, predicted, average="macro")),
-            "predicted": predicted, "confusion": confusion_matrix(y, predicted, labels=range(N_CLASSES)).tolist()}
+            "predicted": predicted, "correct": np.asarray(predicted) == np.asarray(y),
+            "confusion": confusion_matrix(y, predicted, labels=range(N_CLASSES)).tolist()}
 
 
-def train_supervised(x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int, recipe: Recipe = Recipe(),
+def train_supervised(x_train, y_train, epochs: int, batch_size: int, seed: int, recipe: Recipe = Recipe(),
                      encoder_weights: list | None = None, head_weights: list | None = None) -> tuple[object, dict]:
-    """The prescribed CNN, initialised under ``seed`` (its encoder and Dense layer replaced by ``encoder_weights`` and
-    ``head_weights`` where given), trained with the shared recipe. Returns the model and its `fit_classifier` record."""
+    """The prescribed CNN, initialised under ``seed``, trained with the shared recipe at ``recipe.learning_rate``;
+    or, where ``encoder_weights`` (and ``head_weights``, the Dense layer) are given, fine-tuned from them at
+    ``recipe.finetune_learning_rate``. Returns the model and its `fit_classifier` record."""
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     model = build_classifier()
@@ -101,36 +97,37 @@ def train_supervised(x_train, y_train, x_val, y_val, epochs: int, batch_size: in
         model.get_layer("encoder").set_weights(encoder_weights)
     if head_weights is not None:
         model.get_layer("softmax").set_weights(head_weights)
-    return model, fit_classifier(model, x_train, y_train, x_val, y_val, epochs, batch_size, seed, recipe)
+    rate = recipe.learning_rate if encoder_weights is None else recipe.finetune_learning_rate
+    return model, fit_classifier(model, x_train, y_train, epochs, batch_size, seed, rate, recipe)
 
 
-def train_probe(encoder_weights: list, x_train, y_train, x_val, y_val, epochs: int, batch_size: int, seed: int,
+def train_probe(encoder_weights: list, x_train, y_train, epochs: int, batch_size: int, seed: int,
                 recipe: Recipe = Recipe()) -> tuple[object, dict]:
     """A linear probe: the Dense(10) layer alone, trained on the frozen encoder's features (computed once, no
-    augmentation), with the shared recipe's optimiser, schedule and early stopping.
+    augmentation), with the shared recipe's optimiser, learning rate and schedule.
 
     Returns the CNN made of the frozen encoder and the trained Dense layer -- it predicts exactly what the probe
     predicts from the features -- and the fit record."""
     keras = import_keras()
     encoder = build_encoder()
     encoder.set_weights(encoder_weights)
-    f_train, f_val = encode(encoder, x_train), encode(encoder, x_val)
+    features = encode(encoder, x_train)
     keras.utils.set_random_seed(seed)
-    head = build_linear_head(f_train.shape[1])
-    fit = fit_classifier(head, f_train, y_train, f_val, y_val, epochs, batch_size, seed, recipe)
+    head = build_linear_head(features.shape[1])
+    fit = fit_classifier(head, features, y_train, epochs, batch_size, seed, recipe.learning_rate, recipe)
     model = build_classifier(encoder)
     model.get_layer("softmax").set_weights(head.get_weights())
     return model, fit
 
 
-def probe_then_finetune(encoder_weights: list, x_train, y_train, x_val, y_val, epochs: int, batch_size: int,
-                        seed: int, recipe: Recipe = Recipe()) -> dict:
+def probe_then_finetune(encoder_weights: list, x_train, y_train, epochs: int, batch_size: int, seed: int,
+                        recipe: Recipe = Recipe()) -> dict:
     """Linear probing, then fine-tuning (Kumar et al., ICLR 2022): the probe of `train_probe`, then every weight
-    trained with the supervised recipe from the pre-trained encoder **and** the probe's Dense layer. A random Dense
-    layer would send large, random gradients into the pre-trained features in the first steps; the probe's keeps them.
-    Returns ``{"probe": (model, fit), "finetune": (model, fit)}``."""
-    probe, probe_fit = train_probe(encoder_weights, x_train, y_train, x_val, y_val, epochs, batch_size, seed, recipe)
-    finetuned = train_supervised(x_train, y_train, x_val, y_val, epochs, batch_size, seed, recipe, encoder_weights,
+    trained with the supervised recipe (at its fine-tuning learning rate) from the pre-trained encoder **and** the
+    probe's Dense layer. A random Dense layer would send large, random gradients into the pre-trained features in the
+    first steps; the probe's keeps them. Returns ``{"probe": (model, fit), "finetune": (model, fit)}``."""
+    probe, probe_fit = train_probe(encoder_weights, x_train, y_train, epochs, batch_size, seed, recipe)
+    finetuned = train_supervised(x_train, y_train, epochs, batch_size, seed, recipe, encoder_weights,
                                  probe.get_layer("softmax").get_weights())
     return {"probe": (probe, probe_fit), "finetune": finetuned}
 
@@ -186,5 +183,5 @@ def _search_then_fit(kind: str, features: np.ndarray, labels: np.ndarray, seed: 
     (name, value), = search.best_params_.items()
     name = {"n_neighbors": "k"}.get(name, name.rsplit("__", 1)[-1])
     scores = {f"{name}={v}": float(m) for v, m in zip(grid[next(iter(grid))], search.cv_results_["mean_test_score"])}
-    return model, {"history": {"cv_accuracy": scores}, "choice": f"{name}={value}", "epochs": 0, "best_epoch": 0,
+    return model, {"history": {"cv_accuracy": scores}, "choice": f"{name}={value}", "epochs": 0,
                    "seconds": time.perf_counter() - start}

@@ -62,11 +62,13 @@ def test_every_committed_artefact_has_a_matching_side_car():
     folder = helpers.ARTEFACTS_DIR / "full"
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".meta.json")]
     expected = {"split.npz", "pretext_history.csv", "pretext_diagnostics.json", "summary.csv", "summary.md",
-                "pretexts.md", "gains.csv", "timings.json"}
+                "pretexts.md", "gains.csv", "timings.json", "answer.md", "written_answer.md"}
     expected |= {f"{kind}_{name}{ext}" for kind, ext in [("results", ".csv"), ("histories", ".json"),
                                                            ("confusions", ".json")]
                  for name in ("supervised", "pretrained")}
-    expected |= {f"encoder_{stage}_seed{s}.weights.h5" for stage in ["init", *helpers.PRETEXTS] for s in (0, 1, 2)}
+    profile = helpers.PROFILES["full"]
+    expected |= {f"encoder_{stage}_seed{s}.weights.h5" for stage in ["init", *helpers.PRETEXTS]
+                 for s in (profile.all_seeds if stage in ("init", helpers.HEADLINE_PRETEXT) else profile.seeds)}
     assert {p.name for p in files} == expected
     for path in files:
         meta = json.loads(helpers.meta_path(path).read_text())

@@ -71,11 +71,13 @@ def test_committed_artefacts_hold_the_full_run():
                   + [f"{e}_{k}" for e in [*encoders, "pixels"] for k in helpers.FROZEN_KINDS])
     tuned = [f"{e}_{k}" for e in encoders if e != helpers.HEADLINE_PRETEXT for k in ("finetune", "probe")]
     assert sorted(results["method"].unique()) == sorted(everywhere + tuned)
+    primary = ["supervised", f"{helpers.HEADLINE_PRETEXT}_finetune", f"{helpers.HEADLINE_PRETEXT}_probe"]
     for method in everywhere + tuned:
         rows = results[results["method"] == method]
         assert sorted(zip(rows["amount"], rows["n_labels"], rows["seed"])) == sorted(
-            (a, n, s) for a, n in amounts for s in profile.seeds
+            (a, n, s) for a, n in amounts for s in profile.seeds_at(a, method in primary)
             if method in everywhere or a in profile.finetune_amounts)
+    assert len(profile.primary_seeds) >= 20 and set(profile.primary_amounts) >= set(helpers.PRIMARY_AMOUNTS)
     split = json.loads(helpers.meta_path(FULL / "split.npz").read_text())
     assert split["sizes"] == {"labelled": 28_000, "unlabelled": 28_000, "test": 14_000}
 
@@ -93,7 +95,9 @@ def test_the_committed_fit_cache_holds_every_fit_of_the_full_run():
                       + len(helpers.FROZEN_KINDS) * (pretexts + 2) * amounts  # k-NN, logistic: encoders, random, pixels
                       + 2 * amounts  # the headline pretext probed and fine-tuned everywhere ...
                       + 2 * pretexts * tuned)  # ... the others and the untrained encoder at the fine-tuning amounts
-    assert entries == n_fits + seeds * pretexts
+    extra = len(set(profile.primary_seeds) - set(profile.seeds))  # more seeds at the primary amounts: supervised,
+    n_fits += 3 * extra * len(profile.primary_amounts)  # the headline's probe and fine-tuning, and its pretext runs
+    assert entries == n_fits + seeds * pretexts + extra
     assert "!*" in (profile.cache / ".gitignore").read_text().splitlines()  # joblib writes "*" where none exists
 
 
@@ -101,5 +105,8 @@ def test_readme_results_block_comes_from_the_artefacts():
     readme = (helpers.ROOT / "README.md").read_text()
     block = re.search(r"<!-- results:start.*?<!-- results:end -->", readme, re.S).group(0)
     assert (FULL / "summary.md").read_text().strip() in block
+    answer = re.search(r"<!-- answer:start.*?<!-- answer:end -->", readme, re.S).group(0)
+    assert (FULL / "answer.md").read_text().strip() in answer  # notebook 6's answer opens the README
+    assert readme.index("<!-- answer:start") < readme.index("## Two commands")
     for figure in re.findall(r"\]\((figures/[^)]+)\)", block):
         assert (helpers.ROOT / figure).exists()

@@ -195,7 +195,7 @@ def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypa
     def interrupted_on_the_third(*args, **kwargs):
         if len(trained) == 2:
             raise KeyboardInterrupt
-        trained.append(args[6])
+        trained.append(args[4])  # the seed
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ssl_study.tasks, "train_supervised", interrupted_on_the_third)
@@ -213,7 +213,7 @@ def test_parallel_workers_give_the_sequential_results(world, monkeypatch, tmp_pa
     sequential = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
     monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "parallel"))
     parallel = helpers.run_fits(supervised_fits(inputs), inputs, jobs=2)
-    columns = ["method", "amount", "seed", "test_accuracy", "macro_f1", "epochs", "best_epoch"]
+    columns = ["method", "amount", "seed", "test_accuracy", "official_test_accuracy", "macro_f1", "epochs"]
     pd.testing.assert_frame_equal(sequential.table[columns], parallel.table[columns])
     assert sequential.histories == parallel.histories
 
@@ -272,3 +272,17 @@ def test_one_changed_pixel_makes_the_split_and_everything_after_it_stale(world, 
     (tree / "training" / "4" / "0.png").write_bytes(png_bytes(image))
     with pytest.raises(helpers.ArtefactError, match="other MNIST images.*re-run notebooks/01_split.ipynb"):
         helpers.load_inputs(PROFILE, verbose=False)
+
+
+def test_the_official_test_accuracy_scores_only_the_images_from_mnists_test_set(world):
+    inputs = world["inputs"]
+    official = ssl_study.tasks._official_test(str(inputs.split_path))
+    assert np.array_equal(official, inputs.mnist.origin[inputs.split["test"]] == "testing")
+    assert 0 < official.sum() < len(official)  # the pooled split mixes both origins
+    fit = supervised_fits(inputs)[0]
+    correct = np.zeros(len(official), bool)
+    correct[np.flatnonzero(official)[:3]] = True  # right on three official images, wrong everywhere else
+    scores = {"accuracy": correct.mean(), "macro_f1": 0.0, "correct": correct, "confusion": []}
+    row = ssl_study.tasks._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0}, scores, official, 160)["row"]
+    assert row["official_test_accuracy"] == pytest.approx(3 / official.sum())
+    assert row["test_accuracy"] == pytest.approx(3 / len(official))

@@ -95,12 +95,26 @@ def test_profile_amounts():
 def test_training_budget_gives_every_fit_enough_passes_and_images(name):
     profile, recipe = helpers.PROFILES[name], helpers.Recipe()
     budget = helpers.training_budget(profile, 28_000, recipe)
-    assert budget["labels"].is_monotonic_increasing and (budget["train"] < budget["labels"]).all()
-    per_epoch = budget["repeats"] * budget["train"]
+    assert budget["labels"].is_monotonic_increasing  # every label of a subset is trained on: nothing held out
+    per_epoch = budget["repeats"] * budget["labels"]
     assert (per_epoch >= recipe.min_epoch_images).all()
-    assert ((budget["repeats"] == 1) | (budget["train"] * (budget["repeats"] - 1) < recipe.min_epoch_images)).all()
+    assert ((budget["repeats"] == 1) | (budget["labels"] * (budget["repeats"] - 1) < recipe.min_epoch_images)).all()
     capped = budget["epochs"] == profile.max_epochs
     passes = budget["repeats"] * budget["epochs"]
     assert (capped | (passes >= profile.epochs_at_full)).all()
     assert (capped | (budget["images seen"] >= profile.min_fit_images)).all()
     assert (budget["epochs"] <= profile.max_epochs).all()
+
+
+def test_the_primary_amounts_get_more_seeds_for_the_baseline_and_the_headline_pretext_only():
+    from dataclasses import replace
+
+    profile = replace(helpers.PROFILES["quick"], fractions=(0.5,), per_class=(2,), seeds=(0,),
+                      primary_amounts=("2/class",), primary_seeds=(0, 1, 2))
+    plan = lambda headline: helpers.plan_fits("supervised", profile, 400, "d", "s", headline=headline)
+    seeds = lambda fits: {a: sorted(f.seed for f in fits if f.amount == a) for a in ("2/class", "50%")}
+    assert seeds(plan(True)) == {"2/class": [0, 1, 2], "50%": [0]}
+    assert seeds(plan(False)) == {"2/class": [0], "50%": [0]}
+    assert profile.all_seeds == (0, 1, 2)
+    assert helpers.pretext_seeds(profile, helpers.HEADLINE_PRETEXT) == (0, 1, 2)
+    assert helpers.pretext_seeds(profile, "rotation") == (0,) and helpers.pretext_seeds(profile, "random") == (0,)

@@ -1,0 +1,245 @@
+"""The study's answer in words: sentences filled from the results by templates, so that every number and every
+claim's direction (helps / no detectable difference / equivalent / hurts) is computed, never typed.
+
+The words follow the study's rules (`stats.compare`): "helps" and "hurts" only where the Holm-corrected p-value of
+the table's family is below 0.05; "equivalent" only where the two one-sided tests within the stated margin are, after
+Holm's correction of their own family; otherwise "no detectable difference", with the uncorrected result named for
+what it is where its interval excludes zero. Notebook 6 writes the answer; the README and ``reports/index.html`` quote
+its first paragraph (``answer.md``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .config import EQUIVALENCE_MARGIN, HEADLINE_PRETEXT, PRIMARY_AMOUNTS
+from .stats import compare
+
+BASELINE = "supervised"
+HEADLINE = f"{HEADLINE_PRETEXT}_finetune"  #: the assignment's model: the Siamese-pre-trained CNN, fine-tuned
+
+
+def amount_words(amount: str) -> str:
+    """``10/class`` -> "10 labels per class"; ``1%`` -> "1 % of the labels"."""
+    if amount.endswith("/class"):
+        return f"{amount.split('/')[0]} labels per class"
+    return f"{amount.rstrip('%')} % of the labels"
+
+
+def count(n: int, noun: str) -> str:
+    """``count(1, "test")`` -> "1 test"; ``count(2, "test")`` -> "2 tests"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def listing(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def sentence(text: str) -> str:
+    """``text`` with a capital first letter and a full stop."""
+    return text[:1].upper() + text[1:] + "."
+
+
+def primary_endpoint(results: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN) -> pd.DataFrame:
+    """The pre-declared primary endpoint: the paired gain of `HEADLINE` over the supervised baseline at
+    `PRIMARY_AMOUNTS`, one Holm family."""
+    return compare(results, BASELINE, [HEADLINE], PRIMARY_AMOUNTS, margin)
+
+
+def secondary_endpoint(results: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN) -> pd.DataFrame:
+    """The same gain at every other amount: secondary, one Holm family of its own."""
+    others = [a for a in results["amount"].unique() if a not in PRIMARY_AMOUNTS]
+    return compare(results, BASELINE, [HEADLINE], others, margin)
+
+
+def kind(row) -> str:
+    """The word for one gain (a row of `stats.compare`): ``helps``, ``hurts``, ``equivalent``, ``uncorrected`` (the
+    95 % CI excludes zero but Holm's correction does not keep it) or ``no detectable difference``."""
+    if row["pairs"] < 2:
+        return "untested"
+    if row["significant"]:
+        return "helps" if row["gain"] > 0 else "hurts"
+    if bool(row.get("equivalent", False)):
+        return "equivalent"
+    if row["ci_low"] > 0 or row["ci_high"] < 0:
+        return "uncorrected"
+    return "no detectable difference"
+
+
+def claim(row, tests: int, margin: float = EQUIVALENCE_MARGIN) -> str:
+    """One gain in words, with its numbers: "helps (+1.20 points, 95 % CI [...], Holm p = 0.004 over 2 tests)"."""
+    numbers = f"{row['gain']:+.2f} points, 95 % CI [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+    word = kind(row)
+    if word == "untested":
+        return f"changes the accuracy by {row['gain']:+.2f} points (one seed: no test)"
+    if word in ("helps", "hurts"):
+        return f"{word} ({numbers}, Holm-corrected p = {row['p_holm']:.3f} over {count(tests, 'test')})"
+    if word == "equivalent":
+        return (f"is equivalent within ±{margin:g} points ({numbers}; two one-sided tests, Holm-corrected "
+                f"p = {row['p_equivalence_holm']:.3f} over {count(tests, 'test')})")
+    if word == "uncorrected":
+        return (f"makes no detectable difference after correction: the {'gain' if row['gain'] > 0 else 'loss'} of "
+                f"{abs(row['gain']):.2f} points (95 % CI [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}], "
+                f"uncorrected p = {row['p_value']:.3f}) does not survive Holm's correction over {count(tests, 'test')} "
+                f"(p = {row['p_holm']:.2f})")
+    return f"makes no detectable difference ({numbers}, p = {row['p_value']:.2f})"
+
+
+def verdict(primary: pd.DataFrame) -> str:
+    """The short answer of the primary endpoint: ``Yes`` (helps at every primary amount), ``Partly`` (helps at some),
+    ``No: it hurts`` (hurts at one, helps at none), ``Mixed`` (helps at one, hurts at another), ``No`` (equivalent
+    within the margin at every primary amount), ``Not detectably`` (otherwise: no difference found, none excluded)."""
+    words = [kind(row) for _, row in primary.iterrows()]
+    if "hurts" in words:
+        return "Mixed" if "helps" in words else "No: it hurts"
+    if words and all(w == "helps" for w in words):
+        return "Yes"
+    if "helps" in words:
+        return "Partly"
+    if words and all(w == "equivalent" for w in words):
+        return "No"
+    return "Not detectably"
+
+
+def _row(gains: pd.DataFrame, method: str, amount: str):
+    return gains[(gains["method"] == method) & (gains["amount"] == amount)].iloc[0]
+
+
+def answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.DataFrame,
+           margin: float = EQUIVALENCE_MARGIN) -> str:
+    """The answer in one paragraph (Markdown): the verdict, the primary endpoint at each of its amounts with the two
+    accuracies, and what the secondary amounts show."""
+    by = summary.set_index(["method", "amount"])["mean"]
+    seeds = summary.set_index(["method", "amount"])["seeds"]
+    amounts = primary.sort_values("n_labels")["amount"].tolist()
+    parts = []
+    for amount in amounts:
+        row = _row(primary, HEADLINE, amount)
+        parts.append(f"at {amount_words(amount)} it {claim(row, len(primary), margin)}: "
+                     f"{by[HEADLINE, amount]:.1%} against {by[BASELINE, amount]:.1%}")
+    text = (f"**Does Siamese pre-training help the simple CNN when labels are scarce? {verdict(primary)}.** The "
+            f"study's pre-declared primary endpoint is the paired gain in test accuracy of the CNN whose encoder was "
+            f"pre-trained on the Siamese task and then fine-tuned, over the same CNN trained from random weights, at "
+            f"{listing([amount_words(a) for a in amounts])} ({count(int(seeds[HEADLINE, amounts[0]]), 'seed')}"
+            f"{' each' if len(amounts) > 1 else ''}, Holm's correction over {count(len(primary), 'test')}). "
+            + sentence("; ".join(parts)))
+    if len(secondary):
+        text += " " + secondary_sentence(secondary, margin)
+    return text
+
+
+def secondary_sentence(secondary: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN) -> str:
+    """What the headline gain does at the amounts outside the primary endpoint, grouped by its word."""
+    groups: dict[str, list[str]] = {}
+    for _, row in secondary.sort_values("n_labels").iterrows():
+        word = kind(row)
+        groups.setdefault("no detectable difference" if word == "uncorrected" else word, []).append(row["amount"])
+    said = {"helps": "it helps at {}", "hurts": "it hurts at {}",
+            "equivalent": f"the two are equivalent within ±{margin:g} points at {{}}",
+            "no detectable difference": "no difference is detectable at {}",
+            "untested": "one seed only (no test) at {}"}
+    other = "At the other amount" if len(secondary) == 1 else f"At the {len(secondary)} other amounts"
+    return (f"{other} (secondary, Holm's correction over those tests), "
+            + "; ".join(said[w].format(listing(groups[w])) for w in said if w in groups) + ".")
+
+
+def why_sentences(diagnostics: dict, pretexts) -> list[str]:
+    """What the pretext tasks' own diagnostics (notebook 4) say about why they help or not."""
+    lines = []
+    if "siamese" in pretexts:
+        pairs = pd.DataFrame([d["pair errors"] for k, d in diagnostics.items() if k.startswith("siamese/")]).mean()
+        same, different = pairs["negative pairs, same digit"], pairs["negative pairs, different digits"]
+        reading = ("its features group images by digit, which a classifier needs, but the task rewards telling two 7s "
+                   "apart as much as a 7 from a 1" if same > 1.5 * different and same - different > 0.02 else
+                   "the task does not make it group images by digit any more than by other likenesses")
+        lines.append(f"The Siamese network calls {same:.0%} of the negative pairs that show the same digit 'same "
+                     f"image', against {different:.0%} of those that show different digits: {reading}.")
+    if "rotation" in pretexts:
+        per_digit = pd.DataFrame([d["rotation accuracy per digit"] for k, d in diagnostics.items()
+                                  if k.startswith("rotation/")]).mean()
+        worst = per_digit.sort_values().index[:3]
+        hard = per_digit[worst].mean() < per_digit.mean() - 0.05
+        lines.append(f"Rotation prediction is hardest for the digits {listing([str(d) for d in worst])} "
+                     f"({listing([f'{per_digit[d]:.0%}' for d in worst])} of their rotations named right, against "
+                     f"{per_digit.mean():.0%} on average)" + (": digits that look alike when turned give the task "
+                                                               "little signal." if hard else
+                                                               ", not far below the rest."))
+    return lines
+
+
+def written_answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.DataFrame, vs_supervised: pd.DataFrame,
+                   vs_random: pd.DataFrame, frozen: pd.DataFrame, diagnostics: dict, pretexts, official: pd.DataFrame,
+                   n_official: int, n_test: int, margin: float = EQUIVALENCE_MARGIN) -> list[str]:
+    """The few paragraphs that notebook 6 ends with (Markdown): the answer (`answer`), the other pretext tasks, frozen
+    features, why, the official-test-set numbers, and the limitations. ``vs_supervised`` / ``vs_random``: every
+    fine-tuned encoder against supervised / against the untrained encoder; ``frozen``: frozen classifiers against the
+    untrained encoder's; ``official``: `stats.summary_table` of the accuracy on the test images from MNIST's official
+    test set."""
+    by = summary.set_index(["method", "amount"])["mean"]
+    seeds = summary.groupby("method")["seeds"].agg(["min", "max"])
+    smallest = summary.sort_values("n_labels")["amount"].iloc[0]
+    largest = summary.sort_values("n_labels")["amount"].iloc[-1]
+    paragraphs = [answer(primary, secondary, summary, margin)]
+
+    finetunes = [f"{p}_finetune" for p in pretexts]
+    best = max(finetunes, key=lambda m: by[m, smallest])
+    tests_s = len(vs_supervised)
+    tests_r = len(vs_random)
+    paragraphs.append(
+        f"**Other ways to pre-train the same encoder** (secondary). At {amount_words(smallest)} the best fine-tuned "
+        f"encoder is {best.removesuffix('_finetune')} ({by[best, smallest]:.1%}); against supervised it "
+        f"{claim(_row(vs_supervised, best, smallest), tests_s, margin)}, and against the untrained encoder given the "
+        f"same probe-then-fine-tune schedule ({by['random_finetune', smallest]:.1%}) it "
+        f"{claim(_row(vs_random, best, smallest), tests_r, margin)}. Against supervised, that schedule on an "
+        f"untrained encoder {claim(_row(vs_supervised, 'random_finetune', smallest), tests_s, margin)}.")
+
+    kinds = sorted({m.rsplit("_", 1)[1] for m in frozen["method"]})
+    best_frozen = max((by[f"{p}_{k}", smallest], p, k) for p in pretexts for k in kinds)
+    logistic = [f"{p} {claim(_row(frozen, f'{p}_logistic', smallest), len(frozen), margin)}" for p in pretexts
+                if "logistic" in kinds]
+    paragraphs.append(
+        f"**Frozen features** (secondary). Without fine-tuning, the best frozen encoder at {amount_words(smallest)} is "
+        f"{best_frozen[1]} with {best_frozen[2]} ({best_frozen[0]:.1%}); the untrained encoder reaches "
+        f"{max(by[f'random_{k}', smallest] for k in kinds):.1%} and the raw pixels "
+        f"{max(by[f'pixels_{k}', smallest] for k in kinds):.1%}. Against the untrained encoder (logistic "
+        f"regression): " + "; ".join(logistic) + ".")
+
+    why = why_sentences(diagnostics, pretexts)
+    if why:
+        paragraphs.append("**Why.** " + " ".join(why))
+
+    o = official.set_index(["method", "amount"])["mean"]
+    paragraphs.append(
+        f"**On MNIST's official test images.** The split pools MNIST's 70,000 images, so writers of its training set "
+        f"appear in the labelled, unlabelled and test sets alike, and the accuracies above are not comparable with "
+        f"results on MNIST's official test set. {n_official:,} of the {n_test:,} test images come from that set: on "
+        f"them, at {amount_words(largest)}, supervised reaches {o[BASELINE, largest]:.2%} and the Siamese fine-tuned "
+        f"CNN {o[HEADLINE, largest]:.2%}; at {amount_words(smallest)}, {o[BASELINE, smallest]:.1%} and "
+        f"{o[HEADLINE, smallest]:.1%}.")
+
+    primary_seeds = int(summary.set_index(["method", "amount"]).loc[(HEADLINE, primary["amount"].iloc[0]), "seeds"])
+    half = primary["ci_high"].sub(primary["ci_low"]).div(2)
+    widths = f"±{half.min():.2f}" if round(half.min(), 2) == round(half.max(), 2) else \
+        f"±{half.min():.2f} to ±{half.max():.2f}"
+    paragraphs.append(
+        f"**Limitations.** The primary amounts have {count(primary_seeds, 'seed')} (each with its own label subset, "
+        f"initialisation and pretext run), which gives 95 % intervals of {widths} points on the primary gain; the "
+        f"other amounts have {count(int(seeds['min'].min()), 'seed')}, so only large or very "
+        f"steady differences there can be told apart from zero or shown equivalent. One architecture, one dataset "
+        f"and one budget of pre-training were tried; each pretext's settings were chosen with one run per variant on "
+        f"validation data. The design was shaped over several earlier runs that were scored on the test set (the "
+        f"README's \"How the design evolved\" lists them), so the test set is not untouched, though no choice was "
+        f"made on it.")
+    return paragraphs
+
+
+def official_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """`stats.summary_table` of the accuracy on the test images from MNIST's official test set."""
+    from .stats import summary_table
+
+    return summary_table(results, "official_test_accuracy")
+
+
+__all__ = ["BASELINE", "HEADLINE", "amount_words", "answer", "claim", "kind", "official_summary", "primary_endpoint",
+           "secondary_endpoint", "secondary_sentence", "verdict", "why_sentences", "written_answer"]

@@ -1,0 +1,105 @@
+"""The written answer's template on constructed results of each kind: it may only say "helps" or "hurts" where the
+study's correction keeps the difference, and "equivalent" where the equivalence tests do."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import helpers
+from ssl_study import conclusion
+
+AMOUNTS = {"10/class": 100, "1%": 280, "5%": 1400, "10%": 2800, "50%": 14000, "100%": 28000}
+
+
+def results_with(gains: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Supervised and Siamese fine-tuned results whose paired differences (points) at each amount are ``gains``."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for amount, diffs in gains.items():
+        for seed, diff in enumerate(diffs):
+            base = 0.9 + 0.02 * rng.standard_normal()  # a large spread between seeds, as between real subsets
+            for method, accuracy in (("supervised", base), (conclusion.HEADLINE, base + diff / 100)):
+                rows.append({"method": method, "amount": amount, "n_labels": AMOUNTS[amount], "seed": seed,
+                             "test_accuracy": accuracy, "official_test_accuracy": accuracy, "seconds": 1.0})
+    return pd.DataFrame(rows)
+
+
+def steady(mean: float, seeds: int = 20, spread: float = 0.1) -> np.ndarray:
+    return mean + spread * np.random.default_rng(int(abs(mean) * 100) + seeds).standard_normal(seeds)
+
+
+def findings(gains):
+    results = results_with(gains)
+    return (conclusion.primary_endpoint(results), conclusion.secondary_endpoint(results),
+            helpers.summary_table(results))
+
+
+def words(gains: pd.DataFrame) -> dict[str, str]:
+    return {row["amount"]: conclusion.kind(row) for _, row in gains.iterrows()}
+
+
+def test_a_steady_gain_at_both_primary_amounts_is_a_yes():
+    primary, secondary, summary = findings({"10/class": steady(2.0), "1%": steady(1.0), "100%": steady(0.0, 3, 0.05)})
+    assert words(primary) == {"10/class": "helps", "1%": "helps"}
+    text = conclusion.answer(primary, secondary, summary)
+    assert text.startswith("**Does Siamese pre-training help the simple CNN when labels are scarce? Yes.**")
+    assert "At 10 labels per class it helps (+" in text and "Holm-corrected p =" in text
+
+
+def test_a_loss_is_called_hurts_and_the_answer_no():
+    primary, secondary, summary = findings({"10/class": steady(-2.0), "1%": steady(0.0, 20, 3.0)})
+    assert words(primary) == {"10/class": "hurts", "1%": "no detectable difference"}
+    assert conclusion.verdict(primary) == "No: it hurts"
+    assert "it hurts (-" in conclusion.answer(primary, secondary, summary)
+
+
+def test_a_tight_tie_is_equivalent_and_a_noisy_tie_is_not():
+    primary, secondary, summary = findings({"10/class": steady(0.0, 20, 0.2), "1%": steady(0.0, 20, 3.0)})
+    assert words(primary) == {"10/class": "equivalent", "1%": "no detectable difference"}
+    assert conclusion.verdict(primary) == "Not detectably"
+    text = conclusion.answer(primary, secondary, summary)
+    assert "is equivalent within ±0.5 points" in text
+    assert "helps" not in text and "hurts" not in text and "significant" not in text
+
+
+def test_ties_within_the_margin_at_every_primary_amount_are_a_no():
+    primary, secondary, summary = findings({"10/class": steady(0.05, 20, 0.2), "1%": steady(-0.05, 20, 0.2)})
+    assert words(primary) == {"10/class": "equivalent", "1%": "equivalent"}
+    text = conclusion.answer(primary, secondary, summary)
+    assert text.startswith("**Does Siamese pre-training help the simple CNN when labels are scarce? No.**")
+    assert "helps" not in text and "significant" not in text
+
+
+def test_a_gain_that_holm_rejects_is_never_called_help_or_significant():
+    """Four secondary amounts; one has an uncorrected p of about 0.04, which Holm's correction over four rejects."""
+    diffs = np.array([0.9, 0.1, 1.2, 0.3, 0.5])  # mean +0.6, uncorrected p ~ 0.04, 5 seeds
+    gains = {"10/class": steady(0.0, 20, 3.0), "1%": steady(0.0, 20, 3.0), "5%": diffs}
+    gains.update({a: steady(0.0, 5, 2.0) for a in ("10%", "50%", "100%")})
+    primary, secondary, summary = findings(gains)
+    row = secondary[secondary["amount"] == "5%"].iloc[0]
+    assert row["p_value"] < 0.05 and row["p_holm"] >= 0.05 and not row["significant"]
+    assert conclusion.kind(row) == "uncorrected"
+    sentence = conclusion.claim(row, len(secondary))
+    assert sentence.startswith("makes no detectable difference after correction")
+    assert "does not survive Holm's correction" in sentence
+    text = conclusion.answer(primary, secondary, summary)
+    assert "it helps at" not in text and "significant" not in text
+    assert "no difference is detectable at" in text
+
+
+def test_one_seed_is_reported_without_a_test():
+    primary, _, _ = findings({"10/class": np.array([1.0]), "1%": np.array([0.5])})
+    assert set(words(primary).values()) == {"untested"}
+    assert "no test" in conclusion.claim(primary.iloc[0], len(primary))
+
+
+@pytest.mark.parametrize("mean, spread, expected", [(0.0, 0.05, True), (0.45, 0.05, True), (0.6, 0.05, False),
+                                                    (0.0, 2.0, False)])
+def test_the_equivalence_test_matches_the_90_percent_interval(mean, spread, expected):
+    from scipy import stats
+
+    diff = steady(mean, 10, spread)
+    p = helpers.equivalence_p(diff, 0.5)
+    half = stats.t.ppf(0.95, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    inside = -0.5 < diff.mean() - half and diff.mean() + half < 0.5
+    assert (p < 0.05) == inside == expected
