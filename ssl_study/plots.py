@@ -142,6 +142,20 @@ def _two_axes(axes, n_labels, width: float = 12, height: float = 4.6):
     return axes[0].figure, [(axes[0], low, True)] + ([(axes[1], high, False)] if high else [])
 
 
+def _finish(fig, panels, ylabel: str, title: str, axes):
+    """Label the panels of `_two_axes` (y label, legend, the two panels' names, the title) and lay out a figure of
+    its own."""
+    panels[0][0].set(ylabel=ylabel)
+    panels[-1][0].legend(fontsize=8)
+    if len(panels) == 2:
+        panels[0][0].set_title("the low-label regime", fontsize=10)
+        panels[1][0].set_title("the assignment's amounts", fontsize=10)
+    fig.suptitle(title)
+    if axes is None:
+        fig.tight_layout()
+    return fig
+
+
 def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
     """Mean test accuracy (percent) against labelled images, one line per method in its own style (`method_style`),
     with its 95 % CI band: two panels, each with its own accuracy scale, so that every amount is readable (`_panels`:
@@ -160,15 +174,7 @@ def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
         amounts = part.drop_duplicates("n_labels")
         _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
         _percent_axis(ax)
-    panels[0][0].set(ylabel="test accuracy (band: 95 % CI over seeds)")
-    panels[-1][0].legend(fontsize=8)
-    if len(panels) == 2:
-        panels[0][0].set_title("the low-label regime", fontsize=10)
-        panels[1][0].set_title("the assignment's amounts", fontsize=10)
-    fig.suptitle(title)
-    if axes is None:
-        fig.tight_layout()
-    return fig
+    return _finish(fig, panels, "test accuracy (band: 95 % CI over seeds)", title, axes)
 
 
 def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired by seed), with 95 % CI", axes=None):
@@ -187,15 +193,7 @@ def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired b
         ax.axhline(0, color="black", lw=0.8)
         amounts = part.drop_duplicates("n_labels")
         _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
-    panels[0][0].set(ylabel="gain in test accuracy (points)")
-    panels[-1][0].legend(fontsize=8)
-    if len(panels) == 2:
-        panels[0][0].set_title("the low-label regime", fontsize=10)
-        panels[1][0].set_title("the assignment's amounts", fontsize=10)
-    fig.suptitle(title)
-    if axes is None:
-        fig.tight_layout()
-    return fig
+    return _finish(fig, panels, "gain in test accuracy (points)", title, axes)
 
 
 def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[str]):
