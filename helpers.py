@@ -56,7 +56,7 @@ from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, e
                              summary_table)
 
 # Figures.
-from ssl_study.plots import (method_colours, method_label, method_style, plot_accuracy_vs_labels, plot_confusions,
+from ssl_study.plots import (method_label, method_style, plot_accuracy_vs_labels, plot_confusions,
                              plot_digits, plot_gains, plot_history, plot_pairs, plot_time_to_accuracy, savefig)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .config import EQUIVALENCE_MARGIN, HEADLINE_PRETEXT, PRIMARY_AMOUNTS
-from .stats import compare
+from .stats import compare, direction
 
 BASELINE = "supervised"
 HEADLINE = f"{HEADLINE_PRETEXT}_finetune"  #: the assignment's model: the Siamese-pre-trained CNN, fine-tuned
@@ -54,17 +54,15 @@ def secondary_endpoint(results: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN
 
 
 def kind(row) -> str:
-    """The word for one gain (a row of `stats.compare`): ``helps``, ``hurts``, ``equivalent``, ``uncorrected`` (the
-    95 % CI excludes zero but Holm's correction does not keep it) or ``no detectable difference``."""
+    """The word for one gain (a row of `stats.compare`): `stats.direction`'s ``helps``, ``hurts``, ``equivalent`` or
+    ``no detectable difference``, told apart further into ``untested`` (one seed) and ``uncorrected`` (the 95 % CI
+    excludes zero but Holm's correction does not keep it)."""
     if row["pairs"] < 2:
         return "untested"
-    if row["significant"]:
-        return "helps" if row["gain"] > 0 else "hurts"
-    if bool(row.get("equivalent", False)):
-        return "equivalent"
-    if row["ci_low"] > 0 or row["ci_high"] < 0:
+    word = direction(row)
+    if word == "no detectable difference" and (row["ci_low"] > 0 or row["ci_high"] < 0):
         return "uncorrected"
-    return "no detectable difference"
+    return word
 
 
 def claim(row, tests: int, margin: float = EQUIVALENCE_MARGIN) -> str:

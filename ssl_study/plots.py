@@ -87,11 +87,6 @@ def method_style(method: str) -> dict:
     return {"color": colour, "linestyle": line, "marker": marker, "label": method_label(method)}
 
 
-def method_colours(methods) -> dict:
-    """Method -> colour (`method_style`)."""
-    return {m: method_style(m)["color"] for m in methods}
-
-
 def _panels(n_labels) -> tuple[list, list]:
     """The label amounts of the two panels of an accuracy or gain figure: the low-label regime (up to 10 % of the
     labelled set, on a log axis) and the assignment's amounts (10 % to 100 %, on a linear axis); 10 % is in both. One
