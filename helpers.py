@@ -11,7 +11,7 @@ The code uses Keras 3's backend-neutral API (layers, ``keras.ops``, ``keras.rand
 from __future__ import annotations
 
 # Settings in one place: paths, profiles (full / quick), the training recipe, augmentation, environment variables.
-from ssl_study.config import (ARTEFACTS_DIR, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
+from ssl_study.config import (ARTEFACTS_DIR, BEST_PRETEXT, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
                               JOBS_ENV, NOTEBOOKS, NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER,
                               NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES,
                               PRIMARY_AMOUNTS, PROFILES, PROFILE_ENV, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS,
@@ -42,13 +42,19 @@ from ssl_study.training import (FROZEN_GRIDS, epochs_for, evaluate, fit_classifi
                                 probe_then_finetune, train_frozen, train_probe, train_supervised, training_budget)
 
 # Tasks: every fit and pretext run computed once (fit cache), in parallel (joblib: loky or Dask).
-from ssl_study.tasks import FROZEN_KINDS, Fit, PretextRun, fit_code, plan_fits, pretext_code, run_tasks
+from ssl_study.tasks import (FROZEN_KINDS, Fit, PretextRun, SemiRun, SubsetPretextRun, fit_code, plan_fits,
+                             pretext_code, run_tasks, semi_code)
+
+# Semi-supervised learning on the same CNN: teacher -> student pseudo-labelling and FixMatch-style consistency.
+from ssl_study.semi import (SEMI_METHODS, FixMatchSettings, PseudoLabelSettings, consistency_loss, train_fixmatch,
+                            train_pseudo_label)
 
 # What the notebooks pass on to each other: inputs, encoders, results.
 from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_files, encoder_weights, initial_encoders,
                              load_encoder, load_inputs, load_outcome, plan_encoder_fits, plan_pretext_runs,
-                             pretext_seeds, pretrained_encoders, run_fits, run_pretexts, save_encoder, save_outcome,
-                             save_pretext_encoder)
+                             plan_semi_runs, plan_sweep_fits, plan_sweep_runs, pretext_seeds, pretrained_encoders,
+                             run_fits, run_pretexts, save_encoder, save_outcome, save_pretext_encoder,
+                             save_pretext_encoders, save_sweep, save_sweep_encoders, sweep_stage, sweep_table)
 
 # Statistics: means and t intervals, paired gains, Holm's correction per family of tests, rankings, cost in seconds.
 from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, equivalence_p, gain_cell, gain_grid,
@@ -56,7 +62,7 @@ from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, e
                              summary_table)
 
 # Figures.
-from ssl_study.plots import (method_label, method_style, plot_accuracy_vs_labels, plot_confusions,
+from ssl_study.plots import (method_label, method_style, plot_accuracy_vs_labels, plot_confusions, plot_sweep,
                              plot_digits, plot_gains, plot_history, plot_pairs, plot_time_to_accuracy, savefig)
 
 

@@ -140,6 +140,54 @@ def finetune_lr_part(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _semi_run(method: str, settings, seed: int) -> list[dict]:
+    """One semi-supervised run at 10 labels per class from random weights (selection seed ``seed``): the
+    validation accuracy, pseudo-label coverage and pseudo-label accuracy at each round or report."""
+    from ssl_study import semi
+
+    split, x_lab, y_lab, x_all, _ = labelled_data()
+    subsets, selection = selection_set(y_lab)
+    subset = subsets[seed][10 * helpers.N_CLASSES]
+    x_u, y_u = x_all[split["unlabelled"]], helpers.load_mnist(verbose=False).labels[split["unlabelled"]]
+    score = lambda model: helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"]  # noqa: E731
+    if method == "pseudolabel":
+        epochs = helpers.epochs_for(len(subset), PROFILE, helpers.Recipe())[1]
+        _, record = semi.train_pseudo_label(x_lab[subset], y_lab[subset], x_u, epochs, PROFILE.batch_size, seed,
+                                            settings=settings, watch=score)
+    else:
+        _, record = semi.train_fixmatch(x_lab[subset], y_lab[subset], x_u, seed, settings, watch=score)
+    rows = []
+    for i, r in enumerate(record["rounds"]):
+        kept = r["kept"] if r["kept"] is not None else r["confidence"] >= settings.threshold
+        rows.append({"method": method, **{k: v for k, v in dataclasses.asdict(settings).items() if k != "strong"},
+                     "seed": seed, "round": r.get("step", i), "accuracy": r["watch"], "coverage": float(kept.mean()),
+                     "pseudo_accuracy": float((r["pseudo"][kept] == y_u[kept]).mean()) if kept.any() else np.nan,
+                     "seconds": round(record["seconds"], 1)})
+    print(rows[-1], flush=True)
+    return rows
+
+
+def semi_part(args) -> pd.DataFrame:
+    """The semi-supervised methods' thresholds and schedules (notebook 5), at 10 labels per class from random weights,
+    on selection seed 100, scored on the 3,000 selection images at each pseudo-labelling round and at each report
+    of FixMatch's training: pseudo-labelling at each of ``--thresholds`` x ``--student-images`` for ``--rounds``
+    rounds (the number of rounds is chosen from the per-round scores), FixMatch at each threshold x
+    ``--learning-rates`` x ``--steps``. The unlabelled images' labels are read to report pseudo-label accuracy only."""
+    import itertools
+
+    import joblib
+
+    from ssl_study import semi
+
+    runs = [("pseudolabel", semi.PseudoLabelSettings(threshold=t, rounds=args.rounds, student_images=images))
+            for t, images in itertools.product(args.thresholds, args.student_images)]
+    runs += [("fixmatch", semi.FixMatchSettings(threshold=t, learning_rate=lr, steps=steps))
+             for t, lr, steps in itertools.product(args.thresholds, args.learning_rates, args.steps)]
+    runs.sort(key=lambda run: -getattr(run[1], "steps", 0) - getattr(run[1], "student_images", 0) / 100)  # the longest first: two workers finish together
+    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_semi_run)(m, s, SEEDS[0]) for m, s in runs)
+    return pd.DataFrame([row for rows in done for row in rows])
+
+
 VARIANTS = {  # "default" is the augmentation the study used before this selection; helpers.AugmentConfig() is now no_flip
     "default": helpers.AugmentConfig(flip_probability=0.25),
     "no_flip": helpers.AugmentConfig(flip_probability=0.0),
@@ -252,7 +300,7 @@ def pretexts_part(args) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr"])
+    parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr", "semi"])
     parser.add_argument("--pretexts", nargs="+", default=list(PRETEXT_VARIANTS), choices=list(PRETEXT_VARIANTS))
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="recipe: how many of the seeds to use")
     parser.add_argument("--min-fit-images", type=int, nargs="+", default=[40_000, 80_000, 160_000])
@@ -264,21 +312,29 @@ def main() -> None:
     parser.add_argument("--pretext-variants", nargs="+", default=None, help="pretexts: only these variants")
     parser.add_argument("--run-epochs", type=int, default=None,
                         help="pretexts: train every variant for this many epochs (default: each task's own)")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.9, 0.95], help="semi")
+    parser.add_argument("--student-images", type=int, nargs="+", default=[160_000, 480_000], help="semi")
+    parser.add_argument("--rounds", type=int, default=5, help="semi: pseudo-labelling rounds")
+    parser.add_argument("--steps", type=int, nargs="+", default=[3000, 6000], help="semi: FixMatch's steps")
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
     args = parser.parse_args()
     table = {"recipe": recipe_part, "pretext": pretext_part, "budget": budget_part, "pretexts": pretexts_part,
-             "finetune_lr": finetune_lr_part}[args.part](args)
+             "finetune_lr": finetune_lr_part, "semi": semi_part}[args.part](args)
     OUT.mkdir(parents=True, exist_ok=True)
     keys, scores = {"recipe": (["batch_size", "learning_rate", "epochs_at_full"], ["val_accuracy", "seconds"]),
                     "pretext": (["variant", "pretext_epochs"], ["finetune", "probe", "lp_ft"]),
                     "budget": (["min_fit_images", "labels", "epochs"], ["supervised", "seconds"]),
                     "finetune_lr": (["labels", "method", "learning_rate"], ["accuracy"]),
-                    "pretexts": (["pretext", "variant"], ["knn", "logistic", "lp_ft", "pretext_seconds"])}[args.part]
-    summary = table.fillna({"pretext_epochs": 0}) if args.part == "pretext" else table
+                    "pretexts": (["pretext", "variant"], ["knn", "logistic", "lp_ft", "pretext_seconds"]),
+                    "semi": (["method", "threshold", "learning_rate", "steps", "student_images", "round"],
+                             ["accuracy", "coverage", "pseudo_accuracy", "seconds"])}[args.part]
+    summary = (table.fillna({"pretext_epochs": 0}) if args.part == "pretext" else
+               table.fillna({"learning_rate": 0, "steps": 0, "student_images": 0}) if args.part == "semi" else table)
+    runs = summary.groupby(keys, sort=False).size().to_numpy()
     summary = summary.groupby(keys, sort=False)[[c for c in scores if c in table]].agg(["mean", "std"])
     summary.columns = [" ".join(c) for c in summary.columns]
-    summary = summary.reset_index().assign(runs=table.groupby(keys, sort=False).size().to_numpy())
+    summary = summary.reset_index().assign(runs=runs)
     stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS}
     out = args.out or args.part
     (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .config import EQUIVALENCE_MARGIN, HEADLINE_PRETEXT, PRIMARY_AMOUNTS
+from .plots import ENCODER_NAMES, method_label
 from .stats import compare, direction
 
 BASELINE = "supervised"
@@ -166,14 +167,86 @@ def why_sentences(diagnostics: dict, pretexts) -> list[str]:
     return lines
 
 
+def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Notebook 4's sweep per pretext, use, label amount and number of unlabelled images: mean test accuracy, the
+    half-width of its 95 % CI over seeds, seeds."""
+    from .stats import mean_ci
+
+    rows = []
+    for (pretext, use, n, amount, images), group in sweep.groupby(["pretext", "use", "n_labels", "amount",
+                                                                   "unlabelled"]):
+        mean, half = mean_ci(group["test_accuracy"])
+        rows.append({"pretext": pretext, "use": use, "amount": amount, "n_labels": n, "unlabelled": images,
+                     "mean": mean, "ci95": half, "seeds": len(group)})
+    return pd.DataFrame(rows)
+
+
+def levels_off(means: pd.Series, margin: float = EQUIVALENCE_MARGIN) -> int | None:
+    """The smallest number of unlabelled images (the index of ``means``, mean accuracies) from which no further step of
+    the sweep raises the mean by more than ``margin`` points; None where even the last step does."""
+    means = means.sort_index()
+    steps = means.diff().iloc[1:] * 100
+    for i, start in enumerate(means.index):
+        if (steps.iloc[i:] <= margin).all():
+            return None if i == len(means) - 1 else start
+    return None
+
+
+def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("finetune", "logistic"),
+                    margin: float = EQUIVALENCE_MARGIN) -> list[str]:
+    """Per pretext and use at ``amount``: the mean accuracy with the fewest and with the most unlabelled images, and
+    where the curve levels off (`levels_off`; means over seeds, no test)."""
+    lines = []
+    words = {"finetune": "fine-tuned", "logistic": "with logistic regression on its frozen features",
+             "knn": "with k-NN on its frozen features", "probe": "probed"}
+    for (pretext, use), group in summary[summary["amount"] == amount].groupby(["pretext", "use"], sort=False):
+        if use not in uses:
+            continue
+        means = group.set_index("unlabelled")["mean"].sort_index()
+        low, high = means.index[0], means.index[-1]
+        start = levels_off(means, margin)
+        if start is None:
+            flat = (f"it does not level off: the last step still adds {100 * (means.iloc[-1] - means.iloc[-2]):+.1f} "
+                    "points")
+        elif start == low:
+            flat = f"more unlabelled images do not help it: no step from {low:,} images on adds more than {margin:g} points"
+        else:
+            flat = f"it levels off from {start:,} images on (no further step adds more than {margin:g} points)"
+        lines.append(f"the {ENCODER_NAMES.get(pretext, pretext)} encoder {words.get(use, use)} goes from {means[low]:.1%} ({low:,} unlabelled "
+                     f"images) to {means[high]:.1%} ({high:,}); {flat}")
+    return [sentence(line) for line in lines]
+
+
+def semi_paragraph(vs_finetuned: pd.DataFrame, vs_supervised: pd.DataFrame, summary: pd.DataFrame, reference: str,
+                   margin: float = EQUIVALENCE_MARGIN) -> str:
+    """The semi-supervised arm in words: the best semi-supervised model at the smallest amount, its accuracy beside
+    supervised and the fine-tuned ``reference``, and its paired gains over both (each table one Holm family)."""
+    by = summary.set_index(["method", "amount"])["mean"]
+    smallest = vs_finetuned.sort_values("n_labels")["amount"].iloc[0]
+    methods = vs_finetuned["method"].unique()
+    best = max(methods, key=lambda m: by[m, smallest])
+    helped = vs_finetuned[vs_finetuned.apply(kind, axis=1) == "helps"]
+    named = "; ".join(f"{method_label(m)} at {a}" for m, a in zip(helped["method"], helped["amount"]))
+    return (f"**Using the unlabelled images as a teacher's pupil instead** (secondary). At {amount_words(smallest)} "
+            f"the best semi-supervised model is {method_label(best)} with {by[best, smallest]:.1%}, against "
+            f"{by[BASELINE, smallest]:.1%} supervised and {by[reference, smallest]:.1%} for the CNN fine-tuned from "
+            f"the {reference.removesuffix('_finetune')} encoder. Against that fine-tuned CNN it "
+            f"{claim(_row(vs_finetuned, best, smallest), len(vs_finetuned), margin)}; against supervised it "
+            f"{claim(_row(vs_supervised, best, smallest), len(vs_supervised), margin)}. Of the "
+            f"{count(len(vs_finetuned), 'comparison')} of a semi-supervised model with the fine-tuned CNN "
+            f"({'; '.join(method_label(m) for m in methods)}; at {listing(list(vs_finetuned['amount'].unique()))}), "
+            f"{len(helped)} {'is a gain' if len(helped) == 1 else 'are gains'} that Holm's correction keeps"
+            + (f" ({named})." if named else "."))
+
+
 def written_answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.DataFrame, vs_supervised: pd.DataFrame,
                    vs_random: pd.DataFrame, frozen: pd.DataFrame, diagnostics: dict, pretexts, official: pd.DataFrame,
-                   n_official: int, n_test: int, margin: float = EQUIVALENCE_MARGIN) -> list[str]:
+                   n_official: int, n_test: int, margin: float = EQUIVALENCE_MARGIN, extra: list[str] = ()) -> list[str]:
     """The few paragraphs that notebook 6 ends with (Markdown): the answer (`answer`), the other pretext tasks, frozen
     features, why, the official-test-set numbers, and the limitations. ``vs_supervised`` / ``vs_random``: every
     fine-tuned encoder against supervised / against the untrained encoder; ``frozen``: frozen classifiers against the
     untrained encoder's; ``official``: `stats.summary_table` of the accuracy on the test images from MNIST's official
-    test set."""
+    test set; ``extra``: paragraphs put before the official-test numbers (the sweep's and the semi-supervised arm's)."""
     by = summary.set_index(["method", "amount"])["mean"]
     seeds = summary.groupby("method")["seeds"].agg(["min", "max"])
     smallest = summary.sort_values("n_labels")["amount"].iloc[0]
@@ -207,6 +280,7 @@ def written_answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.D
     if why:
         paragraphs.append("**Why.** " + " ".join(why))
 
+    paragraphs += list(extra)
     o = official.set_index(["method", "amount"])["mean"]
     paragraphs.append(
         f"**On MNIST's official test images.** The split pools MNIST's 70,000 images, so writers of its training set "
@@ -239,5 +313,6 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["BASELINE", "HEADLINE", "amount_words", "answer", "claim", "kind", "official_summary", "primary_endpoint",
-           "secondary_endpoint", "secondary_sentence", "verdict", "why_sentences", "written_answer"]
+__all__ = ["BASELINE", "HEADLINE", "amount_words", "answer", "claim", "kind", "levels_off", "official_summary",
+           "primary_endpoint", "secondary_endpoint", "secondary_sentence", "semi_paragraph", "sweep_sentences",
+           "sweep_summary", "verdict", "why_sentences", "written_answer"]

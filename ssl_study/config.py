@@ -45,6 +45,10 @@ HEADLINE_PRETEXT = "siamese"  #: the assignment's pretext task: fine-tuned at ev
 #: the study's pre-declared primary endpoint: the paired gain of the Siamese-pre-trained, fine-tuned CNN over the
 #: supervised CNN at these amounts, one family under Holm's correction; every other comparison is secondary
 PRIMARY_AMOUNTS = ("10/class", "1%")
+#: the best of the four pretext tasks on validation data (experiments/results/pretexts_b.md: highest k-NN, logistic and
+#: probed-then-fine-tuned accuracy on the 3,000 selection images): the second pretext of notebook 4's unlabelled-amount
+#: sweep, and the pre-trained start of notebook 5's semi-supervised methods
+BEST_PRETEXT = "contrastive"
 EQUIVALENCE_MARGIN = 0.5  #: points of accuracy: a gain whose 90 % CI lies within +-this is called equivalent (TOST)
 
 
@@ -73,6 +77,19 @@ class Profile:
     primary_amounts: tuple[str, ...] = ()
     primary_seeds: tuple[int, ...] = ()
     batch_size: int = 128
+    #: notebook 4's sweep: the pretexts pre-trained on parts of the unlabelled set, the parts (of the images a pretext
+    #: run uses: ``pretext_images`` or all), the label amounts their frozen features are scored at, and those they are
+    #: fine-tuned at
+    sweep_pretexts: tuple[str, ...] = (HEADLINE_PRETEXT, BEST_PRETEXT)
+    unlabelled_fractions: tuple[float, ...] = (0.01, 0.1, 0.5, 1.0)
+    sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")
+    sweep_finetune_amounts: tuple[str, ...] = ("10/class",)
+    #: notebook 5's semi-supervised arm: each method's label amounts (FixMatch, by far the costliest, at the two
+    #: smallest only: README, "Speed"), and their budgets (FixMatch's steps, a student's images) times ``semi_scale`` (1: the
+    #: methods' own, chosen on validation data)
+    semi_amounts: tuple[tuple[str, tuple[str, ...]], ...] = (("pseudolabel", ("10/class", "1%", "10%")),
+                                                             ("fixmatch", ("10/class", "1%")))
+    semi_scale: float = 1.0
 
     def seeds_at(self, amount: str, headline: bool) -> tuple[int, ...]:
         """The seeds of one amount: ``primary_seeds`` at the ``primary_amounts`` for the supervised baseline and the
@@ -137,6 +154,10 @@ PROFILES: dict[str, Profile] = {
         pretext_images=2_000,
         primary_amounts=("10/class",),
         primary_seeds=(0, 1),
+        unlabelled_fractions=(0.5, 1.0),
+        sweep_amounts=("10/class", "10%"),
+        semi_amounts=(("pseudolabel", ("10/class",)), ("fixmatch", ("10/class",))),
+        semi_scale=0.01,
     ),
 }
 

@@ -55,15 +55,17 @@ ENCODER_COLOURS = {"supervised": "#222222", "siamese": "#1f77b4", "rotation": "#
                    "autoencoder": "#9467bd", "random": "#8c8c8c", "pixels": "#8c564b"}
 #: how the encoder is used: line style and marker
 KIND_STYLES = {"supervised": ("-", "D"), "finetune": ("-", "o"), "probe": ("--", "s"), "knn": (":", "^"),
-               "logistic": ("-.", "v")}
+               "logistic": ("-.", "v"), "pseudolabel": ("--", "P"), "fixmatch": ("-", "*")}
 ENCODER_NAMES = {"supervised": "supervised", "siamese": "Siamese", "rotation": "rotation", "contrastive": "contrastive",
                  "autoencoder": "autoencoder", "random": "untrained encoder", "pixels": "raw pixels"}
-KIND_NAMES = {"finetune": "fine-tuned", "probe": "linear probe", "knn": "k-NN", "logistic": "logistic regression"}
+KIND_NAMES = {"finetune": "fine-tuned", "probe": "linear probe", "knn": "k-NN", "logistic": "logistic regression",
+              "pseudolabel": "pseudo-labelling", "fixmatch": "FixMatch"}
 
 
 def _parts(method: str) -> tuple[str, str]:
-    """``siamese_finetune`` -> (``siamese``, ``finetune``); ``supervised`` -> (``supervised``, ``supervised``)."""
-    return (method, method) if method == "supervised" else tuple(method.rsplit("_", 1))
+    """``siamese_finetune`` -> (``siamese``, ``finetune``); ``supervised`` -> (``supervised``, ``supervised``); a
+    semi-supervised method from random weights, ``fixmatch`` -> (``supervised``, ``fixmatch``)."""
+    return ("supervised", method) if "_" not in method else tuple(method.rsplit("_", 1))
 
 
 def method_label(method: str) -> str:
@@ -71,6 +73,8 @@ def method_label(method: str) -> str:
     encoder, kind = _parts(method)
     if method == "supervised":
         return "supervised (random init)"
+    if encoder == "supervised":
+        return f"{KIND_NAMES.get(kind, kind)} (random init)"
     return f"{ENCODER_NAMES.get(encoder, encoder)}, {KIND_NAMES.get(kind, kind)}"
 
 
@@ -258,4 +262,32 @@ def plot_history(history: dict, metrics: Sequence[str], title: str):
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def plot_sweep(summary: pd.DataFrame, title: str = "Accuracy against the unlabelled images pre-trained on"):
+    """Notebook 4's sweep (`conclusion.sweep_summary`): one panel per label amount, mean test accuracy (95 % CI over
+    seeds) against the number of unlabelled images of the pretext run (log axis), one line per pretext and use."""
+    import matplotlib.pyplot as plt
+
+    amounts = summary.sort_values("n_labels")["amount"].unique()
+    fig, axes = plt.subplots(1, len(amounts), figsize=(4.6 * len(amounts), 4.2), squeeze=False, layout="constrained")
+    for ax, amount in zip(axes[0], amounts):
+        for (pretext, use), line in summary[summary["amount"] == amount].groupby(["pretext", "use"], sort=False):
+            line = line.sort_values("unlabelled")
+            style = method_style(f"{pretext}_{use}")
+            ax.errorbar(line["unlabelled"], line["mean"], yerr=line["ci95"].fillna(0), capsize=3,
+                        color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
+                        label=style["label"])
+        ax.set_xscale("log")
+        images = sorted(summary["unlabelled"].unique())
+        ax.set_xticks(images, [f"{n:,}" for n in images])
+        ax.minorticks_off()
+        ax.set(xlabel="unlabelled images of the pretext run", title=f"{amount} of the labels"
+               if amount.endswith("%") else f"{amount.split('/')[0]} labels per class")
+        _percent_axis(ax)
+    axes[0, 0].set_ylabel("test accuracy (mean, 95 % CI)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=9)
+    fig.suptitle(title)
     return fig

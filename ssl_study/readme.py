@@ -53,6 +53,9 @@ def refresh_readme() -> None:
     if (folder / "pretexts.md").exists():
         block += f"Every pretext task on the same encoder, and the controls:\n\n{(folder / 'pretexts.md').read_text()}\n"
         block += "![gain of every pretext](figures/06_gain_all_pretexts.png)\n\n"
+    if (folder / "semi.md").exists():
+        block += (f"The unlabelled set used by semi-supervised learning (notebook 5), and its amount (notebook 4):\n\n"
+                  f"{(folder / 'semi.md').read_text()}\n![unlabelled sweep](figures/04_unlabelled_sweep.png)\n\n")
     if (folder / "summary.csv").exists():
         block += best_at_smallest(folder / "summary.csv") + "\n\n"
     if (folder / "gains.csv").exists():
@@ -95,7 +98,8 @@ def best_at_smallest(summary_csv) -> str:
 
     summary = pd.read_csv(summary_csv)
     small = summary[summary["n_labels"] == summary["n_labels"].min()].set_index("method")["mean"]
-    pretrained = [m for m in small.index if m.split("_")[0] in PRETEXTS]
+    pretrained = [m for m in small.index if m.split("_")[0] in PRETEXTS
+                  and m.rsplit("_", 1)[1] in ("finetune", "probe", "knn", "logistic")]
     frozen = [m for m in pretrained if m.endswith(("_knn", "_logistic"))]
     best, best_frozen = max(pretrained, key=small.get), max(frozen, key=small.get)
     control = max((m for m in small.index if m.startswith("random_")), key=small.get)

@@ -99,11 +99,11 @@ def gain_cell(row) -> str:
 
 def gain_grid(gains: pd.DataFrame, label=str) -> pd.DataFrame:
     """Gains of `compare` as a grid of `gain_cell` texts: label amounts (rows, smallest first) x methods (named by
-    ``label``, e.g. `plots.method_label`)."""
+    ``label``, e.g. `plots.method_label`); "–" where a method was not compared at an amount."""
     grid = gains.assign(cell=gains.apply(gain_cell, axis=1)).pivot(index=["n_labels", "amount"], columns="method",
                                                                    values="cell")
     grid.index = grid.index.get_level_values("amount")
-    return grid.rename(columns=label).rename_axis(columns=None)
+    return grid.fillna("–").rename(columns=label).rename_axis(columns=None)
 
 
 def summary_markdown(summary: pd.DataFrame, gains: pd.DataFrame, baseline: str) -> str:
@@ -190,14 +190,14 @@ def direction(row) -> str:
 
 def ranking(summary: pd.DataFrame, methods, amounts, label=str) -> pd.DataFrame:
     """Per label amount (rows, smallest first), ``methods`` ordered by mean test accuracy: "name 93.1%" cells (named by
-    ``label``, e.g. `plots.method_label`)."""
+    ``label``, e.g. `plots.method_label`); an amount with fewer of the methods ends in blank cells."""
     rows = {}
     for amount, group in summary[summary["method"].isin(methods) & summary["amount"].isin(amounts)].groupby(
             "amount", sort=False):
         ordered = group.sort_values("mean", ascending=False)
         rows[(group["n_labels"].iloc[0], amount)] = [f"{label(m)} {v:.1%}" for m, v in zip(ordered["method"],
                                                                                           ordered["mean"])]
-    table = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+    table = pd.DataFrame.from_dict(rows, orient="index").sort_index().fillna("")  # blank: fewer methods there
     table.index = [a for _, a in table.index]
     table.columns = [f"rank {k + 1}" for k in range(table.shape[1])]
     return table

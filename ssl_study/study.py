@@ -7,7 +7,7 @@ Each notebook writes its own files and nothing else's, so re-running a notebook 
 | 01 | ``split.npz`` |
 | 02 | ``results_supervised.csv``, ``histories_supervised.json``, ``confusions_supervised.json`` |
 | 03 | ``encoder_init_seed<s>.weights.h5`` |
-| 04 | ``encoder_<pretext>_seed<s>.weights.h5``, ``pretext_history.csv``, ``pretext_diagnostics.json`` |
+| 04 | ``encoder_<pretext>[_u<images>]_seed<s>.weights.h5``, ``pretext_history.csv``, ``pretext_diagnostics.json``, ``results_sweep.csv`` |
 | 05 | ``results_pretrained.csv``, ``histories_pretrained.json``, ``confusions_pretrained.json`` |
 | 06 | ``summary.csv``, ``summary.md``, ``pretexts.md``, ``gains.csv`` |
 
@@ -23,11 +23,13 @@ import numpy as np
 import pandas as pd
 
 from .artefacts import ArtefactError, atomic_write, load_json, load_table, read_meta, save_json, save_table, write_meta
-from .config import (HEADLINE_PRETEXT, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED,
+from .config import (BEST_PRETEXT, HEADLINE_PRETEXT, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED,
                      Profile, Recipe, config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
 from .models import architecture_fingerprint, build_encoder, weights_fingerprint
-from .tasks import FROZEN_KINDS, Fit, PretextRun, plan_fits, run_tasks
+from .semi import SEMI_METHODS, scaled
+from .tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun, SubsetPretextRun, plan_fits, run_tasks
+from .training import epochs_for
 
 RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "official_test_accuracy",
                   "macro_f1", "epochs", "setting", "seconds"]
@@ -243,11 +245,12 @@ def run_pretexts(runs: list[PretextRun], inputs: Inputs, jobs: int | None = None
                      desc="pretext runs")
 
 
-def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor: str) -> Path:
-    """Save a pretext run's trained encoder with a side-car: task, settings, seed, images, held-out score, seconds."""
+def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor: str, stage: str | None = None) -> Path:
+    """Save a pretext run's trained encoder with a side-car: task, settings, seed, images, held-out score, seconds
+    (``stage``: the file's name instead of the pretext's, `encoder_weights`)."""
     encoder = build_encoder()
     encoder.set_weights(result["weights"])
-    path = encoder_weights(inputs.profile, run.pretext, run.seed)
+    path = encoder_weights(inputs.profile, stage or run.pretext, run.seed)
     save_encoder(encoder, path, NOTEBOOK_PRETEXT, [inputs.split_path, encoder_weights(inputs.profile, "init", run.seed)],
                  inputs.data_fp, pretext=run.pretext, settings=config_dict(run.settings), seed=run.seed,
                  epochs=run.epochs, train_images=result["train_images"], val_images=result["val_images"],
@@ -255,3 +258,117 @@ def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor:
                  images_seen=result["images_seen"], knn_before=result["knn_before"],
                  knn_after=result["history"].get("knn", [None])[-1])
     return path
+
+
+def save_pretext_encoders(runs: list[PretextRun], results: list[dict], inputs: Inputs, pretexts: dict) -> list[Path]:
+    """`save_pretext_encoder` for each run (``pretexts``: name -> `Pretext`, for its monitor's name)."""
+    return [save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor)
+            for run, result in zip(runs, results)]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Notebook 4's sweep: pre-training on part of the unlabelled set
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def sweep_stage(run: PretextRun) -> str:
+    """The name of a sweep run's encoder: the pretext's own (``siamese``) for a run on every image the profile's
+    pretext runs use, ``<pretext>_u<images>`` (``siamese_u280``) for a run on part of them."""
+    return f"{run.pretext}_u{run.images}" if isinstance(run, SubsetPretextRun) else run.pretext
+
+
+def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
+    """Per pretext of ``profile.sweep_pretexts``, seed of ``profile.seeds`` and part of ``profile.unlabelled_fractions``:
+    the pretext run on that part of the unlabelled images (of ``profile.pretext_images`` where set). The whole is the
+    pretext's own run of `plan_pretext_runs` (the same task: read from the cache); a part is a `SubsetPretextRun`,
+    the first images of the seed's order (nested), repeated so that the run sees as many images as the whole one."""
+    profile = inputs.profile
+    whole = profile.pretext_images or len(inputs.split["unlabelled"])
+    base = plan_pretext_runs({name: pretexts[name] for name in profile.sweep_pretexts}, inputs)
+    runs = []
+    for run in (r for r in base if r.seed in profile.seeds):
+        for fraction in profile.unlabelled_fractions:
+            images = int(round(fraction * whole))
+            if images >= whole:
+                runs.append(run)
+                continue
+            train = images - int(run.settings.val_fraction * images)
+            repeats = max(1, int(round((whole - int(run.settings.val_fraction * whole)) / train)))
+            runs.append(SubsetPretextRun(run.pretext, run.settings, run.seed, run.epochs, images, run.init, run.data,
+                                         run.split, repeats))
+    return runs
+
+
+def save_sweep_encoders(runs: list[PretextRun], results: list[dict], inputs: Inputs, pretexts: dict) -> list[Path]:
+    """Save the encoders of the sweep's runs on part of the unlabelled set (those on all of it are notebook 4's own
+    encoders, saved with the other pretexts'); returns every sweep encoder's file."""
+    paths = []
+    for run, result in zip(runs, results):
+        if isinstance(run, SubsetPretextRun):
+            save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor, stage=sweep_stage(run))
+        paths.append(encoder_weights(inputs.profile, sweep_stage(run), run.seed))
+    return paths
+
+
+def plan_sweep_fits(runs: list[PretextRun], inputs: Inputs, recipe: Recipe = Recipe()) -> list[list[Fit]]:
+    """The sweep's fits, in two stages as `plan_encoder_fits`: k-NN and logistic regression on every sweep encoder's
+    frozen features at ``profile.sweep_amounts``, and its probes at ``profile.sweep_finetune_amounts``; then the
+    fine-tuning from each probe. The fits of the runs on all the unlabelled images are notebook 5's own."""
+    profile = inputs.profile
+    encoders: dict[str, dict[int, str]] = {}
+    for run in runs:
+        path = encoder_weights(profile, sweep_stage(run), run.seed)
+        encoders.setdefault(sweep_stage(run), {})[run.seed] = read_meta(path, NOTEBOOK_PRETEXT, inputs.data_fp)["weights"]
+
+    def plan(kind, stage, amounts):
+        return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, stage,
+                         encoders[stage], amounts)
+
+    frozen = [f for stage in encoders for kind in FROZEN_KINDS for f in plan(kind, stage, profile.sweep_amounts)]
+    probes = [f for stage in encoders for f in plan("probe", stage, profile.sweep_finetune_amounts)]
+    tuned = [f for stage in encoders for f in plan("finetune", stage, profile.sweep_finetune_amounts)]
+    return [frozen + probes, tuned]
+
+
+def sweep_table(fits: list[list[Fit]], outcome: Outcome, runs: list[PretextRun], inputs: Inputs) -> pd.DataFrame:
+    """The sweep's results: one row per fit, with its pretext, the unlabelled images its encoder was pre-trained on
+    (training and held-out; the whole: every image the profile's pretext runs use) and the use of the encoder
+    (``knn``, ``logistic``, ``probe``, ``finetune``)."""
+    whole = inputs.profile.pretext_images or len(inputs.split["unlabelled"])
+    images = {sweep_stage(run): run.images if isinstance(run, SubsetPretextRun) else whole for run in runs}
+    flat = [f for stage in fits for f in stage]
+    table = outcome.table.copy()
+    table.insert(1, "pretext", [f.pretext.split("_u")[0] for f in flat])
+    table.insert(2, "use", [f.kind for f in flat])
+    table.insert(3, "unlabelled", [int(images[f.pretext]) for f in flat])
+    return table
+
+
+def save_sweep(table: pd.DataFrame, inputs: Inputs, sources) -> Path:
+    """Write ``results_sweep.csv`` (notebook 4) with a side-car recording the split and the encoders."""
+    return save_table(table, inputs.profile.artefacts / "results_sweep.csv", NOTEBOOK_PRETEXT,
+                      [inputs.split_path, *sources], inputs.data_fp)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Notebook 5's semi-supervised arm
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def plan_semi_runs(inputs: Inputs, recipe: Recipe = Recipe(), pretext: str = BEST_PRETEXT) -> list[SemiRun]:
+    """Every semi-supervised method of `SEMI_METHODS`, from random weights and from ``pretext``'s encoder of the same
+    seed, at its amounts of ``profile.semi_amounts`` and every seed of ``profile.seeds``; the longest runs first."""
+    profile = inputs.profile
+    encoders = {seed: meta["weights"] for seed, meta in pretrained_encoders(inputs, pretext).items()}
+    runs = []
+    for kind, (settings_class, _) in SEMI_METHODS.items():
+        settings = scaled(settings_class(), profile.semi_scale)
+        for amount, n in profile.amounts(inputs.n_labelled):
+            if amount not in dict(profile.semi_amounts).get(kind, ()):
+                continue
+            for seed in profile.seeds:
+                for start in (None, pretext):
+                    runs.append(SemiRun(kind, amount, n, seed, epochs_for(n, profile, recipe)[1], profile.batch_size,
+                                        recipe, settings, inputs.data_fp, inputs.split_fp, start,
+                                        encoders[seed] if start else None))
+    return sorted(runs, key=lambda run: (run.kind != "fixmatch", run.seed, run.n_labels))

@@ -1,9 +1,10 @@
 """A fit is computed once: every fit and every pretext run is a pure task, cached on disk and run in parallel.
 
-A task (`Fit`, `PretextRun`) is a frozen dataclass that holds everything its result depends on: the data's and the
-split's fingerprints, the fingerprint of the encoder weights it starts from, method, label amount, seed, settings --
-plus, added by `run_tasks`, a version of the code that trains it (the sha256 of the source of the functions it runs;
-`joblib.Memory` adds the task function's own). Its result (the
+A task (`Fit`; `PretextRun` and `SubsetPretextRun`, pre-training on all or on a nested part of the unlabelled set;
+`SemiRun`, a semi-supervised model trained on labels and unlabelled images) is a frozen dataclass that holds
+everything its result depends on: the data's and the split's fingerprints, the fingerprint of the encoder weights it
+starts from, method, label amount, seed, settings -- plus, added by `run_tasks`, a version of the code that trains it
+(the sha256 of the source of the functions it runs; `joblib.Memory` adds the task function's own). Its result (the
 row of the results table, the history, the confusion matrix, trained weights where later tasks need them) is cached
 with `joblib.Memory` under the profile's ``cache/`` folder, written atomically when the task finishes. So a re-run
 with nothing changed reads every result back; an interrupted run loses only the tasks in flight; a change of data,
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data as data_module, models, training
+from . import data as data_module, models, semi, training
 from .artefacts import ArtefactError
 from .config import BACKEND_ENV, DASK_ENV, Profile, Recipe, default_jobs
 from .data import SPLIT_NAMES, load_mnist, nested_subsets, split_fingerprint, to_model_input
@@ -83,6 +84,41 @@ class PretextRun:
     split: str
 
 
+@dataclass(frozen=True)
+class SubsetPretextRun(PretextRun):
+    """A pretext run on part of the unlabelled set (notebook 4's sweep): the first ``images`` of the seed's order of
+    the unlabelled images (`pretext_indices`: the parts of one seed are nested), its training images repeated
+    ``repeats`` times per epoch, so that it sees as many images as the run on all of them: the amount of unlabelled
+    data is the variable, not the amount of training."""
+
+    repeats: int = 1
+
+
+@dataclass(frozen=True)
+class SemiRun:
+    """One semi-supervised run (`ssl_study.semi`): method ``kind`` (``pseudolabel`` or ``fixmatch``) with
+    ``settings`` on one label subset and the whole unlabelled set, from random weights or from the encoder of
+    ``pretext`` with the fingerprint ``encoder``; ``epochs``: the teacher's (pseudo-labelling), as a supervised fit."""
+
+    kind: str
+    amount: str
+    n_labels: int
+    seed: int
+    epochs: int
+    batch_size: int
+    recipe: Recipe
+    settings: object
+    data: str
+    split: str
+    pretext: str | None = None
+    encoder: str | None = None
+
+    @property
+    def method(self) -> str:
+        """``pseudolabel`` or ``fixmatch`` from random weights, ``<pretext>_<kind>`` from a pre-trained encoder."""
+        return self.kind if self.pretext is None else f"{self.pretext}_{self.kind}"
+
+
 def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_fp: str, recipe: Recipe = Recipe(),
               pretext: str | None = None, encoders: dict[int, str] | None = None,
               amounts: tuple[str, ...] | None = None, headline: bool = False) -> list[Fit]:
@@ -132,6 +168,13 @@ def pretext_code(pretext: str) -> str:
     own module (computed once per process, as `fit_code`)."""
     return code_version(_inputs, _encoder_weights, data_module.to_model_input, models.build_encoder, models.encode,
                         models._random_views_class, pretexts_module, inspect.getmodule(PRETEXTS[pretext]))
+
+
+@functools.cache
+def semi_code() -> str:
+    """The code version of a `SemiRun` (computed once per process, as `fit_code`)."""
+    return code_version(_inputs, _official_test, _encoder_weights, _unlabelled_labels, _pseudo_label_report, semi,
+                        *FIT_CODE)
 
 
 def _check_code(code: str, expected: str) -> None:
@@ -252,6 +295,73 @@ def _run_pretext(run: PretextRun, code: str, paths: dict) -> dict:
             "val_images": len(val)}
 
 
+def _run_pretext_subset(run: SubsetPretextRun, code: str, paths: dict) -> dict:
+    """`_run_pretext` on the first ``run.images`` unlabelled images of the seed's order, the training images repeated
+    ``run.repeats`` times. (A function of its own, not an option of `_run_pretext`: an edit of that function's source
+    would empty the cache of every pretext run.)"""
+    keras = models.import_keras()
+    _check_code(code, pretext_code(run.pretext))
+    d = _inputs(paths["split"], run.data, run.split)
+    pretext: Pretext = PRETEXTS[run.pretext](run.settings)
+    train, val = pretext_indices(d["split"]["unlabelled"], run.images, run.settings.val_fraction, run.seed)
+    ref, query = monitor_slice(len(d["y_labelled"]))
+    x_lab, y_lab = d["x_labelled"], d["y_labelled"]
+    keras.utils.set_random_seed(run.seed)
+    encoder = models.build_encoder()
+    encoder.set_weights(_encoder_weights(paths, run.init))
+    result = pretrain(pretext, encoder, d["x"][np.tile(train, run.repeats)], d["x"][val], run.seed, run.epochs,
+                      monitor=(x_lab[ref], y_lab[ref], x_lab[query], y_lab[query]))
+    result.pop("model")
+    return {**result, "analysis": {}, "weights": encoder.get_weights(), "train_images": len(train),
+            "val_images": len(val)}
+
+
+def _unlabelled_labels(split_path: str, data_fp: str, split_fp: str) -> np.ndarray:
+    """The true labels of the unlabelled images. Read after a semi-supervised run has finished, to score its
+    pseudo-labels for the report; never passed to the training functions."""
+    d = _inputs(split_path, data_fp, split_fp)
+    return load_mnist(verbose=False).labels[d["split"]["unlabelled"]].astype("int32")
+
+
+def _pseudo_label_report(rounds: list[dict], truth: np.ndarray, threshold: float) -> dict:
+    """Per round (or report of FixMatch's training): the coverage (share of unlabelled images whose top probability is
+    at least ``threshold``), the accuracy of those pseudo-labels, and the accuracy of all of them."""
+    report = {"round": [], "coverage": [], "pseudo_accuracy": [], "all_accuracy": []}
+    for i, r in enumerate(rounds):
+        kept = r["confidence"] >= threshold
+        correct = r["pseudo"] == truth
+        report["round"].append(int(r.get("step", i + 1)))
+        report["coverage"].append(float(kept.mean()))
+        report["pseudo_accuracy"].append(float(correct[kept].mean()) if kept.any() else float("nan"))
+        report["all_accuracy"].append(float(correct.mean()))
+    return report
+
+
+def _run_semi(run: SemiRun, code: str, paths: dict) -> dict:
+    """Train and score one `SemiRun`: the labels of the subset and the unlabelled **images** go to the training
+    function; the unlabelled images' labels are read afterwards, to score the pseudo-labels only."""
+    models.import_keras()
+    _check_code(code, semi_code())
+    d = _inputs(paths["split"], run.data, run.split)
+    subset = nested_subsets(d["y_labelled"], [run.n_labels], run.seed)[0]
+    x, y = d["x_labelled"][subset], d["y_labelled"][subset]
+    x_unlabelled = d["x"][d["split"]["unlabelled"]]
+    weights = None if run.encoder is None else _encoder_weights(paths, run.encoder)
+    if run.kind == "pseudolabel":
+        model, record = semi.train_pseudo_label(x, y, x_unlabelled, run.epochs, run.batch_size, run.seed, run.recipe,
+                                                run.settings, weights)
+    elif run.kind == "fixmatch":
+        model, record = semi.train_fixmatch(x, y, x_unlabelled, run.seed, run.settings, weights)
+    else:
+        raise ValueError(f"unknown semi-supervised method {run.kind!r}")
+    truth = _unlabelled_labels(paths["split"], run.data, run.split)
+    record = {**record, "history": _pseudo_label_report(record.pop("rounds"), truth, run.settings.threshold),
+              "choice": f"threshold={run.settings.threshold}"}
+    scores = evaluate(model, d["x_test"], d["y_test"])
+    return {**_result(run, record, scores, _official_test(paths["split"]), len(d["y_labelled"])),
+            "weights": model.get_weights()}
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # Running tasks: cache, parallel workers, progress
 # ----------------------------------------------------------------------------------------------------------------------
@@ -286,7 +396,7 @@ def _backend():
 
 
 def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = None, desc: str = "fits") -> list[dict]:
-    """Results of ``tasks`` (`Fit` or `PretextRun`), in order: read from the cache where they are, else computed
+    """Results of ``tasks`` (`Fit`, `PretextRun`, `SemiRun`), in order: read from the cache where they are, else computed
     ``jobs`` at a time (default `default_jobs`) and cached as each finishes. ``tasks`` may also be a list of stages
     (lists of tasks), run one after the other, when a later stage reads an earlier one's results from the cache
     (fine-tuning starts from its probe). ``paths``: ``split`` (the split file) and ``encoders`` (weights fingerprint ->
@@ -351,7 +461,11 @@ def _compute(function, task, code: str, paths: dict) -> None:
 
 
 def _call(task, cache: str) -> tuple:
-    """(memoised function, task, code version) of a `Fit` or a `PretextRun`."""
+    """(memoised function, task, code version) of a `Fit`, a `PretextRun`, a `SubsetPretextRun` or a `SemiRun`."""
     if isinstance(task, Fit):
         return _cached(_run_fit, cache), task, fit_code()
+    if isinstance(task, SemiRun):
+        return _cached(_run_semi, cache), task, semi_code()
+    if isinstance(task, SubsetPretextRun):
+        return _cached(_run_pretext_subset, cache), task, pretext_code(task.pretext)
     return _cached(_run_pretext, cache), task, pretext_code(task.pretext)

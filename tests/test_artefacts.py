@@ -62,13 +62,17 @@ def test_every_committed_artefact_has_a_matching_side_car():
     folder = helpers.ARTEFACTS_DIR / "full"
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".meta.json")]
     expected = {"split.npz", "pretext_history.csv", "pretext_diagnostics.json", "summary.csv", "summary.md",
-                "pretexts.md", "gains.csv", "timings.json", "answer.md", "written_answer.md"}
+                "pretexts.md", "semi.md", "results_sweep.csv", "gains.csv", "timings.json", "answer.md",
+                "written_answer.md"}
     expected |= {f"{kind}_{name}{ext}" for kind, ext in [("results", ".csv"), ("histories", ".json"),
                                                            ("confusions", ".json")]
                  for name in ("supervised", "pretrained")}
     profile = helpers.PROFILES["full"]
     expected |= {f"encoder_{stage}_seed{s}.weights.h5" for stage in ["init", *helpers.PRETEXTS]
                  for s in (profile.all_seeds if stage in ("init", helpers.HEADLINE_PRETEXT) else profile.seeds)}
+    whole = len(np.load(folder / "split.npz")["unlabelled"])  # the sweep's encoders on parts of the unlabelled set
+    expected |= {f"encoder_{name}_u{round(fraction * whole)}_seed{s}.weights.h5" for name in profile.sweep_pretexts
+                 for fraction in profile.unlabelled_fractions if fraction < 1 for s in profile.seeds}
     assert {p.name for p in files} == expected
     for path in files:
         meta = json.loads(helpers.meta_path(path).read_text())

@@ -103,3 +103,43 @@ def test_the_equivalence_test_matches_the_90_percent_interval(mean, spread, expe
     half = stats.t.ppf(0.95, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
     inside = -0.5 < diff.mean() - half and diff.mean() + half < 0.5
     assert (p < 0.05) == inside == expected
+
+
+def sweep_rows(means: dict[int, float], pretext: str = "contrastive", use: str = "finetune") -> pd.DataFrame:
+    """Notebook 4's sweep summary for one pretext and use at 10/class: mean accuracy per unlabelled images."""
+    return pd.DataFrame([{"pretext": pretext, "use": use, "amount": "10/class", "n_labels": 100, "unlabelled": images,
+                          "mean": mean, "ci95": 0.01, "seeds": 3} for images, mean in means.items()])
+
+
+def test_a_sweep_levels_off_where_no_further_step_adds_more_than_the_margin():
+    rising = pd.Series({280: 0.80, 2800: 0.86, 14000: 0.864, 28000: 0.866})
+    assert conclusion.levels_off(rising) == 2800
+    assert conclusion.levels_off(pd.Series({280: 0.80, 2800: 0.81, 14000: 0.83, 28000: 0.85})) is None
+    assert conclusion.levels_off(pd.Series({280: 0.85, 2800: 0.85, 28000: 0.849})) == 280
+    text = " ".join(conclusion.sweep_sentences(sweep_rows(rising.to_dict()), "10/class"))
+    assert "levels off from 2,800 images on" in text and "80.0% (280 unlabelled images) to 86.6% (28,000)" in text
+    still = " ".join(conclusion.sweep_sentences(sweep_rows({280: 0.80, 28000: 0.85}), "10/class"))
+    assert "does not level off: the last step still adds +5.0 points" in still
+    flat = " ".join(conclusion.sweep_sentences(sweep_rows({280: 0.85, 2800: 0.85, 28000: 0.849}), "10/class"))
+    assert "more unlabelled images do not help it: no step from 280 images on adds more than 0.5 points" in flat
+
+
+def test_the_semi_supervised_paragraph_names_the_best_model_and_tests_it_like_every_other_gain():
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in range(3):
+        base = 0.9 + 0.02 * rng.standard_normal()
+        for method, gain in (("supervised", 0.0), ("contrastive_finetune", 0.01), ("fixmatch", 0.06),
+                             ("pseudolabel", 0.03)):
+            accuracy = base + gain + 0.001 * rng.standard_normal()
+            rows.append({"method": method, "amount": "10/class", "n_labels": 100, "seed": seed,
+                         "test_accuracy": accuracy, "official_test_accuracy": accuracy, "seconds": 1.0})
+    results = pd.DataFrame(rows)
+    summary = helpers.summary_table(results)
+    vs_finetuned = helpers.compare(results, "contrastive_finetune", ["fixmatch", "pseudolabel"], margin=0.5)
+    vs_supervised = helpers.compare(results, "supervised", ["fixmatch", "pseudolabel"], margin=0.5)
+    text = conclusion.semi_paragraph(vs_finetuned, vs_supervised, summary, "contrastive_finetune")
+    assert "the best semi-supervised model is FixMatch (random init)" in text
+    gain = vs_finetuned.set_index("method").loc["fixmatch"]
+    assert f"it {conclusion.claim(gain, 2)}" in text and "Holm" in text
+    assert ("that Holm's correction keeps" in text) and ("significant" not in text)

@@ -70,7 +70,12 @@ def test_committed_artefacts_hold_the_full_run():
     everywhere = (["supervised", f"{helpers.HEADLINE_PRETEXT}_finetune", f"{helpers.HEADLINE_PRETEXT}_probe"]
                   + [f"{e}_{k}" for e in [*encoders, "pixels"] for k in helpers.FROZEN_KINDS])
     tuned = [f"{e}_{k}" for e in encoders if e != helpers.HEADLINE_PRETEXT for k in ("finetune", "probe")]
-    assert sorted(results["method"].unique()) == sorted(everywhere + tuned)
+    semi = {f"{start}{kind}": dict(profile.semi_amounts)[kind] for kind in helpers.SEMI_METHODS
+            for start in ("", f"{helpers.BEST_PRETEXT}_")}
+    assert sorted(results["method"].unique()) == sorted(everywhere + tuned + list(semi))
+    for method, semi_amounts in semi.items():
+        rows = results[results["method"] == method]
+        assert sorted(zip(rows["amount"], rows["seed"])) == sorted((a, s) for a in semi_amounts for s in profile.seeds)
     primary = ["supervised", f"{helpers.HEADLINE_PRETEXT}_finetune", f"{helpers.HEADLINE_PRETEXT}_probe"]
     for method in everywhere + tuned:
         rows = results[results["method"] == method]
@@ -97,7 +102,11 @@ def test_the_committed_fit_cache_holds_every_fit_of_the_full_run():
                       + 2 * pretexts * tuned)  # ... the others and the untrained encoder at the fine-tuning amounts
     extra = len(set(profile.primary_seeds) - set(profile.seeds))  # more seeds at the primary amounts: supervised,
     n_fits += 3 * extra * len(profile.primary_amounts)  # the headline's probe and fine-tuning, and its pretext runs
-    assert entries == n_fits + seeds * pretexts + extra
+    parts = len([f for f in profile.unlabelled_fractions if f < 1]) * len(profile.sweep_pretexts) * seeds
+    n_fits += parts * len(helpers.FROZEN_KINDS) * len(profile.sweep_amounts)  # the sweep's encoders, frozen ...
+    n_fits += parts * 2 * len(profile.sweep_finetune_amounts)  # ... probed and fine-tuned (on all of it: notebook 5's)
+    n_fits += sum(2 * seeds * len(a) for _, a in profile.semi_amounts)  # semi-supervised, from random and pre-trained
+    assert entries == n_fits + seeds * pretexts + extra + parts
     assert "!*" in (profile.cache / ".gitignore").read_text().splitlines()  # joblib writes "*" where none exists
 
 

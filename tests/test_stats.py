@@ -87,6 +87,10 @@ def test_ranking_orders_methods_by_mean_accuracy_per_amount():
     summary = helpers.summary_table(amounts_table({"a": [1.0, 1.0, 1.0], "b": [-1.0, -1.0, -1.0]}))
     ranked = helpers.ranking(summary, ["supervised", "pre"], ["a", "b"])
     assert ranked.loc["a", "rank 1"].startswith("pre ") and ranked.loc["b", "rank 1"].startswith("supervised ")
+    summary = helpers.summary_table(amounts_table({"a": [1.0, 1.0, 1.0], "b": [-1.0, -1.0, -1.0]}))
+    fewer = helpers.ranking(summary[~((summary["method"] == "pre") & (summary["amount"] == "b"))],
+                            ["supervised", "pre"], ["a", "b"])
+    assert fewer.loc["b", "rank 2"] == ""  # an amount without every method: a blank cell, not "nan"
 
 
 def test_cost_seconds_adds_the_pretext_and_the_probe_the_head_came_from():
