@@ -14,7 +14,7 @@ import pandas as pd
 
 from .config import EQUIVALENCE_MARGIN, HEADLINE_PRETEXT, PRIMARY_AMOUNTS
 from .plots import ENCODER_NAMES, method_label
-from .stats import compare, direction
+from .stats import compare, direction, summary_table
 
 BASELINE = "supervised"
 HEADLINE = f"{HEADLINE_PRETEXT}_finetune"  #: the assignment's model: the Siamese-pre-trained CNN, fine-tuned
@@ -168,17 +168,10 @@ def why_sentences(diagnostics: dict, pretexts) -> list[str]:
 
 
 def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
-    """Notebook 4's sweep per pretext, use, label amount and number of unlabelled images: mean test accuracy, the
-    half-width of its 95 % CI over seeds, seeds."""
-    from .stats import mean_ci
-
-    rows = []
-    for (pretext, use, n, amount, images), group in sweep.groupby(["pretext", "use", "n_labels", "amount",
-                                                                   "unlabelled"]):
-        mean, half = mean_ci(group["test_accuracy"])
-        rows.append({"pretext": pretext, "use": use, "amount": amount, "n_labels": n, "unlabelled": images,
-                     "mean": mean, "ci95": half, "seeds": len(group)})
-    return pd.DataFrame(rows)
+    """Notebook 4's sweep (`study.sweep_table`) as `stats.summary_table` (mean test accuracy, half-width of its 95 % CI
+    over seeds, seeds) per fit method and label amount, with the pretext, use and unlabelled images of each method."""
+    keys = sweep.drop_duplicates("method").set_index("method")[["pretext", "use", "unlabelled"]]
+    return summary_table(sweep).join(keys, on="method")
 
 
 def levels_off(means: pd.Series, margin: float = EQUIVALENCE_MARGIN) -> int | None:

@@ -9,7 +9,7 @@ Each notebook writes its own files and nothing else's, so re-running a notebook 
 | 03 | ``encoder_init_seed<s>.weights.h5`` |
 | 04 | ``encoder_<pretext>[_u<images>]_seed<s>.weights.h5``, ``pretext_history.csv``, ``pretext_diagnostics.json``, ``results_sweep.csv`` |
 | 05 | ``results_pretrained.csv``, ``histories_pretrained.json``, ``confusions_pretrained.json`` |
-| 06 | ``summary.csv``, ``summary.md``, ``pretexts.md``, ``gains.csv`` |
+| 06 | ``summary.csv``, ``summary.md``, ``pretexts.md``, ``semi.md``, ``gains.csv``, ``answer.md``, ``written_answer.md`` |
 
 and every file's side-car records the files it was made from (see `ssl_study.artefacts`).
 """
@@ -271,6 +271,11 @@ def save_pretext_encoders(runs: list[PretextRun], results: list[dict], inputs: I
 # ----------------------------------------------------------------------------------------------------------------------
 
 
+def _whole(inputs: Inputs) -> int:
+    """The unlabelled images a pretext run of the profile uses (``profile.pretext_images``, else all of them)."""
+    return inputs.profile.pretext_images or len(inputs.split["unlabelled"])
+
+
 def sweep_stage(run: PretextRun) -> str:
     """The name of a sweep run's encoder: the pretext's own (``siamese``) for a run on every image the profile's
     pretext runs use, ``<pretext>_u<images>`` (``siamese_u280``) for a run on part of them."""
@@ -283,7 +288,7 @@ def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
     pretext's own run of `plan_pretext_runs` (the same task: read from the cache); a part is a `SubsetPretextRun`,
     the first images of the seed's order (nested), repeated so that the run sees as many images as the whole one."""
     profile = inputs.profile
-    whole = profile.pretext_images or len(inputs.split["unlabelled"])
+    whole = _whole(inputs)
     base = plan_pretext_runs({name: pretexts[name] for name in profile.sweep_pretexts}, inputs)
     runs = []
     for run in (r for r in base if r.seed in profile.seeds):
@@ -334,8 +339,7 @@ def sweep_table(fits: list[list[Fit]], outcome: Outcome, runs: list[PretextRun],
     """The sweep's results: one row per fit, with its pretext, the unlabelled images its encoder was pre-trained on
     (training and held-out; the whole: every image the profile's pretext runs use) and the use of the encoder
     (``knn``, ``logistic``, ``probe``, ``finetune``)."""
-    whole = inputs.profile.pretext_images or len(inputs.split["unlabelled"])
-    images = {sweep_stage(run): run.images if isinstance(run, SubsetPretextRun) else whole for run in runs}
+    images = {sweep_stage(run): run.images if isinstance(run, SubsetPretextRun) else _whole(inputs) for run in runs}
     flat = [f for stage in fits for f in stage]
     table = outcome.table.copy()
     table.insert(1, "pretext", [f.pretext.split("_u")[0] for f in flat])

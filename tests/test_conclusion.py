@@ -143,3 +143,13 @@ def test_the_semi_supervised_paragraph_names_the_best_model_and_tests_it_like_ev
     gain = vs_finetuned.set_index("method").loc["fixmatch"]
     assert f"it {conclusion.claim(gain, 2)}" in text and "Holm" in text
     assert ("that Holm's correction keeps" in text) and ("significant" not in text)
+
+
+def test_the_sweep_summary_is_the_summary_table_of_its_fits_with_their_part_of_the_unlabelled_set():
+    rows = [{"method": f"siamese{part}_finetune", "pretext": "siamese", "use": "finetune", "unlabelled": images,
+             "amount": "10/class", "n_labels": 100, "seed": seed, "test_accuracy": accuracy + 0.01 * seed,
+             "seconds": 1.0}
+            for part, images, accuracy in (("_u280", 280, 0.80), ("", 28000, 0.85)) for seed in range(3)]
+    summary = conclusion.sweep_summary(pd.DataFrame(rows)).set_index("unlabelled")
+    assert summary.loc[280, "mean"] == pytest.approx(0.81) and summary.loc[28000, "mean"] == pytest.approx(0.86)
+    assert set(summary["pretext"]) == {"siamese"} and set(summary["seeds"]) == {3}
