@@ -6,7 +6,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-PROFILE ?= full
+# the profile of `make run`: $SSL_PROFILE where set (`SSL_PROFILE=quick make run`), else full
+PROFILE ?= $(or $(SSL_PROFILE),full)
 
 .PHONY: setup setup-jax run test test-jax unit nbval clean-quick
 

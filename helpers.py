@@ -41,13 +41,15 @@ from ssl_study.pretexts.siamese import (Siamese, SiameseSettings, build_siamese,
 from ssl_study.training import (FROZEN_GRIDS, epochs_for, evaluate, fit_classifier, frozen_estimator,
                                 probe_then_finetune, train_frozen, train_probe, train_supervised, training_budget)
 
-# Tasks: every fit and pretext run computed once (fit cache), in parallel (joblib: loky or Dask).
-from ssl_study.tasks import (FROZEN_KINDS, Fit, PretextRun, SemiRun, SubsetPretextRun, fit_code, plan_fits,
-                             pretext_code, run_tasks, semi_code)
+# Tasks: every fit and pretext run computed once (fit cache of plain data, keyed by versions), in parallel (joblib:
+# loky or Dask).
+from ssl_study.tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun, plan_fits
+from ssl_study.executor import embedding_map, run_tasks
 
-# Semi-supervised learning on the same CNN: teacher -> student pseudo-labelling and FixMatch-style consistency.
-from ssl_study.semi import (SEMI_METHODS, FixMatchSettings, PseudoLabelSettings, consistency_loss, train_fixmatch,
-                            train_pseudo_label)
+# Semi-supervised learning on the same CNN: one unit per method (teacher -> student pseudo-labelling, FixMatch-style
+# consistency), a registry.
+from ssl_study.semi import (SEMI_METHODS, FixMatch, FixMatchSettings, PseudoLabel, PseudoLabelSettings, SemiMethod,
+                            consistency_loss, get_semi, predict_pseudo_labels)
 
 # What the notebooks pass on to each other: inputs, encoders, results.
 from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_files, encoder_weights, initial_encoders,

@@ -150,12 +150,9 @@ def _semi_run(method: str, settings, seed: int) -> list[dict]:
     subset = subsets[seed][10 * helpers.N_CLASSES]
     x_u, y_u = x_all[split["unlabelled"]], helpers.load_mnist(verbose=False).labels[split["unlabelled"]]
     score = lambda model: helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"]  # noqa: E731
-    if method == "pseudolabel":
-        epochs = helpers.epochs_for(len(subset), PROFILE, helpers.Recipe())[1]
-        _, record = semi.train_pseudo_label(x_lab[subset], y_lab[subset], x_u, epochs, PROFILE.batch_size, seed,
-                                            settings=settings, watch=score)
-    else:
-        _, record = semi.train_fixmatch(x_lab[subset], y_lab[subset], x_u, seed, settings, watch=score)
+    epochs = helpers.epochs_for(len(subset), PROFILE, helpers.Recipe())[1]
+    _, record = semi.get_semi(method, settings).train(x_lab[subset], y_lab[subset], x_u, seed, epochs,
+                                                      PROFILE.batch_size, watch=score)
     rows = []
     for i, r in enumerate(record["rounds"]):
         kept = r["kept"] if r["kept"] is not None else r["confidence"] >= settings.threshold

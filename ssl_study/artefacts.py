@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -73,7 +72,7 @@ def write_meta(path: Path, notebook: str, inputs: Iterable[Path] = (), data_fing
     fingerprint), anything else in ``meta``, and the file's own sha256."""
     meta = {"notebook": notebook, "data_fingerprint": data_fingerprint,
             "inputs": {Path(p).name: file_sha256(Path(p)) for p in inputs}, **meta,
-            "sha256": file_sha256(path), "written": time.strftime("%Y-%m-%d %H:%M:%S")}
+            "sha256": file_sha256(path)}
     text = json.dumps(meta, indent=2, default=_json_default)
     atomic_write(meta_path(path), lambda tmp: tmp.write_text(text))
     return meta

@@ -211,7 +211,6 @@ class Recipe:
 
 
 STEPS_PER_EXECUTION = 16  #: training batches per call of the compiled step: less Python per batch (see benchmarks/)
-VALIDATION_BATCH = 4096  #: validate in as few, large batches as possible: it is a forward pass only
 
 
 def config_dict(obj) -> dict:

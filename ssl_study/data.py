@@ -8,7 +8,6 @@ import io
 import os
 import re
 import tarfile
-import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -238,18 +237,21 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
             intact = False
         if intact:
             if verbose:
-                print(f"Loaded {len(mnist):,} images from the cache {shown}")
+                print(_loaded(mnist, path))
             return mnist
         print(f"The decoded-data cache {shown} is unreadable or corrupt: decoding the PNGs again and replacing it.")
-    start = time.perf_counter()
     mnist = read_source(path)
     atomic_write(cache, lambda tmp: np.savez(tmp, images=mnist.images, labels=mnist.labels, origin=mnist.origin,
                                              files=mnist.files, fingerprint=np.array(mnist.fingerprint)))
     if verbose:
-        print(f"Decoded {len(mnist):,} PNGs from {path.name} in {time.perf_counter() - start:.1f} s; cached in {shown}")
-        if len(mnist) != sum(map(sum, MNIST_COUNTS.values())):
-            print(f"Note: {len(mnist):,} images, not the 70,000 of the course's MNIST.")
+        print(_loaded(mnist, path))
     return mnist
+
+
+def _loaded(mnist: Mnist, path: Path) -> str:
+    """What a notebook says it loaded: the same words whether the PNGs were decoded now or read back decoded."""
+    note = "" if len(mnist) == sum(map(sum, MNIST_COUNTS.values())) else " (not the 70,000 of the course's MNIST)"
+    return f"{len(mnist):,} images from {path.name}{note}, decoded once and kept in the decoded-data cache"
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@
     python run_study.py --only 06_comparison.ipynb   # one notebook, on the artefacts of the others
     python run_study.py --fresh               # empty the fit cache first: recompute every fit
     python run_study.py --profile quick       # the CI profile: everything under artefacts/quick/
-    python run_study.py -p PRETEXTS '["siamese"]'    # papermill parameters: explore; nothing is published
+    python run_study.py -p SEED 7 --only 01_split.ipynb   # papermill parameters: explore; nothing is published
 
 The notebooks run in a staging folder (``artefacts/.run-<profile>/``): their artefacts, figures, executed notebooks and
 HTML go there, and replace the published ones (``artefacts/<profile>/``, ``figures/``, ``notebooks/``, ``reports/``)
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -31,6 +33,8 @@ from . import artefacts as art
 from .config import (ARTEFACTS_DIR, FIGURES_DIR, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON, NOTEBOOKS,
                      NOTEBOOKS_DIR, OUTPUT_ENV, PROFILE_ENV, PROFILES, ROOT, default_jobs, get_profile)
 from .data import find_source
+from .executor import COMPUTED_FILE, noted_keys
+from .store import Store
 
 
 def stage_of(profile_name: str) -> Path:
@@ -81,7 +85,6 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     """Execute one notebook with papermill (cwd: notebooks/), tidy its outputs, save it and render it as HTML."""
     import nbformat
     import papermill
-    from nbconvert import HTMLExporter
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     if profile_name == "full":
@@ -90,8 +93,9 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
         out, html_dir = stage / "artefacts" / profile_name / "notebooks" / name, stage / "artefacts" / profile_name / "reports"
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    papermill.execute_notebook(NOTEBOOKS_DIR / name, out, parameters=parameters or None, kernel_name="python3",
-                               cwd=str(NOTEBOOKS_DIR), progress_bar=False, request_save_on_cell_execute=False)
+    with _kernel_stderr_to(stage / "kernels.log"):
+        papermill.execute_notebook(NOTEBOOKS_DIR / name, out, parameters=parameters or None, kernel_name="python3",
+                                   cwd=str(NOTEBOOKS_DIR), progress_bar=False, request_save_on_cell_execute=False)
     seconds = time.perf_counter() - start
     nb = nbformat.read(out, as_version=4)
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # a progress bar's updates collapse to its last line
@@ -99,11 +103,40 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            if "text/html" in output.get("data", {}):
+                output["data"]["text/html"] = stable_table_ids(output["data"]["text/html"])
+            if "text/plain" in output.get("data", {}):  # "<...Styler at 0x7f...>": an address, new in every run
+                output["data"]["text/plain"] = re.sub(r" at 0x[0-9a-f]+>", ">", output["data"]["text/plain"])
     nbformat.write(nb, out)
     html_dir.mkdir(parents=True, exist_ok=True)
     (html_dir / out.with_suffix(".html").name).write_text(render_html(nb, Path(name).stem), encoding="utf-8")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kernels and their workers, so far
     return {"notebook": name, "seconds": round(seconds, 1), "kernel_peak_mb_so_far": round(peak_mb)}
+
+
+@contextlib.contextmanager
+def _kernel_stderr_to(log: Path):
+    """Send what the kernel and its workers write to the terminal (file descriptor 2, which they inherit: the
+    transport warning, the "KeyboardInterrupt caught in kernel" of its shutdown) to ``log`` instead; a cell's own
+    errors reach the notebook and the runner's one-line message as before."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(log, "ab") as fh:
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def stable_table_ids(html: str) -> str:
+    """pandas gives every styled table a random id (``T_1a2b3``): number them in order of appearance instead, so that
+    a re-run with the same results writes the same notebook and HTML."""
+    ids: dict[str, str] = {}
+    return re.sub(r"\bT_([0-9a-f]{5})(?![0-9a-zA-Z])",
+                  lambda m: "T_" + ids.setdefault(m.group(1), f"t{len(ids):04d}"), html)
 
 
 def render_html(nb, name: str) -> str:
@@ -149,11 +182,21 @@ def write_index(html_dir: Path, answer_md: Path | None) -> Path:
 FROM_EMPTY = ROOT / "benchmarks" / "results" / "full_profile_from_empty.json"
 
 
-def write_timings(profile_name: str, stage: Path, timings: list[dict], total: float, jobs: int) -> None:
-    """``timings.json``: wall time per notebook, with a side-car recording the summary it belongs to."""
+def write_timings(profile_name: str, stage: Path, timings: list[dict], total: float, jobs: int,
+                  computed: int) -> None:
+    """``timings.json``: wall time per notebook, with a side-car recording the summary it belongs to. A run that
+    computed nothing (every result from the fit cache) keeps the timings of the run that computed them, as long as
+    they describe the same summary."""
     folder = stage / "artefacts" / profile_name
     summary = folder / "summary.csv"
     path = folder / "timings.json"
+    published = ARTEFACTS_DIR / profile_name / "timings.json"
+    if not computed and published.exists():
+        meta = json.loads(art.meta_path(published).read_text())
+        if meta.get("inputs", {}).get("summary.csv") == art.file_sha256(summary):
+            shutil.copy2(published, path)
+            shutil.copy2(art.meta_path(published), art.meta_path(path))
+            return
     data_fp = json.loads(art.meta_path(summary).read_text())["data_fingerprint"]
     split = json.loads(art.meta_path(folder / "split.npz").read_text())
     art.save_json({"profile": profile_name, "total_seconds": round(total, 1), "jobs": jobs, "notebooks": timings,
@@ -163,7 +206,8 @@ def write_timings(profile_name: str, stage: Path, timings: list[dict], total: fl
                   path, "run_study.py", [summary], data_fp)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of run_study.py (its ``--help`` shows this module's examples)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default=os.environ.get(PROFILE_ENV, "full"), choices=PROFILES)
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="fits at once (default: %(default)s)")
@@ -173,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a papermill parameter (a Python literal); implies --no-publish")
     parser.add_argument("--readme", action="store_true", help="only refresh the README from artefacts/full")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.readme:
         from .readme import refresh_readme
         refresh_readme()
@@ -186,9 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         shutil.rmtree(profile.cache, ignore_errors=True)
         print(f"[{profile.name}] fit cache emptied: every fit is computed again")
-    if profile.name == "full":  # the full profile's fit cache is committed: joblib's own .gitignore would hide it
-        profile.cache.mkdir(parents=True, exist_ok=True)
-        (profile.cache / ".gitignore").write_text("# The full profile's fit cache is committed (see README).\n!*\n")
     stage = prepare_stage(profile.name, notebooks)
     os.environ.update({PROFILE_ENV: profile.name, JOBS_ENV: str(args.jobs), OUTPUT_ENV: str(stage),
                        FIT_CACHE_ENV: str(profile.cache)})  # the kernels inherit them
@@ -212,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     total = time.perf_counter() - start
+    computed = len(noted_keys(stage, COMPUTED_FILE))
     if notebooks == NOTEBOOKS:
-        write_timings(profile.name, stage, timings, total, args.jobs)
+        write_timings(profile.name, stage, timings, total, args.jobs, computed)
     html_dir = stage / "reports" if profile.name == "full" else stage / "artefacts" / profile.name / "reports"
     if html_dir.exists():
         answer = stage / "artefacts" / profile.name / "answer.md"
@@ -221,12 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     if not publish_after:
         print(f"[{profile.name}] done in {total / 60:.1f} min; results kept in {_shown(stage)} (not published)")
         return 0
+    used = noted_keys(stage)  # every entry of the fit cache this complete run asked for: the others are stale
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C now would leave half the files moved
     try:
         publish(profile.name, stage, notebooks)
     finally:
         signal.signal(signal.SIGINT, previous)
-    print(f"[{profile.name}] done in {total / 60:.1f} min; published notebooks, artefacts and HTML")
+    pruned = Store(profile.cache).prune(used) if notebooks == NOTEBOOKS else 0
+    print(f"[{profile.name}] done in {total / 60:.1f} min ({computed} tasks computed, the rest from the fit cache); "
+          f"published notebooks, artefacts and HTML; {pruned} stale fit-cache entries pruned")
     if profile.name == "full" and args.fresh and notebooks == NOTEBOOKS:  # the time from an empty cache, for the README
         FROM_EMPTY.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(profile.artefacts / "timings.json", FROM_EMPTY)

@@ -16,7 +16,7 @@ and every file's side-car records the files it was made from (see `ssl_study.art
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +27,9 @@ from .config import (BEST_PRETEXT, HEADLINE_PRETEXT, NOTEBOOK_ENCODER, NOTEBOOK_
                      Profile, Recipe, config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
 from .models import architecture_fingerprint, build_encoder, weights_fingerprint
-from .semi import SEMI_METHODS, scaled
-from .tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun, SubsetPretextRun, plan_fits, run_tasks
+from .semi import SEMI_METHODS
+from .executor import run_tasks
+from .tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun, plan_fits
 from .training import epochs_for
 
 RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "official_test_accuracy",
@@ -279,14 +280,15 @@ def _whole(inputs: Inputs) -> int:
 def sweep_stage(run: PretextRun) -> str:
     """The name of a sweep run's encoder: the pretext's own (``siamese``) for a run on every image the profile's
     pretext runs use, ``<pretext>_u<images>`` (``siamese_u280``) for a run on part of them."""
-    return f"{run.pretext}_u{run.images}" if isinstance(run, SubsetPretextRun) else run.pretext
+    return f"{run.pretext}_u{run.images}" if run.part else run.pretext
 
 
 def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
     """Per pretext of ``profile.sweep_pretexts``, seed of ``profile.seeds`` and part of ``profile.unlabelled_fractions``:
     the pretext run on that part of the unlabelled images (of ``profile.pretext_images`` where set). The whole is the
-    pretext's own run of `plan_pretext_runs` (the same task: read from the cache); a part is a `SubsetPretextRun`,
-    the first images of the seed's order (nested), repeated so that the run sees as many images as the whole one."""
+    pretext's own run of `plan_pretext_runs` (the same task: read from the cache); a part is a `PretextRun` with
+    ``part`` set: the first images of the seed's order (nested), repeated so that the run sees as many images as the
+    whole one."""
     profile = inputs.profile
     whole = _whole(inputs)
     base = plan_pretext_runs({name: pretexts[name] for name in profile.sweep_pretexts}, inputs)
@@ -299,8 +301,7 @@ def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
                 continue
             train = images - int(run.settings.val_fraction * images)
             repeats = max(1, int(round((whole - int(run.settings.val_fraction * whole)) / train)))
-            runs.append(SubsetPretextRun(run.pretext, run.settings, run.seed, run.epochs, images, run.init, run.data,
-                                         run.split, repeats))
+            runs.append(replace(run, images=images, repeats=repeats, part=True))
     return runs
 
 
@@ -309,7 +310,7 @@ def save_sweep_encoders(runs: list[PretextRun], results: list[dict], inputs: Inp
     encoders, saved with the other pretexts'); returns every sweep encoder's file."""
     paths = []
     for run, result in zip(runs, results):
-        if isinstance(run, SubsetPretextRun):
+        if run.part:
             save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor, stage=sweep_stage(run))
         paths.append(encoder_weights(inputs.profile, sweep_stage(run), run.seed))
     return paths
@@ -339,7 +340,7 @@ def sweep_table(fits: list[list[Fit]], outcome: Outcome, runs: list[PretextRun],
     """The sweep's results: one row per fit, with its pretext, the unlabelled images its encoder was pre-trained on
     (training and held-out; the whole: every image the profile's pretext runs use) and the use of the encoder
     (``knn``, ``logistic``, ``probe``, ``finetune``)."""
-    images = {sweep_stage(run): run.images if isinstance(run, SubsetPretextRun) else _whole(inputs) for run in runs}
+    images = {sweep_stage(run): run.images if run.part else _whole(inputs) for run in runs}
     flat = [f for stage in fits for f in stage]
     table = outcome.table.copy()
     table.insert(1, "pretext", [f.pretext.split("_u")[0] for f in flat])
@@ -365,8 +366,8 @@ def plan_semi_runs(inputs: Inputs, recipe: Recipe = Recipe(), pretext: str = BES
     profile = inputs.profile
     encoders = {seed: meta["weights"] for seed, meta in pretrained_encoders(inputs, pretext).items()}
     runs = []
-    for kind, (settings_class, _) in SEMI_METHODS.items():
-        settings = scaled(settings_class(), profile.semi_scale)
+    for kind, method in SEMI_METHODS.items():
+        settings = method().scaled(profile.semi_scale)
         for amount, n in profile.amounts(inputs.n_labelled):
             if amount not in dict(profile.semi_amounts).get(kind, ()):
                 continue

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .config import INPUT_SHAPE, N_CLASSES, STEPS_PER_EXECUTION, VALIDATION_BATCH, Profile, Recipe
+from .config import INPUT_SHAPE, N_CLASSES, STEPS_PER_EXECUTION, Profile, Recipe
 from .models import build_augmenter, build_classifier, build_encoder, build_linear_head, encode, import_keras
 
 
@@ -90,6 +90,13 @@ def train_supervised(x_train, y_train, epochs: int, batch_size: int, seed: int, 
     """The prescribed CNN, initialised under ``seed``, trained with the shared recipe at ``recipe.learning_rate``;
     or, where ``encoder_weights`` (and ``head_weights``, the Dense layer) are given, fine-tuned from them at
     ``recipe.finetune_learning_rate``. Returns the model and its `fit_classifier` record."""
+    model = start_classifier(seed, encoder_weights, head_weights)
+    rate = recipe.learning_rate if encoder_weights is None else recipe.finetune_learning_rate
+    return model, fit_classifier(model, x_train, y_train, epochs, batch_size, seed, rate, recipe)
+
+
+def start_classifier(seed: int, encoder_weights: list | None = None, head_weights: list | None = None):
+    """The prescribed CNN initialised under ``seed``: random weights, or the given encoder's (and Dense layer's)."""
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     model = build_classifier()
@@ -97,8 +104,7 @@ def train_supervised(x_train, y_train, epochs: int, batch_size: int, seed: int, 
         model.get_layer("encoder").set_weights(encoder_weights)
     if head_weights is not None:
         model.get_layer("softmax").set_weights(head_weights)
-    rate = recipe.learning_rate if encoder_weights is None else recipe.finetune_learning_rate
-    return model, fit_classifier(model, x_train, y_train, epochs, batch_size, seed, rate, recipe)
+    return model
 
 
 def train_probe(encoder_weights: list, x_train, y_train, epochs: int, batch_size: int, seed: int,

@@ -11,8 +11,11 @@ import pytest
 from conftest import make_tree, png_bytes
 
 import helpers
-import ssl_study.tasks
+import ssl_study.executor
 import ssl_study.training
+import ssl_study.workers
+from ssl_study import keys
+from ssl_study.store import Store
 from ssl_study import pretexts
 
 PROFILE = helpers.Profile("unit", fractions=(0.5,), per_class=(2,), seeds=(0, 1), epochs_at_full=1, min_fit_images=0,
@@ -142,10 +145,10 @@ def test_a_frozen_fit_sees_the_subset_alone_and_is_scored_on_the_test_images(wor
         seen["test"] = (x.copy(), y.copy())
         return ssl_study.training.evaluate(model, x, y)
 
-    monkeypatch.setattr(ssl_study.tasks, "train_frozen", spy_train)
-    monkeypatch.setattr(ssl_study.tasks, "evaluate", spy_evaluate)
+    monkeypatch.setattr(ssl_study.workers, "train_frozen", spy_train)
+    monkeypatch.setattr(ssl_study.workers, "evaluate", spy_evaluate)
     fit = helpers.plan_fits("knn", PROFILE, inputs.n_labelled, inputs.data_fp, inputs.split_fp, pretext="pixels")[0]
-    result = ssl_study.tasks._run_fit(fit, helpers.fit_code(), {"split": str(inputs.split_path), "encoders": {}})
+    result = ssl_study.workers._run_fit(fit, {"split": str(inputs.split_path), "encoders": {}})
     subset = helpers.nested_subsets(inputs.labels("labelled"), [fit.n_labels], fit.seed)[0]
     pixels = inputs.images("labelled").reshape(inputs.n_labelled, -1)
     assert np.array_equal(seen["train"][0], pixels[subset]) and np.array_equal(seen["train"][1],
@@ -154,12 +157,13 @@ def test_a_frozen_fit_sees_the_subset_alone_and_is_scored_on_the_test_images(wor
     assert result["row"]["method"] == "pixels_knn" and result["row"]["n_labels"] == len(subset)
 
 
-def test_a_cache_computed_with_other_library_versions_is_refused(world, tmp_path, monkeypatch):
-    monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "cache"))
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "libraries.json").write_text('{"numpy": "0.1", "scipy": "0.1", "sklearn": "0.1"}')
-    with pytest.raises(RuntimeError, match="computed with"):
-        helpers.run_fits(supervised_fits(world["inputs"])[:1], world["inputs"], jobs=1)
+def test_a_result_computed_with_other_library_versions_is_not_served(world):
+    """The backend, Keras, numpy, scipy and scikit-learn versions are part of every key."""
+    fit = supervised_fits(world["inputs"])[0]
+    env = keys.environment()
+    assert env["backend"] == helpers.import_keras().backend.backend()
+    for library in ("keras", env["backend"], *keys.LIBRARIES):
+        assert keys.task_key("fit", fit, {**env, library: "0.1"}) != keys.task_key("fit", fit, env)
 
 
 def test_each_fit_is_computed_once(world, monkeypatch):
@@ -174,16 +178,15 @@ def test_each_fit_is_computed_once(world, monkeypatch):
 def test_a_change_of_settings_computes_the_fit_again(world):
     inputs = world["inputs"]
     fit = supervised_fits(inputs)[0]
-    cached = ssl_study.tasks._cached(ssl_study.tasks._run_fit, str(PROFILE.cache))
+    store = Store(PROFILE.cache)
     paths = {"split": str(inputs.split_path), "encoders": {}, "cache": str(PROFILE.cache)}
     helpers.run_fits([fit], inputs, jobs=1)
-    assert cached.check_call_in_cache(fit, helpers.fit_code(), paths)
+    assert store.has("fit", keys.task_key("fit", fit))
     other = replace(fit, recipe=replace(fit.recipe, learning_rate=1e-3))
-    assert not cached.check_call_in_cache(other, helpers.fit_code(), paths)
-    assert not cached.check_call_in_cache(replace(fit, data="other data"), helpers.fit_code(), paths)
-    assert helpers.fit_code().startswith(helpers.import_keras().backend.backend() + "-")  # the backend is in the key
-    with pytest.raises(RuntimeError, match="restart the kernel"):  # code edited on disk since this process started
-        ssl_study.tasks._run_fit(other, "a key made from other code", paths)
+    assert not store.has("fit", keys.task_key("fit", other))
+    assert not store.has("fit", keys.task_key("fit", replace(fit, data="other data")))
+    with pytest.raises(RuntimeError, match="restart the kernel"):  # a version bumped since this process started
+        ssl_study.executor._compute(other, "fit", "k", paths, keys.environment(), {**keys.VERSIONS, "fit": 0})
 
 
 def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypatch, tmp_path):
@@ -198,10 +201,10 @@ def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypa
         trained.append(args[4])  # the seed
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ssl_study.tasks, "train_supervised", interrupted_on_the_third)
+    monkeypatch.setattr(ssl_study.workers, "train_supervised", interrupted_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         helpers.run_fits(fits, inputs, jobs=1)
-    monkeypatch.setattr(ssl_study.tasks, "train_supervised", lambda *a, **k: (trained.append("again"), real(*a, **k))[1])
+    monkeypatch.setattr(ssl_study.workers, "train_supervised", lambda *a, **k: (trained.append("again"), real(*a, **k))[1])
     resumed = helpers.run_fits(fits, inputs, jobs=1)
     assert trained == [0, 0, "again", "again"]  # two finished before the interruption; only the other two re-ran
     reference = helpers.run_fits(fits, inputs, jobs=1)
@@ -230,7 +233,7 @@ def test_a_local_dask_cluster_computes_every_fit(world, monkeypatch, tmp_path):
     monkeypatch.setenv("SSL_JOBS", "2")
     monkeypatch.delenv("SSL_DASK_SCHEDULER", raising=False)
     started = []
-    real = ssl_study.tasks._backend
+    real = ssl_study.executor._backend
 
     def spy():
         from dask.distributed import get_client
@@ -241,12 +244,12 @@ def test_a_local_dask_cluster_computes_every_fit(world, monkeypatch, tmp_path):
             started.append(len(client.scheduler_info()["workers"]))
             yield
 
-    monkeypatch.setattr(ssl_study.tasks, "_backend", contextlib.contextmanager(spy))
+    monkeypatch.setattr(ssl_study.executor, "_backend", contextlib.contextmanager(spy))
     on_dask = helpers.run_fits(supervised_fits(inputs), inputs, jobs=2)
     assert started == [2]
     columns = ["method", "amount", "n_labels", "seed", "epochs"]
     pd.testing.assert_frame_equal(sequential.table[columns], on_dask.table[columns])
-    assert on_dask.table["test_accuracy"].between(0, 1).all() and ssl_study.tasks.count_cached(PROFILE.cache) == 4
+    assert on_dask.table["test_accuracy"].between(0, 1).all() and ssl_study.executor.count_cached(PROFILE.cache) == 4
 
 
 def test_tampered_results_are_refused_until_their_notebook_re_runs(world):
@@ -276,13 +279,13 @@ def test_one_changed_pixel_makes_the_split_and_everything_after_it_stale(world, 
 
 def test_the_official_test_accuracy_scores_only_the_images_from_mnists_test_set(world):
     inputs = world["inputs"]
-    official = ssl_study.tasks._official_test(str(inputs.split_path))
+    official = ssl_study.workers._official_test(inputs.mnist, inputs.split)
     assert np.array_equal(official, inputs.mnist.origin[inputs.split["test"]] == "testing")
     assert 0 < official.sum() < len(official)  # the pooled split mixes both origins
     fit = supervised_fits(inputs)[0]
     correct = np.zeros(len(official), bool)
     correct[np.flatnonzero(official)[:3]] = True  # right on three official images, wrong everywhere else
     scores = {"accuracy": correct.mean(), "macro_f1": 0.0, "correct": correct, "confusion": []}
-    row = ssl_study.tasks._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0}, scores, official, 160)["row"]
+    row = ssl_study.workers._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0}, scores, official, 160)["row"]
     assert row["official_test_accuracy"] == pytest.approx(3 / official.sum())
     assert row["test_accuracy"] == pytest.approx(3 / len(official))

@@ -10,8 +10,10 @@ import pytest
 from test_pipeline import PROFILE, Tiny, world  # noqa: F401  (the module's fixture, reused)
 
 import helpers
-import ssl_study.tasks
+import ssl_study.training
+import ssl_study.workers
 from ssl_study import semi
+from ssl_study.semi import pseudolabel
 from ssl_study.study import Inputs
 
 
@@ -40,7 +42,7 @@ def test_the_sweep_pre_trains_on_nested_parts_of_the_unlabelled_set_seeing_as_ma
     unlabelled = inputs.split["unlabelled"]
     for seed in profile.seeds:
         mine = sorted((r for r in runs if r.seed == seed), key=lambda r: r.images or len(unlabelled))
-        assert mine[-1] == whole[seed] and not isinstance(mine[-1], helpers.SubsetPretextRun)  # the notebook's own run
+        assert mine[-1] == whole[seed] and not mine[-1].part  # the notebook's own run
         pools = [np.concatenate(helpers.pretext_indices(unlabelled, r.images, r.settings.val_fraction, seed))
                  for r in mine]
         for small, large in zip(pools, pools[1:]):
@@ -68,15 +70,19 @@ def test_a_semi_supervised_run_never_reads_the_unlabelled_labels(world, monkeypa
                                                      threshold=0.2)}[kind]
     run = helpers.SemiRun(kind, "2/class", 20, 0, 1, 32, helpers.Recipe(), settings, inputs.data_fp, inputs.split_fp)
     paths = {"split": str(inputs.split_path), "encoders": {}}
-    truth = ssl_study.tasks.load_mnist(verbose=False)
+    truth = ssl_study.workers.load_mnist(verbose=False)
+    real_evaluate = ssl_study.workers.evaluate
 
     def run_with(mnist):
-        monkeypatch.setattr(ssl_study.tasks, "load_mnist", lambda verbose=False: mnist)
-        ssl_study.tasks._inputs.cache_clear()
+        models = []
+        monkeypatch.setattr(ssl_study.workers, "load_mnist", lambda verbose=False: mnist)
+        monkeypatch.setattr(ssl_study.workers, "evaluate",
+                            lambda model, x, y: (models.append(model.get_weights()), real_evaluate(model, x, y))[1])
+        ssl_study.workers._inputs.cache_clear()
         try:
-            return ssl_study.tasks._run_semi(run, helpers.semi_code(), paths)
+            return {**ssl_study.workers._run_semi(run, paths), "weights": models[0]}
         finally:
-            ssl_study.tasks._inputs.cache_clear()
+            ssl_study.workers._inputs.cache_clear()
 
     honest = run_with(truth)
     scrambled = run_with(_scrambled(truth, inputs.split["unlabelled"], 3))
@@ -95,23 +101,23 @@ def test_a_student_trains_on_the_labels_and_the_sure_pseudo_labels_only(monkeypa
     x_lab, y_lab = rng.random((20, 28, 28, 1), dtype="float32"), np.repeat(np.arange(10), 2).astype("int32")
     x_unl = rng.random((60, 28, 28, 1), dtype="float32")
     fits = []
-    real_fit = semi.fit_classifier
+    real_fit = ssl_study.training.fit_classifier
 
     def spy(model, x, y, *args, **kwargs):
         fits.append((x.copy(), y.copy()))
         return real_fit(model, x, y, 1, 16, 0, 1e-3)
 
-    monkeypatch.setattr(semi, "fit_classifier", spy)
+    monkeypatch.setattr(ssl_study.training, "fit_classifier", spy)
     teachers = []
-    real_predict = semi.predict_pseudo_labels
+    real_predict = pseudolabel.predict_pseudo_labels
 
     def predict(model, x):
         teachers.append(real_predict(model, x))
         return teachers[-1]
 
-    monkeypatch.setattr(semi, "predict_pseudo_labels", predict)
+    monkeypatch.setattr(pseudolabel, "predict_pseudo_labels", predict)
     settings = helpers.PseudoLabelSettings(rounds=2, student_images=64, threshold=0.11, label_share=0.5)
-    semi.train_pseudo_label(x_lab, y_lab, x_unl, 1, 16, 0, settings=settings)
+    helpers.get_semi("pseudolabel", settings).train(x_lab, y_lab, x_unl, 0, 1, 16)
     assert len(fits) == 3  # the teacher, two students
     assert np.array_equal(fits[0][0], x_lab) and np.array_equal(fits[0][1], y_lab)
     for (x, y), labels in zip(fits[1:], teachers):

@@ -1,0 +1,182 @@
+"""What a worker does: load its inputs once per process, then train and score one task, returning plain data.
+
+`compute` is the one entry point (`ssl_study.executor` calls it in a worker process): it dispatches on the task's
+type to `_run_fit`, `_run_pretext` or `_run_semi`. Each loads the data itself (from the decoded-data cache, checked
+against the task's fingerprints) and every fit runs on one thread, so a result does not depend on where or alongside
+what its task ran. Results hold plain data and numpy arrays only (`ssl_study.store`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from . import models, semi
+from .artefacts import ArtefactError
+from .data import SPLIT_NAMES, load_mnist, nested_subsets, split_fingerprint, to_model_input
+from .pretexts import PRETEXTS, Pretext, monitor_slice, pretext_indices, pretrain
+from .tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun
+from .training import evaluate, train_frozen, train_probe, train_supervised
+
+
+@functools.lru_cache(maxsize=2)
+def _inputs(split_path: str, data_fp: str, split_fp: str) -> dict:
+    """The images and labels a worker trains on, loaded once per process and checked against the task's fingerprints;
+    ``official``: which test images come from MNIST's official test set (``testing/``)."""
+    mnist = load_mnist(verbose=False)
+    if mnist.fingerprint != data_fp:
+        raise ArtefactError("The MNIST images this worker loads are not the ones the task was planned on: point "
+                            "$MNIST_PNG at the same data everywhere, and re-run notebooks from 01_split.ipynb.")
+    with np.load(split_path) as z:
+        split = {k: z[k] for k in SPLIT_NAMES}
+    if split_fingerprint(split) != split_fp:
+        raise ArtefactError(f"{Path(split_path).name} changed while the tasks ran: re-run notebooks/01_split.ipynb.")
+    x, y = to_model_input(mnist.images), mnist.labels.astype("int32")
+    return {"x": x, "split": split, "x_labelled": x[split["labelled"]], "y_labelled": y[split["labelled"]],
+            "x_test": x[split["test"]], "y_test": y[split["test"]], "official": _official_test(mnist, split),
+            "y_unlabelled": y[split["unlabelled"]]}
+
+
+def _official_test(mnist, split: dict) -> np.ndarray:
+    """Which test images of the split come from MNIST's official test set (``testing/``): the rest are from its
+    training set. The split pools the two, so writers of the official training set appear in both halves."""
+    return mnist.origin[split["test"]] == "testing"
+
+
+def _encoder_weights(paths: dict, fingerprint: str) -> list:
+    """The weights of the encoder with this fingerprint, from the file ``paths`` names for it (checked)."""
+    encoder = models.build_encoder()
+    encoder.load_weights(paths["encoders"][fingerprint])
+    weights = encoder.get_weights()
+    if models.weights_fingerprint(weights) != fingerprint:
+        raise ArtefactError(f"{Path(paths['encoders'][fingerprint]).name} changed while the tasks ran: re-run the "
+                            "notebook that wrote it.")
+    return weights
+
+
+@functools.lru_cache(maxsize=2)
+def _features(split_path: str, data_fp: str, split_fp: str, encoder_file: str | None, fingerprint: str | None) -> dict:
+    """The frozen features of the labelled and the test images: the encoder's 288 (from ``encoder_file``, checked
+    against ``fingerprint``), or the 784 raw pixels where there is no encoder. Computed once per worker and encoder."""
+    d = _inputs(split_path, data_fp, split_fp)
+    if fingerprint is None:
+        return {part: d[f"x_{part}"].reshape(len(d[f"x_{part}"]), -1) for part in ("labelled", "test")}
+    encoder = models.build_encoder()
+    encoder.set_weights(_encoder_weights({"encoders": {fingerprint: encoder_file}}, fingerprint))
+    return {part: models.encode(encoder, d[f"x_{part}"]) for part in ("labelled", "test")}
+
+
+def _run_fit(fit: Fit, paths: dict, probe_result=None) -> dict:
+    """Train and score one `Fit` (``paths`` says where the split and the encoders are; ``probe_result``: for a
+    fine-tuning, a callable that returns the result of its probe)."""
+    d = _inputs(paths["split"], fit.data, fit.split)
+    subset = nested_subsets(d["y_labelled"], [fit.n_labels], fit.seed)[0]
+    if fit.kind in FROZEN_KINDS:  # every label of the subset; the setting is chosen by cross-validation on it
+        features = _features(paths["split"], fit.data, fit.split, paths["encoders"].get(fit.encoder), fit.encoder)
+        model, record = train_frozen(fit.kind, features["labelled"][subset], d["y_labelled"][subset], fit.seed)
+        return _result(fit, record, evaluate(model, features["test"], d["y_test"]), d["official"],
+                       len(d["y_labelled"]))
+    # every label of the subset is trained on, for the fixed schedule of `epochs_for` (nothing is held out)
+    args = (d["x_labelled"][subset], d["y_labelled"][subset], fit.epochs, fit.batch_size, fit.seed, fit.recipe)
+    head = None
+    if fit.kind == "supervised":
+        model, record = train_supervised(*args)
+    elif fit.kind == "probe":
+        model, record = train_probe(_encoder_weights(paths, fit.encoder), *args)
+        head = model.get_layer("softmax").get_weights()
+    elif fit.kind == "finetune":  # from the probe of the same encoder, amount and seed (computed once, cached)
+        probe = probe_result(replace(fit, kind="probe"))
+        model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder), probe["head"])
+    else:
+        raise ValueError(f"unknown kind of fit {fit.kind!r}")
+    scores = evaluate(model, d["x_test"], d["y_test"])
+    return {**_result(fit, record, scores, d["official"], len(d["y_labelled"])), "head": head}
+
+
+def _result(fit: Fit | SemiRun, record: dict, scores: dict, official: np.ndarray, n_labelled: int) -> dict:
+    """A fit's row of the results table (test accuracy on all test images, and on those from MNIST's official test
+    set), its history and its test confusion matrix."""
+    row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / n_labelled,
+           "n_labels": fit.n_labels, "seed": fit.seed, "test_accuracy": scores["accuracy"],
+           "official_test_accuracy": float(np.mean(scores["correct"][official])), "macro_f1": scores["macro_f1"],
+           "epochs": record["epochs"], "setting": record.get("choice", ""), "seconds": round(record["seconds"], 2)}
+    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": None}
+
+
+def _run_pretext(run: PretextRun, paths: dict) -> dict:
+    """Train one `PretextRun` from its initial encoder on its unlabelled images; return the trained weights."""
+    keras = models.import_keras()
+    d = _inputs(paths["split"], run.data, run.split)
+    pretext: Pretext = PRETEXTS[run.pretext](run.settings)
+    train, val = pretext_indices(d["split"]["unlabelled"], run.images, run.settings.val_fraction, run.seed)
+    ref, query = monitor_slice(len(d["y_labelled"]))
+    x_lab, y_lab = d["x_labelled"], d["y_labelled"]
+    keras.utils.set_random_seed(run.seed)
+    encoder = models.build_encoder()
+    encoder.set_weights(_encoder_weights(paths, run.init))
+    result = pretrain(pretext, encoder, d["x"][np.tile(train, run.repeats)], d["x"][val], run.seed, run.epochs,
+                      monitor=(x_lab[ref], y_lab[ref], x_lab[query], y_lab[query]))
+    model = result.pop("model")
+    shown = np.concatenate([ref, query])
+    analysis = {} if run.part else pretext.analyse(model, x_lab[shown], y_lab[shown])
+    return {**result, "analysis": analysis, "weights": encoder.get_weights(), "train_images": len(train),
+            "val_images": len(val)}
+
+
+def _unlabelled_labels(d: dict) -> np.ndarray:
+    """The true labels of the unlabelled images. Read after a semi-supervised run has finished, to score its
+    pseudo-labels for the report; never passed to the training functions."""
+    return d["y_unlabelled"]
+
+
+def _pseudo_label_report(rounds: list[dict], truth: np.ndarray, threshold: float) -> dict:
+    """Per round (or report of FixMatch's training): the coverage (share of unlabelled images whose top probability is
+    at least ``threshold``), the accuracy of those pseudo-labels, and the accuracy of all of them."""
+    report = {"round": [], "coverage": [], "pseudo_accuracy": [], "all_accuracy": []}
+    for i, r in enumerate(rounds):
+        kept = r["confidence"] >= threshold
+        correct = r["pseudo"] == truth
+        report["round"].append(int(r.get("step", i + 1)))
+        report["coverage"].append(float(kept.mean()))
+        report["pseudo_accuracy"].append(float(correct[kept].mean()) if kept.any() else float("nan"))
+        report["all_accuracy"].append(float(correct.mean()))
+    return report
+
+
+def _run_semi(run: SemiRun, paths: dict) -> dict:
+    """Train and score one `SemiRun`: the labels of the subset and the unlabelled **images** go to the training
+    function; the unlabelled images' labels are read afterwards, to score the pseudo-labels only."""
+    d = _inputs(paths["split"], run.data, run.split)
+    subset = nested_subsets(d["y_labelled"], [run.n_labels], run.seed)[0]
+    x, y = d["x_labelled"][subset], d["y_labelled"][subset]
+    x_unlabelled = d["x"][d["split"]["unlabelled"]]
+    weights = None if run.encoder is None else _encoder_weights(paths, run.encoder)
+    method = semi.get_semi(run.kind, run.settings)
+    model, record = method.train(x, y, x_unlabelled, run.seed, run.epochs, run.batch_size, run.recipe, weights)
+    record = {**record, "history": _pseudo_label_report(record.pop("rounds"), _unlabelled_labels(d),
+                                                        run.settings.threshold),
+              "choice": f"threshold={run.settings.threshold}"}
+    scores = evaluate(model, d["x_test"], d["y_test"])
+    return _result(run, record, scores, d["official"], len(d["y_labelled"]))
+
+
+def tsne_map(features: np.ndarray) -> np.ndarray:
+    """A 2-D t-SNE map of ``features`` (one row per image), seeded: the same features give the same map."""
+    from sklearn.manifold import TSNE
+
+    return TSNE(init="pca", perplexity=30, random_state=0).fit_transform(features)
+
+
+def compute(task, paths: dict, probe_result=None) -> dict:
+    """Train and score one task (`Fit`, `PretextRun` or `SemiRun`) in this process."""
+    models.import_keras()  # first, so that the backend's start-up chatter stays out of the worker's output
+    if isinstance(task, Fit):
+        return _run_fit(task, paths, probe_result)
+    if isinstance(task, PretextRun):
+        return _run_pretext(task, paths)
+    if isinstance(task, SemiRun):
+        return _run_semi(task, paths)
+    raise TypeError(f"not a task: {type(task).__name__}")

@@ -1,0 +1,84 @@
+"""The fit cache holds plain data only (JSON and .npz read without pickle), written atomically; a damaged entry is
+computed again with one line naming it; only an explicit prune deletes entries."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import helpers
+from ssl_study import keys
+from ssl_study.store import DamagedEntry, Store
+
+RESULT = {"row": {"method": "supervised", "test_accuracy": 0.9123456789012345, "epochs": np.int64(40)},
+          "history": {"loss": [1.5, 0.25], "cv_accuracy": {"k=1": 0.5}}, "confusion": [[1, 2], [3, 4]],
+          "head": [np.arange(6, dtype="float32").reshape(2, 3), np.ones(3, "float32")],
+          "analysis": {"per digit": {0: 0.75, 9: float("nan")}, "images": np.zeros((2, 28, 28, 1), "float32")},
+          "none": None}
+
+
+def test_a_result_reads_back_exactly_as_plain_data(tmp_path):
+    store = Store(tmp_path)
+    store.put("fit", "k1", {"__class__": "Fit", "seed": 0}, RESULT)
+    back = store.get("fit", "k1")
+    assert back["row"] == {"method": "supervised", "test_accuracy": 0.9123456789012345, "epochs": 40}
+    assert back["history"] == RESULT["history"] and back["confusion"] == RESULT["confusion"]
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(back["head"], RESULT["head"]))
+    assert back["analysis"]["per digit"][0] == 0.75 and math.isnan(back["analysis"]["per digit"][9])
+    assert back["analysis"]["images"].shape == (2, 28, 28, 1) and back["none"] is None
+    assert sorted(p.name for p in (tmp_path / "fit").iterdir()) == ["k1.json", "k1.npz"]  # nothing half-written
+    assert store.task("fit", "k1") == {"__class__": "Fit", "seed": 0}
+
+
+def test_objects_that_are_not_plain_data_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="plain data only"):
+        Store(tmp_path).put("fit", "k", {}, {"model": object()})
+
+
+def test_reading_the_store_never_unpickles(tmp_path, monkeypatch):
+    Store(tmp_path).put("fit", "k1", {}, RESULT)
+    for name in ("load", "loads"):
+        monkeypatch.setattr(pickle, name, lambda *a, **k: pytest.fail("a cache entry was unpickled"))
+    assert Store(tmp_path).get("fit", "k1")["row"]["method"] == "supervised"
+
+
+@pytest.mark.parametrize("damage", ["truncate json", "empty json", "other key", "truncate npz"])
+def test_a_damaged_entry_is_reported_and_counts_as_missing(tmp_path, damage):
+    store = Store(tmp_path)
+    store.put("fit", "k1", {}, RESULT)
+    json_path, npz_path = tmp_path / "fit" / "k1.json", tmp_path / "fit" / "k1.npz"
+    if damage == "truncate json":
+        json_path.write_text(json_path.read_text()[:50])
+    elif damage == "empty json":
+        json_path.write_text("")
+    elif damage == "other key":
+        json_path.write_text(json_path.read_text().replace('"k1"', '"k2"'))
+    else:
+        npz_path.write_bytes(npz_path.read_bytes()[:100])
+    with pytest.raises(DamagedEntry, match="k1.json"):
+        store.get("fit", "k1")
+    assert not store.has("fit", "k1") and len(store) == 1  # still there until it is computed again
+
+
+def test_only_prune_deletes_and_it_counts(tmp_path):
+    store = Store(tmp_path)
+    for key in ("a", "b", "c"):
+        store.put("fit", key, {}, RESULT)
+    (tmp_path / "fit" / ".a.json.123.tmp").write_text("an interrupted write")
+    assert store.prune({("fit", "a")}) == 2
+    assert store.entries() == [("fit", "a")] and not list((tmp_path / "fit").glob("*.tmp"))
+    assert not (tmp_path / "fit" / "b.npz").exists()
+
+
+def test_every_entry_of_the_committed_fit_cache_reads_back_without_pickle(monkeypatch):
+    """The committed full run's cache: every entry is JSON (+ .npz without pickle), under the key of its task."""
+    for name in ("load", "loads"):
+        monkeypatch.setattr(pickle, name, lambda *a, **k: pytest.fail("a cache entry was unpickled"))
+    store = Store(helpers.PROFILES["full"].cache)
+    entries = store.entries()
+    assert len(entries) > 1000
+    assert not list(store.folder.rglob("*.pkl"))
+    for kind, key in entries:
+        result = store.get(kind, key)
+        assert isinstance(result, dict) and "weights" not in result or kind == "pretext"

@@ -1,0 +1,108 @@
+"""Recompute a sample of the fit cache's entries from empty and compare them with the cached ones, exactly.
+
+    MNIST_PNG=... .venv/bin/python tools/verify_cache.py [--per-kind 2] [--jobs 2] [--seed 0]
+
+Draws, per kind of entry (supervised, probe, fine-tuning, k-NN and logistic regression fits on each kind of encoder;
+pretext runs on all and on part of the unlabelled set; each semi-supervised method; t-SNE maps are left out: their
+input is not a task), ``--per-kind`` entries of the full profile's committed cache, computes their tasks again in a
+scratch cache with the study's own executor (worker processes, as ``run_study.py`` does), and compares every value
+of the two results except wall-clock seconds. Prints one line per entry and exits non-zero on any difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+from ssl_study import keys
+from ssl_study.config import PROFILES
+from ssl_study.executor import run_tasks
+from ssl_study.store import Store
+from ssl_study.tasks import kind_of
+
+TIMES = {"seconds"}  #: wall-clock fields, the only ones allowed to differ
+
+
+def differences(a, b, where: str = "") -> list[str]:
+    """Where two results differ (wall-clock seconds excepted)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return [f"{where}: keys {sorted(set(a) ^ set(b))}"]
+        return [d for k in a if k not in TIMES for d in differences(a[k], b[k], f"{where}/{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{where}: length {len(a)} != {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{where}[{i}]")]
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return [] if np.array_equal(a, b, equal_nan=True) else [f"{where}: arrays differ"]
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return []
+    return [] if a == b else [f"{where}: {a!r} != {b!r}"]
+
+
+def group(task) -> str:
+    """The kind of entry a task is, for the sample: ``fit:finetune:siamese``, ``pretext:part``, ``semi:fixmatch``."""
+    name = type(task).__name__
+    if name == "Fit":
+        encoder = (task.pretext or "none").split("_u")[0] + ("(part)" if "_u" in (task.pretext or "") else "")
+        return f"fit:{task.kind}:{encoder}"
+    if name == "PretextRun":
+        return f"pretext:{task.pretext}:{'part' if task.part else 'all'}"
+    return f"semi:{task.kind}:{'pretrained' if task.encoder else 'random'}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-kind", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--groups", nargs="*", help="only these groups (prefixes, e.g. fit:supervised semi:)")
+    args = parser.parse_args(argv)
+    profile = PROFILES["full"]
+    committed = Store(profile.cache)
+    env = keys.environment()
+    by_group: dict[str, list] = {}
+    for kind, key in committed.entries():
+        if kind == "tsne":
+            continue
+        task = keys.from_plain(committed.task(kind, key))
+        assert keys.task_key(kind, task, env) == key, f"{kind}/{key}: its task does not give its key"
+        by_group.setdefault(group(task), []).append((task, key))
+    rng = np.random.default_rng(args.seed)
+    sample = []
+    for name in sorted(by_group):
+        if args.groups and not any(name.startswith(g) for g in args.groups):
+            continue
+        chosen = rng.choice(len(by_group[name]), min(args.per_kind, len(by_group[name])), replace=False)
+        sample += [(name, *by_group[name][i]) for i in sorted(chosen)]
+    encoders = {}
+    for path in profile.artefacts.glob("encoder_*.weights.h5"):
+        encoders[json.loads(path.with_name(path.name + ".meta.json").read_text())["weights"]] = str(path)
+    paths = {"split": str(profile.artefacts / "split.npz"), "encoders": encoders}
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["SSL_FIT_CACHE"] = scratch
+        os.environ.pop("SSL_OUTPUT", None)
+        tasks = [task for _, task, _ in sample]
+        # a fine-tuning reads its probe from the cache: the probes first, as the notebooks' stages do
+        stages = [[t for t in tasks if getattr(t, "kind", "") != "finetune"],
+                  [t for t in tasks if getattr(t, "kind", "") == "finetune"]]
+        results = run_tasks([s for s in stages if s], profile, paths, args.jobs, desc="recomputed")
+        ordered = [t for s in stages if s for t in s]
+        fresh = {keys.task_key(kind_of(t), t, env): r for t, r in zip(ordered, results)}
+    failures = 0
+    for name, task, key in sample:
+        diff = differences(committed.get(kind_of(task), key), fresh[key])
+        failures += bool(diff)
+        print(f"{'same' if not diff else 'DIFFERENT'}  {name:34s} {key[:12]}  {'; '.join(diff[:3])}")
+    print(f"{len(sample) - failures} of {len(sample)} recomputed entries equal their cached ones exactly "
+          "(wall-clock seconds excepted)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
