@@ -63,9 +63,13 @@ from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, e
                              holm, mean_ci, paired_gain, per_class_accuracy, ranking, summary_markdown,
                              summary_table)
 
+# Methods: an encoder and a use; labels and figure styles come from the units that define them.
+from ssl_study.methods import (encoder_label, label, method_id, method_label, method_style, parts, style,
+                               use_label)
+
 # Figures.
-from ssl_study.plots import (method_label, method_style, plot_accuracy_vs_labels, plot_confusions, plot_sweep,
-                             plot_digits, plot_gains, plot_history, plot_pairs, plot_time_to_accuracy, savefig)
+from ssl_study.plots import (plot_accuracy_vs_labels, plot_confusions, plot_sweep, plot_digits, plot_gains,
+                             plot_history, plot_pairs, plot_time_to_accuracy, savefig)
 
 
 def setup_notebook():

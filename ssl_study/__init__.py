@@ -1,8 +1,11 @@
 """The study's code, in a few modules; ``helpers.py`` at the project's root is the facade that the notebooks import.
 
 config (paths, profiles, recipes, settings) · artefacts (side-cars and lineage) · data (loader, split, subsets) ·
-models (the CNN, its encoder, the augmenter) · pretexts (one unit per pretext task, and a registry) · training (fit,
-probe, probe-then-fine-tune) · tasks (the fit cache and parallel runs) · stats · plots · runner (``run_study.py``).
+models (the CNN, its encoder, the augmenter) · pretexts and semi (one unit per pretext task or semi-supervised method,
+and their registries; plugins: units from outside the package) · methods (a method's encoder, use, label and style) ·
+training (fit, probe, probe-then-fine-tune) · tasks (what a task is) · keys (cache keys and their versions) · store
+(the fit cache) · workers (computing a task) · executor (running tasks in parallel, from the cache) · study (what the
+notebooks pass on) · stats · conclusion · plots · readme · runner (``run_study.py``).
 
 Every fit runs on one CPU thread (TensorFlow; JAX is only asked for fewer), whatever the number of parallel jobs: the backends' results depend on their thread
 count, and one thread per fit keeps a run with ``--jobs 1`` identical to one with ``--jobs 8``. The variables below

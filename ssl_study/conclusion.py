@@ -13,7 +13,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .config import EQUIVALENCE_MARGIN, HEADLINE_PRETEXT, PRIMARY_AMOUNTS
-from .plots import ENCODER_NAMES, method_label
+from .methods import encoder_label, method_label, parts
+from .pretexts import PRETEXTS
 from .stats import compare, direction, summary_table
 
 BASELINE = "supervised"
@@ -144,34 +145,22 @@ def secondary_sentence(secondary: pd.DataFrame, margin: float = EQUIVALENCE_MARG
 
 
 def why_sentences(diagnostics: dict, pretexts) -> list[str]:
-    """What the pretext tasks' own diagnostics (notebook 4) say about why they help or not."""
+    """What the pretext tasks' own diagnostics (notebook 4; ``diagnostics``: ``"<pretext>/<seed>"`` -> analysis) say
+    about why they help or not: each task's `Pretext.why`."""
     lines = []
-    if "siamese" in pretexts:
-        pairs = pd.DataFrame([d["pair errors"] for k, d in diagnostics.items() if k.startswith("siamese/")]).mean()
-        same, different = pairs["negative pairs, same digit"], pairs["negative pairs, different digits"]
-        reading = ("its features group images by digit, which a classifier needs, but the task rewards telling two 7s "
-                   "apart as much as a 7 from a 1" if same > 1.5 * different and same - different > 0.02 else
-                   "the task does not make it group images by digit any more than by other likenesses")
-        lines.append(f"The Siamese network calls {same:.0%} of the negative pairs that show the same digit 'same "
-                     f"image', against {different:.0%} of those that show different digits: {reading}.")
-    if "rotation" in pretexts:
-        per_digit = pd.DataFrame([d["rotation accuracy per digit"] for k, d in diagnostics.items()
-                                  if k.startswith("rotation/")]).mean()
-        worst = per_digit.sort_values().index[:3]
-        hard = per_digit[worst].mean() < per_digit.mean() - 0.05
-        lines.append(f"Rotation prediction is hardest for the digits {listing([str(d) for d in worst])} "
-                     f"({listing([f'{per_digit[d]:.0%}' for d in worst])} of their rotations named right, against "
-                     f"{per_digit.mean():.0%} on average)" + (": digits that look alike when turned give the task "
-                                                               "little signal." if hard else
-                                                               ", not far below the rest."))
+    for name in pretexts:
+        sentence = PRETEXTS[name]().why([d for k, d in diagnostics.items() if k.rsplit("/", 1)[0] == name])
+        if sentence:
+            lines.append(sentence)
     return lines
 
 
 def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     """Notebook 4's sweep (`study.sweep_table`) as `stats.summary_table` (mean test accuracy, half-width of its 95 % CI
     over seeds, seeds) per fit method and label amount, with the pretext, use and unlabelled images of each method."""
-    keys = sweep.drop_duplicates("method").set_index("method")[["pretext", "use", "unlabelled"]]
-    return summary_table(sweep).join(keys, on="method")
+    summary = summary_table(sweep)
+    keys = sweep.drop_duplicates("method").set_index("method")
+    return summary.join(keys[[c for c in ("pretext", "use", "unlabelled") if c not in summary.columns]], on="method")
 
 
 def levels_off(means: pd.Series, margin: float = EQUIVALENCE_MARGIN) -> int | None:
@@ -205,7 +194,7 @@ def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("finetune", "logis
             flat = f"more unlabelled images do not help it: no step from {low:,} images on adds more than {margin:g} points"
         else:
             flat = f"it levels off from {start:,} images on (no further step adds more than {margin:g} points)"
-        lines.append(f"the {ENCODER_NAMES.get(pretext, pretext)} encoder {words.get(use, use)} goes from {means[low]:.1%} ({low:,} unlabelled "
+        lines.append(f"the {encoder_label(pretext)} encoder {words.get(use, use)} goes from {means[low]:.1%} ({low:,} unlabelled "
                      f"images) to {means[high]:.1%} ({high:,}); {flat}")
     return [sentence(line) for line in lines]
 
@@ -223,7 +212,7 @@ def semi_paragraph(vs_finetuned: pd.DataFrame, vs_supervised: pd.DataFrame, summ
     return (f"**Using the unlabelled images as a teacher's pupil instead** (secondary). At {amount_words(smallest)} "
             f"the best semi-supervised model is {method_label(best)} with {by[best, smallest]:.1%}, against "
             f"{by[BASELINE, smallest]:.1%} supervised and {by[reference, smallest]:.1%} for the CNN fine-tuned from "
-            f"the {reference.removesuffix('_finetune')} encoder. Against that fine-tuned CNN it "
+            f"the {parts(reference)[0]} encoder. Against that fine-tuned CNN it "
             f"{claim(_row(vs_finetuned, best, smallest), len(vs_finetuned), margin)}; against supervised it "
             f"{claim(_row(vs_supervised, best, smallest), len(vs_supervised), margin)}. Of the "
             f"{count(len(vs_finetuned), 'comparison')} of a semi-supervised model with the fine-tuned CNN "
@@ -252,13 +241,13 @@ def written_answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.D
     tests_r = len(vs_random)
     paragraphs.append(
         f"**Other ways to pre-train the same encoder** (secondary). At {amount_words(smallest)} the best fine-tuned "
-        f"encoder is {best.removesuffix('_finetune')} ({by[best, smallest]:.1%}); against supervised it "
+        f"encoder is {parts(best)[0]} ({by[best, smallest]:.1%}); against supervised it "
         f"{claim(_row(vs_supervised, best, smallest), tests_s, margin)}, and against the untrained encoder given the "
         f"same probe-then-fine-tune schedule ({by['random_finetune', smallest]:.1%}) it "
         f"{claim(_row(vs_random, best, smallest), tests_r, margin)}. Against supervised, that schedule on an "
         f"untrained encoder {claim(_row(vs_supervised, 'random_finetune', smallest), tests_s, margin)}.")
 
-    kinds = sorted({m.rsplit("_", 1)[1] for m in frozen["method"]})
+    kinds = sorted({parts(m)[1] for m in frozen["method"]})
     best_frozen = max((by[f"{p}_{k}", smallest], p, k) for p in pretexts for k in kinds)
     logistic = [f"{p} {claim(_row(frozen, f'{p}_logistic', smallest), len(frozen), margin)}" for p in pretexts
                 if "logistic" in kinds]

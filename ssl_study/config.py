@@ -25,6 +25,7 @@ DASK_ENV = "SSL_DASK_SCHEDULER"  #: with ``dask``: the scheduler's address (unse
 OUTPUT_ENV = "SSL_OUTPUT"  #: where a run writes artefacts and figures instead of the project (set by run_study.py)
 FIT_CACHE_ENV = "SSL_FIT_CACHE"  #: the fit cache's folder instead of ``artefacts/<profile>/cache``
 DATA_CACHE_ENV = "SSL_DATA_CACHE"  #: the decoded-data cache's folder instead of ``data/cache``
+UNITS_ENV = "SSL_UNITS"  #: Python files of more units (pretext tasks, semi-supervised methods) to register
 DEFAULT_SOURCES = ("mnist_png", "mnist_png.tar.gz", "mnist_png.tgz", "mnist_png.tar", "mnist_png.zip")
 
 NOTEBOOK_SPLIT = "01_split.ipynb"
@@ -85,11 +86,15 @@ class Profile:
     sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")
     sweep_finetune_amounts: tuple[str, ...] = ("10/class",)
     #: notebook 5's semi-supervised arm: each method's label amounts (FixMatch, by far the costliest, at the two
-    #: smallest only: README, "Speed"), and their budgets (FixMatch's steps, a student's images) times ``semi_scale`` (1: the
-    #: methods' own, chosen on validation data)
+    #: smallest only: README, "Speed"; a method not listed: at the smallest amount of the profile), and their budgets
+    #: (FixMatch's steps, a student's images) times ``semi_scale`` (1: the methods' own, chosen on validation data)
     semi_amounts: tuple[tuple[str, tuple[str, ...]], ...] = (("pseudolabel", ("10/class", "1%", "10%")),
                                                              ("fixmatch", ("10/class", "1%")))
     semi_scale: float = 1.0
+
+    def semi_amounts_of(self, method: str, n_labelled: int) -> tuple[str, ...]:
+        """The label amounts of a semi-supervised method: its own in ``semi_amounts``, else the smallest amount."""
+        return dict(self.semi_amounts).get(method, (self.amounts(n_labelled)[0][0],))
 
     def seeds_at(self, amount: str, headline: bool) -> tuple[int, ...]:
         """The seeds of one amount: ``primary_seeds`` at the ``primary_amounts`` for the supervised baseline and the

@@ -62,20 +62,37 @@ def task_code(kind: str) -> tuple:
     raise KeyError(f"no task kind {kind!r}")
 
 
-def _without_docstrings(tree: ast.AST) -> ast.AST:
+#: what a unit's class says for readers only (its names, colour, line style, example figure): not part of what a task
+#: computes, so editing it needs no version bump
+PRESENTATION = {"title", "label", "colour", "line", "examples", "show_analysis", "why"}
+
+
+def _presentation(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node.name in PRESENTATION
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return bool(targets) and all(isinstance(t, ast.Name) and t.id in PRESENTATION for t in targets)
+
+
+def _essential(tree: ast.AST) -> ast.AST:
+    """The syntax tree without docstrings and without the presentation attributes of classes (`PRESENTATION`)."""
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
                     and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
+                body = body[1:]
+            if isinstance(node, ast.ClassDef):
+                body = [stmt for stmt in body if not _presentation(stmt)]
+            node.body = body or [ast.Pass()]
     return tree
 
 
 def source_fingerprint(source: str) -> str:
-    """sha256 of the syntax tree of Python source, without its docstrings (comments, line numbers and formatting are
-    not in a syntax tree): a wording edit leaves it unchanged, a changed line of code does not."""
-    tree = _without_docstrings(ast.parse(textwrap.dedent(source)))
+    """sha256 of the syntax tree of Python source, without its docstrings and its classes' presentation attributes
+    (comments, line numbers and formatting are not in a syntax tree): a wording edit leaves it unchanged, a changed
+    line of code does not."""
+    tree = _essential(ast.parse(textwrap.dedent(source)))
     return hashlib.sha256(ast.dump(tree, annotate_fields=True, include_attributes=False).encode()).hexdigest()
 
 

@@ -9,6 +9,8 @@ import hashlib
 import json
 import logging
 import os
+import random
+import threading
 from dataclasses import asdict
 
 import numpy as np
@@ -28,7 +30,7 @@ def import_keras():
     import sys
 
     if "keras" in sys.modules:
-        return sys.modules["keras"]
+        return _own_seeds(sys.modules["keras"])
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -40,6 +42,34 @@ def import_keras():
         os.close(saved)
     # every fit builds a fresh model, so TensorFlow's "retracing" warnings say nothing here; errors still show
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    return _own_seeds(keras)
+
+
+class _ThreadSeeds(threading.local):
+    """Where Keras draws the seed of every initialiser (and `SeedGenerator`) not given one: each thread's own
+    generator, seeded by ``keras.utils.set_random_seed``. Keras draws them from Python's global `random`, which every
+    thread of the process shares: on a Dask worker, the event loop draws from it too (``dask.sizeof`` samples the
+    items of a task's result with ``random.sample``) while the next task builds its model, so a fit's initial weights
+    depended on timing. A thread alone draws the same seeds as before."""
+
+    def __init__(self):
+        self.generator = random.Random()
+
+    def seed(self, seed):
+        random.seed(seed)  # as ``keras.utils.set_random_seed`` did
+        self.generator = random.Random(seed)
+
+    def randint(self, a, b):
+        return self.generator.randint(a, b)
+
+
+def _own_seeds(keras):
+    """Make Keras draw its default seeds from `_ThreadSeeds` (once per process); returns ``keras``."""
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    if not isinstance(seed_generator.python_random, _ThreadSeeds):
+        seed_generator.python_random = rng_utils.random = _ThreadSeeds()
     return keras
 
 

@@ -1,5 +1,5 @@
 """Figures: digits, pretext examples, accuracy against labels, gains, confusions, time to accuracy, curves.
-Every method keeps one colour, line style and label across the notebooks' figures (`method_style`)."""
+Every method keeps one colour, line style and label across the notebooks' figures (`ssl_study.methods.style`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Profile
+from .methods import method_label, method_style, style
 
 
 
@@ -48,47 +49,6 @@ def plot_pairs(view_a: np.ndarray, view_b: np.ndarray, target: np.ndarray, n: in
         axes[0, k].set_title("same (1)" if target[k] == 1 else "different (0)", fontsize=8)
     fig.tight_layout()
     return fig
-
-
-#: one colour per encoder (or the supervised baseline), the same in every figure of every notebook
-ENCODER_COLOURS = {"supervised": "#222222", "siamese": "#1f77b4", "rotation": "#ff7f0e", "contrastive": "#2ca02c",
-                   "autoencoder": "#9467bd", "random": "#8c8c8c", "pixels": "#8c564b"}
-#: how the encoder is used: line style and marker
-KIND_STYLES = {"supervised": ("-", "D"), "finetune": ("-", "o"), "probe": ("--", "s"), "knn": (":", "^"),
-               "logistic": ("-.", "v"), "pseudolabel": ("--", "P"), "fixmatch": ("-", "*")}
-ENCODER_NAMES = {"supervised": "supervised", "siamese": "Siamese", "rotation": "rotation", "contrastive": "contrastive",
-                 "autoencoder": "autoencoder", "random": "untrained encoder", "pixels": "raw pixels"}
-KIND_NAMES = {"finetune": "fine-tuned", "probe": "linear probe", "knn": "k-NN", "logistic": "logistic regression",
-              "pseudolabel": "pseudo-labelling", "fixmatch": "FixMatch"}
-
-
-def _parts(method: str) -> tuple[str, str]:
-    """``siamese_finetune`` -> (``siamese``, ``finetune``); ``supervised`` -> (``supervised``, ``supervised``); a
-    semi-supervised method from random weights, ``fixmatch`` -> (``supervised``, ``fixmatch``)."""
-    return ("supervised", method) if "_" not in method else tuple(method.rsplit("_", 1))
-
-
-def method_label(method: str) -> str:
-    """A method's name for readers: ``siamese_finetune`` -> "Siamese, fine-tuned"; ``supervised`` -> "supervised"."""
-    encoder, kind = _parts(method)
-    if method == "supervised":
-        return "supervised (random init)"
-    if encoder == "supervised":
-        return f"{KIND_NAMES.get(kind, kind)} (random init)"
-    return f"{ENCODER_NAMES.get(encoder, encoder)}, {KIND_NAMES.get(kind, kind)}"
-
-
-def method_style(method: str) -> dict:
-    """Colour (by encoder), line style and marker (by use) and label of a method, the same in every figure; a pretext
-    registered later than this table gets a colour of its own, stable across runs."""
-    import zlib
-
-    import seaborn as sns
-
-    encoder, kind = _parts(method)
-    colour = ENCODER_COLOURS.get(encoder) or sns.color_palette("Set2", 8)[zlib.crc32(encoder.encode()) % 8]
-    line, marker = KIND_STYLES.get(kind, ("-", "o"))
-    return {"color": colour, "linestyle": line, "marker": marker, "label": method_label(method)}
 
 
 def _panels(n_labels) -> tuple[list, list]:
@@ -275,10 +235,10 @@ def plot_sweep(summary: pd.DataFrame, title: str = "Accuracy against the unlabel
     for ax, amount in zip(axes[0], amounts):
         for (pretext, use), line in summary[summary["amount"] == amount].groupby(["pretext", "use"], sort=False):
             line = line.sort_values("unlabelled")
-            style = method_style(f"{pretext}_{use}")
+            shown = style(pretext, use)
             ax.errorbar(line["unlabelled"], line["mean"], yerr=line["ci95"].fillna(0), capsize=3,
-                        color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
-                        label=style["label"])
+                        color=shown["color"], linestyle=shown["linestyle"], marker=shown["marker"],
+                        label=shown["label"])
         ax.set_xscale("log")
         images = sorted(summary["unlabelled"].unique())
         ax.set_xticks(images, [f"{n:,}" for n in images])

@@ -9,6 +9,7 @@ import numpy as np
 
 from .artefacts import ArtefactError, meta_path, read_meta
 from .config import HEADLINE_PRETEXT, PROFILES, ROOT
+from .methods import catalogue, parts
 from .pretexts import PRETEXTS
 
 
@@ -82,6 +83,7 @@ def refresh_readme() -> None:
                   f"{run['finished']}, {run['machine']}): **{run['total_seconds'] / 60:.1f} minutes**; "
                   + ", ".join(f"{t['notebook'][:2]} {t['seconds'] / 60:.1f} min" for t in run["notebooks"])
                   + " (`benchmarks/results/full_profile_from_empty.json`).\n")
+    block += cache_sentence(PROFILES["full"].cache) + "\n"
     block += "<!-- results:end -->"
     replace_readme_block("results", block)
     if (folder / "answer.md").exists():  # notebook 6's one-paragraph answer opens the README
@@ -98,11 +100,12 @@ def best_at_smallest(summary_csv) -> str:
 
     summary = pd.read_csv(summary_csv)
     small = summary[summary["n_labels"] == summary["n_labels"].min()].set_index("method")["mean"]
-    pretrained = [m for m in small.index if m.split("_")[0] in PRETEXTS
-                  and m.rsplit("_", 1)[1] in ("finetune", "probe", "knn", "logistic")]
-    frozen = [m for m in pretrained if m.endswith(("_knn", "_logistic"))]
+    methods = {m: parts(m) for m in small.index if m in catalogue()}
+    pretrained = [m for m, (encoder, use) in methods.items()
+                  if encoder in PRETEXTS and use in ("finetune", "probe", "knn", "logistic")]
+    frozen = [m for m in pretrained if methods[m][1] in ("knn", "logistic")]
     best, best_frozen = max(pretrained, key=small.get), max(frozen, key=small.get)
-    control = max((m for m in small.index if m.startswith("random_")), key=small.get)
+    control = max((m for m, (encoder, _) in methods.items() if encoder == "random"), key=small.get)
     amount = summary.loc[summary["n_labels"].idxmin(), "amount"]
     return (f"At {amount}, the best self-supervised model is `{best}` ({small[best]:.1%}), the best frozen encoder "
             f"`{best_frozen}` ({small[best_frozen]:.1%}); the supervised baseline reaches {small['supervised']:.1%} "
@@ -146,3 +149,18 @@ def replace_readme_block(name: str, block: str) -> None:
     if not re.search(pattern, text, flags=re.S):
         raise ValueError(f"README.md has no {name}:start/{name}:end markers")
     readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
+
+
+def cache_sentence(cache) -> str:
+    """The committed fit cache in one sentence: its entries by kind, files and size."""
+    from collections import Counter
+
+    from .store import Store
+
+    kinds = Counter(kind for kind, _ in Store(cache).entries())
+    files = [p for p in cache.rglob("*") if p.is_file()]
+    names = {"fit": "fits", "pretext": "pretext runs", "semi": "semi-supervised runs", "tsne": "t-SNE maps"}
+    return (f"\nThe committed fit cache (`artefacts/full/cache/`): {sum(kinds.values()):,} entries ("
+            + ", ".join(f"{n:,} {names.get(k, k)}" for k, n in sorted(kinds.items()))
+            + f") in {len(files):,} files, {sum(p.stat().st_size for p in files) / 2**20:.1f} MiB.")
+

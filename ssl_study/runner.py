@@ -2,7 +2,7 @@
 
     python run_study.py                       # full profile: the committed notebooks, artefacts, figures, README
     python run_study.py --jobs 2              # fits at once (default: $SSL_JOBS, else one per core)
-    python run_study.py --only 06_comparison.ipynb   # one notebook, on the artefacts of the others
+    python run_study.py --only 02_supervised_baseline.ipynb   # one notebook, on the artefacts of the others
     python run_study.py --fresh               # empty the fit cache first: recompute every fit
     python run_study.py --profile quick       # the CI profile: everything under artefacts/quick/
     python run_study.py -p SEED 7 --only 01_split.ipynb   # papermill parameters: explore; nothing is published

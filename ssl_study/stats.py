@@ -21,13 +21,19 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
     return float(values.mean()), float(half)
 
 
+#: the columns that say what a method is (`study.RESULT_COLUMNS`), carried into a summary where the results have them
+IDENTITY = ("encoder", "use", "label")
+
+
 def summary_table(results: pd.DataFrame, metric: str = "test_accuracy") -> pd.DataFrame:
-    """Per method and label amount: mean of ``metric`` over seeds, its 95 % CI half-width, number of seeds."""
+    """Per method and label amount: mean of ``metric`` over seeds, its 95 % CI half-width, number of seeds (and the
+    method's encoder, use and label, where the results have them)."""
+    identity = [c for c in IDENTITY if c in results.columns]
     rows = []
     for (method, n, amount), group in results.groupby(["method", "n_labels", "amount"], sort=True):
         mean, half = mean_ci(group[metric])
-        rows.append({"method": method, "amount": amount, "n_labels": n, "mean": mean, "ci95": half,
-                     "seeds": len(group), "seconds": group["seconds"].mean()})
+        rows.append({"method": method, **group.iloc[0][identity].to_dict(), "amount": amount, "n_labels": n,
+                     "mean": mean, "ci95": half, "seeds": len(group), "seconds": group["seconds"].mean()})
     return pd.DataFrame(rows)
 
 

@@ -29,11 +29,14 @@ from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_inp
 from .models import architecture_fingerprint, build_encoder, weights_fingerprint
 from .semi import SEMI_METHODS
 from .executor import run_tasks
+from .methods import label
 from .tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun, plan_fits
 from .training import epochs_for
 
-RESULT_COLUMNS = ["method", "amount", "fraction", "n_labels", "seed", "test_accuracy", "official_test_accuracy",
-                  "macro_f1", "epochs", "setting", "seconds"]
+#: a results table: the method (its id, encoder, use and display label: `ssl_study.methods`), the label subset, the
+#: scores and the cost of each fit
+RESULT_COLUMNS = ["method", "encoder", "use", "label", "amount", "fraction", "n_labels", "seed", "test_accuracy",
+                  "official_test_accuracy", "macro_f1", "epochs", "setting", "seconds"]
 
 #: the results of each notebook that trains classifiers: (notebook, file-name stem)
 RESULTS = {"supervised": (NOTEBOOK_SUPERVISED, "supervised"), "pretrained": (NOTEBOOK_FINETUNE, "pretrained")}
@@ -168,7 +171,9 @@ def run_fits(fits: list[Fit] | list[list[Fit]], inputs: Inputs, jobs: int | None
     paths = {"split": str(inputs.split_path), "encoders": {fp: str(p) for fp, p in (encoders or {}).items()}}
     results = run_tasks(fits, inputs.profile, paths, jobs)
     fits = [fit for stage in fits for fit in stage] if fits and isinstance(fits[0], list) else fits
-    table = pd.DataFrame([r["row"] for r in results], columns=RESULT_COLUMNS)
+    rows = [{**r["row"], "encoder": fit.encoder_name, "use": fit.kind, "label": label(fit.encoder_name, fit.kind)}
+            for fit, r in zip(fits, results)]
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     outcome = Outcome(table, {}, {}, {})
     for fit, result in zip(fits, results):
         key = f"{fit.amount}/{fit.seed}"
@@ -340,12 +345,12 @@ def sweep_table(fits: list[list[Fit]], outcome: Outcome, runs: list[PretextRun],
     """The sweep's results: one row per fit, with its pretext, the unlabelled images its encoder was pre-trained on
     (training and held-out; the whole: every image the profile's pretext runs use) and the use of the encoder
     (``knn``, ``logistic``, ``probe``, ``finetune``)."""
-    images = {sweep_stage(run): run.images if run.part else _whole(inputs) for run in runs}
+    stages = {sweep_stage(run): run for run in runs}
     flat = [f for stage in fits for f in stage]
     table = outcome.table.copy()
-    table.insert(1, "pretext", [f.pretext.split("_u")[0] for f in flat])
-    table.insert(2, "use", [f.kind for f in flat])
-    table.insert(3, "unlabelled", [int(images[f.pretext]) for f in flat])
+    table.insert(1, "pretext", [stages[f.pretext].pretext for f in flat])
+    table.insert(4, "unlabelled", [int(stages[f.pretext].images if stages[f.pretext].part else _whole(inputs))
+                                   for f in flat])
     return table
 
 
@@ -362,14 +367,14 @@ def save_sweep(table: pd.DataFrame, inputs: Inputs, sources) -> Path:
 
 def plan_semi_runs(inputs: Inputs, recipe: Recipe = Recipe(), pretext: str = BEST_PRETEXT) -> list[SemiRun]:
     """Every semi-supervised method of `SEMI_METHODS`, from random weights and from ``pretext``'s encoder of the same
-    seed, at its amounts of ``profile.semi_amounts`` and every seed of ``profile.seeds``; the longest runs first."""
+    seed, at its amounts (`Profile.semi_amounts_of`) and every seed of ``profile.seeds``; the longest runs first."""
     profile = inputs.profile
     encoders = {seed: meta["weights"] for seed, meta in pretrained_encoders(inputs, pretext).items()}
     runs = []
     for kind, method in SEMI_METHODS.items():
         settings = method().scaled(profile.semi_scale)
         for amount, n in profile.amounts(inputs.n_labelled):
-            if amount not in dict(profile.semi_amounts).get(kind, ()):
+            if amount not in profile.semi_amounts_of(kind, inputs.n_labelled):
                 continue
             for seed in profile.seeds:
                 for start in (None, pretext):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Profile, Recipe
+from .methods import method_id
 from .pretexts import PretextSettings
 from .training import epochs_for
 
@@ -39,9 +40,14 @@ class Fit:
     encoder: str | None = None
 
     @property
+    def encoder_name(self) -> str:
+        """Where the CNN starts from (`ssl_study.methods`): ``none`` for the supervised fit, else ``pretext``."""
+        return "none" if self.kind == "supervised" else self.pretext
+
+    @property
     def method(self) -> str:
-        """The method's name in the results: ``supervised``, ``siamese_probe``, ``siamese_finetune``, ..."""
-        return "supervised" if self.kind == "supervised" else f"{self.pretext}_{self.kind}"
+        """The method's id in the results: ``supervised``, ``siamese_probe``, ``siamese_finetune``, ..."""
+        return method_id(self.encoder_name, self.kind)
 
 
 @dataclass(frozen=True)
@@ -84,9 +90,14 @@ class SemiRun:
     encoder: str | None = None
 
     @property
+    def encoder_name(self) -> str:
+        """Where the CNN starts from: ``none`` (random weights) or ``pretext``."""
+        return self.pretext or "none"
+
+    @property
     def method(self) -> str:
         """``pseudolabel`` or ``fixmatch`` from random weights, ``<pretext>_<kind>`` from a pre-trained encoder."""
-        return self.kind if self.pretext is None else f"{self.pretext}_{self.kind}"
+        return method_id(self.encoder_name, self.kind)
 
 
 def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_fp: str, recipe: Recipe = Recipe(),

@@ -81,3 +81,14 @@ def test_a_key_holds_the_version_and_every_field_of_the_task_but_no_code():
         assert keys.task_key("fit", fit) != key
     finally:
         keys.VERSIONS.update(original)
+
+
+def test_a_units_names_colour_and_figures_are_presentation_not_computation():
+    """Renaming a pretext, recolouring it or redrawing its figures changes no fingerprint; its loss does."""
+    source = inspect.getsource(inspect.getmodule(helpers.PRETEXTS["siamese"]))
+    renamed = (source.replace('title = "Siamese (same image?)"', 'title = "Siamese pairs"')
+               .replace('colour = "#1f77b4"', 'colour = "#000000"')
+               .replace("return pd.DataFrame(analysis", "return None  # pd.DataFrame(analysis"))
+    assert renamed != source and keys.source_fingerprint(renamed) == keys.source_fingerprint(source)
+    assert keys.source_fingerprint(source.replace("head_units: int = 64", "head_units: int = 32")) != \
+        keys.source_fingerprint(source)

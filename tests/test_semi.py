@@ -134,7 +134,7 @@ def test_the_sweep_table_names_each_fits_part_of_the_unlabelled_set_the_whole_in
     runs = helpers.plan_sweep_runs({"tiny": Tiny()}, inputs)
     fits = [[helpers.Fit("knn", "2/class", 20, run.seed, 0, 32, helpers.Recipe(), inputs.data_fp, inputs.split_fp,
                          helpers.sweep_stage(run), "fingerprint") for run in runs]]
-    table = pd.DataFrame({column: [0] * len(runs) for column in helpers.RESULT_COLUMNS})
+    table = pd.DataFrame({column: ["knn" if column == "use" else 0] * len(runs) for column in helpers.RESULT_COLUMNS})
     sweep = helpers.sweep_table(fits, helpers.Outcome(table, {}, {}, {}), runs, inputs)
     n = len(inputs.split["unlabelled"])
     assert sorted(sweep["unlabelled"].unique()) == [int(round(0.5 * n)), n]

@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--groups", nargs="*", help="only these groups (prefixes, e.g. fit:supervised semi:)")
+    parser.add_argument("--max-labels", type=int, default=None, help="only fits of at most this many labels")
+    parser.add_argument("--keys", nargs="*", help="recompute these entries (key prefixes) instead of a sample")
     args = parser.parse_args(argv)
     profile = PROFILES["full"]
     committed = Store(profile.cache)
@@ -72,14 +74,17 @@ def main(argv: list[str] | None = None) -> int:
             continue
         task = keys.from_plain(committed.task(kind, key))
         assert keys.task_key(kind, task, env) == key, f"{kind}/{key}: its task does not give its key"
+        if args.max_labels and getattr(task, "n_labels", 0) > args.max_labels:
+            continue
         by_group.setdefault(group(task), []).append((task, key))
     rng = np.random.default_rng(args.seed)
     sample = []
     for name in sorted(by_group):
-        if args.groups and not any(name.startswith(g) for g in args.groups):
-            continue
         chosen = rng.choice(len(by_group[name]), min(args.per_kind, len(by_group[name])), replace=False)
-        sample += [(name, *by_group[name][i]) for i in sorted(chosen)]
+        if args.keys:
+            sample += [(name, task, key) for task, key in by_group[name] if key.startswith(tuple(args.keys))]
+        elif not args.groups or any(name.startswith(g) for g in args.groups):
+            sample += [(name, *by_group[name][i]) for i in sorted(chosen)]
     encoders = {}
     for path in profile.artefacts.glob("encoder_*.weights.h5"):
         encoders[json.loads(path.with_name(path.name + ".meta.json").read_text())["weights"]] = str(path)

@@ -34,7 +34,9 @@ class Pretext:
     `targets`; `check_batches` and `examples` are optional."""
 
     name: ClassVar[str]  #: the registry key, and the prefix of the methods' names (``siamese_finetune``)
-    title: ClassVar[str]  #: in prose and figures
+    title: ClassVar[str]  #: in prose and figure titles: what the task asks ("Siamese (same image?)")
+    label: ClassVar[str | None] = None  #: the encoder's short name in tables and legends ("Siamese"; None: ``name``)
+    colour: ClassVar[str | None] = None  #: the encoder's colour in every figure (None: one from a fixed palette)
     Settings: ClassVar[type[PretextSettings]] = PretextSettings
     loss: ClassVar[object] = "binary_crossentropy"
     monitor: ClassVar[str] = "binary_accuracy"  #: the metric of the training curves and the held-out score
@@ -69,6 +71,15 @@ class Pretext:
         """Task-specific diagnostics of the trained network ``model`` (from `build`) on labelled images, computed
         after training and kept with the run (labels are read for this analysis only, never for training)."""
         return {}
+
+    def show_analysis(self, analysis: dict):
+        """What `analyse` found, as notebook 4 shows it: a styled table or a figure (None: nothing to show)."""
+        return None
+
+    def why(self, analyses: list[dict]) -> str | None:
+        """One sentence for the written answer: what the diagnostics of `analyse` (one per seed) say about the
+        features this task teaches (None: nothing to say)."""
+        return None
 
 
 PRETEXTS: dict[str, type[Pretext]] = {}
@@ -165,3 +176,7 @@ from . import siamese  # noqa: E402,F401
 from . import rotation  # noqa: E402,F401
 from . import contrastive  # noqa: E402,F401
 from . import autoencoder  # noqa: E402,F401
+
+from .. import plugins  # noqa: E402  (units registered outside the package: $SSL_UNITS)
+
+plugins.load()

@@ -33,6 +33,8 @@ class Autoencoder(Pretext):
 
     name = "autoencoder"
     title = "Autoencoder (reconstruct the image)"
+    label = "autoencoder"
+    colour = "#9467bd"
     Settings = AutoencoderSettings
     loss = "binary_crossentropy"
     monitor = "mse"
@@ -66,6 +68,13 @@ class Autoencoder(Pretext):
         error = ((restored - images) ** 2).mean(axis=(1, 2, 3))
         return {"inputs": np.clip(noisy, 0, 1), "reconstructions": restored[:8], "targets": images[:8],
                 "mse per digit": {int(d): float(error[labels == d].mean()) for d in np.unique(labels)}}
+
+    def show_analysis(self, analysis: dict):
+        from ..plots import plot_digits
+
+        shown = np.concatenate([analysis["inputs"], analysis["reconstructions"], analysis["targets"]])
+        n = len(analysis["inputs"])
+        return plot_digits(shown, ["input"] * n + ["reconstruction"] * n + ["clean"] * n, ncols=n)
 
 
 def build_decoder(n_features: int = 288, name: str = "decoder"):

@@ -34,6 +34,8 @@ class Contrastive(Pretext):
 
     name = "contrastive"
     title = "Contrastive (NT-Xent)"
+    label = "contrastive"
+    colour = "#2ca02c"
     Settings = ContrastiveSettings
     loss = None  # set in __init__: cross-entropy from logits
     monitor = "sparse_categorical_accuracy"

@@ -35,6 +35,8 @@ class Rotation(Pretext):
 
     name = "rotation"
     title = "Rotation (which way up?)"
+    label = "rotation"
+    colour = "#ff7f0e"
     Settings = RotationSettings
     loss = "sparse_categorical_crossentropy"
     monitor = "sparse_categorical_accuracy"
@@ -60,6 +62,26 @@ class Rotation(Pretext):
         predicted = np.argmax(model.predict(images, batch_size=512, verbose=0), axis=-1)
         correct = (predicted == rotation_targets(len(images))).mean(axis=1)
         return {"rotation accuracy per digit": {int(d): float(correct[labels == d].mean()) for d in np.unique(labels)}}
+
+    def show_analysis(self, analysis: dict):
+        import pandas as pd
+
+        return pd.DataFrame(analysis["rotation accuracy per digit"], index=["rotation accuracy"]).style.format("{:.1%}")
+
+    def why(self, analyses: list[dict]) -> str | None:
+        import pandas as pd
+
+        from ..conclusion import listing
+
+        if not analyses:
+            return None
+        per_digit = pd.DataFrame([a["rotation accuracy per digit"] for a in analyses]).mean()
+        worst = per_digit.sort_values().index[:3]
+        hard = per_digit[worst].mean() < per_digit.mean() - 0.05
+        return (f"Rotation prediction is hardest for the digits {listing([str(d) for d in worst])} "
+                f"({listing([f'{per_digit[d]:.0%}' for d in worst])} of their rotations named right, against "
+                f"{per_digit.mean():.0%} on average)" + (": digits that look alike when turned give the task little "
+                                                         "signal." if hard else ", not far below the rest."))
 
 
 def rotation_targets(n_images: int) -> np.ndarray:

@@ -27,6 +27,8 @@ class Siamese(Pretext):
 
     name = "siamese"
     title = "Siamese (same image?)"
+    label = "Siamese"
+    colour = "#1f77b4"
     Settings = SiameseSettings
     loss = "binary_crossentropy"
     monitor = "binary_accuracy"
@@ -61,6 +63,24 @@ class Siamese(Pretext):
                                 "negative pairs, same digit": float(np.mean(different[same_digit] >= 0.5)),
                                 "negative pairs, different digits": float(np.mean(different[~same_digit] >= 0.5))},
                 "same-digit negatives": int(same_digit.sum())}
+
+    def show_analysis(self, analysis: dict):
+        import pandas as pd
+
+        return pd.DataFrame(analysis["pair errors"], index=["error rate"]).style.format("{:.1%}")
+
+    def why(self, analyses: list[dict]) -> str | None:
+        import pandas as pd
+
+        if not analyses:
+            return None
+        pairs = pd.DataFrame([a["pair errors"] for a in analyses]).mean()
+        same, different = pairs["negative pairs, same digit"], pairs["negative pairs, different digits"]
+        reading = ("its features group images by digit, which a classifier needs, but the task rewards telling two 7s "
+                   "apart as much as a 7 from a 1" if same > 1.5 * different and same - different > 0.02 else
+                   "the task does not make it group images by digit any more than by other likenesses")
+        return (f"The Siamese network calls {same:.0%} of the negative pairs that show the same digit 'same image', "
+                f"against {different:.0%} of those that show different digits: {reading}.")
 
 
 def pretext_targets(n_images: int) -> np.ndarray:

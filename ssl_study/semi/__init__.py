@@ -30,6 +30,7 @@ class SemiMethod:
     name: ClassVar[str]  #: the registry key; a method's results are ``<name>`` from random weights, ``<pretext>_<name>``
     #: from a pre-trained encoder
     title: ClassVar[str]  #: in prose, tables and figures
+    line: ClassVar[tuple[str, str]] = ("--", "P")  #: its line style and marker in every figure
     Settings: ClassVar[type]
     #: the version of what this unit computes: part of its runs' cache keys; bump it when the module's code changes
     #: what a run computes (``tests/test_keys.py`` says when, see `ssl_study.keys`)
@@ -81,3 +82,7 @@ from . import pseudolabel  # noqa: E402,F401
 from . import fixmatch  # noqa: E402,F401
 from .fixmatch import FixMatch, FixMatchSettings, consistency_loss  # noqa: E402,F401
 from .pseudolabel import PseudoLabel, PseudoLabelSettings  # noqa: E402,F401
+
+from .. import plugins  # noqa: E402  (units registered outside the package: $SSL_UNITS)
+
+plugins.load()

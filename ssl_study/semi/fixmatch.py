@@ -94,6 +94,7 @@ class FixMatch(SemiMethod):
 
     name = "fixmatch"
     title = "FixMatch"
+    line = ("-", "*")
     Settings = FixMatchSettings
 
     def train(self, x_labelled, y_labelled, x_unlabelled, seed, epochs, batch_size, recipe=Recipe(),
