@@ -234,7 +234,8 @@ def pretext_part(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: the variants of each pretext that ``pretexts`` compares: name -> settings overrides ({} : the task's defaults)
+#: the variants of each pretext that ``pretexts`` compares: name -> settings overrides ({} : the task's defaults); a
+#: registered pretext not named here is run with its own settings
 PRETEXT_VARIANTS = {
     "siamese": {"default": {}},
     "rotation": {"light augment": {}, "no augment": {"augment": helpers.AugmentConfig(
@@ -280,7 +281,7 @@ def pretexts_part(args) -> pd.DataFrame:
     rows += frozen_rows("random encoder", helpers.encode(init, x_lab), init.get_weights(), {"variant": "-"})
     train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
     for name in args.pretexts:
-        for variant, overrides in PRETEXT_VARIANTS[name].items():
+        for variant, overrides in PRETEXT_VARIANTS.get(name, {"default": {}}).items():
             if args.pretext_variants and variant not in args.pretext_variants:
                 continue
             keras.utils.set_random_seed(SEEDS[0])
@@ -298,7 +299,8 @@ def pretexts_part(args) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr", "semi"])
-    parser.add_argument("--pretexts", nargs="+", default=list(PRETEXT_VARIANTS), choices=list(PRETEXT_VARIANTS))
+    parser.add_argument("--pretexts", nargs="+", default=list(helpers.PRETEXTS), choices=list(helpers.PRETEXTS),
+                        help="the registered pretexts to compare (one without variants here: its own settings)")
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="recipe: how many of the seeds to use")
     parser.add_argument("--min-fit-images", type=int, nargs="+", default=[40_000, 80_000, 160_000])
     parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-3, 6e-3])

@@ -41,8 +41,11 @@ def _compute(task, kind: str, key: str, paths: dict, env: dict, versions: dict) 
             _compute(probe, "fit", probe_key, paths, env, versions)
             return store.get("fit", probe_key)
 
-    result = workers.compute(task, paths, probe_result)
-    store.put(kind, key, keys.plain(task), result)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # one BLAS / OpenMP thread, whatever the process: in this one, a loky or a Dask worker
+        result = workers.compute(task, paths, probe_result)
+    store.put(kind, key, keys.plain(task), result, keys.machine())
     models.import_keras().backend.clear_session()
 
 
@@ -144,7 +147,7 @@ def embedding_map(features, profile: Profile):
         return store.get("tsne", key)["map"]
     except (KeyError, DamagedEntry):
         xy = workers.tsne_map(features)
-        store.put("tsne", key, {"features": digest}, {"map": xy})
+        store.put("tsne", key, {"features": digest}, {"map": xy}, keys.machine())
         note_keys([("tsne", key)], COMPUTED_FILE)
         return xy
 

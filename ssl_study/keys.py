@@ -19,6 +19,7 @@ Entries of the old version are no longer asked for; the runner prunes them (see 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib
 import inspect
@@ -168,6 +169,29 @@ def environment() -> dict:
     backend = keras.backend.backend()
     versions = {name: importlib.import_module(name).__version__ for name in (backend, *LIBRARIES)}
     return {"backend": backend, "keras": keras.__version__, **versions, "steps_per_execution": STEPS_PER_EXECUTION}
+
+
+@functools.cache
+def machine() -> dict:
+    """The processor and the BLAS kernels that computed a result, recorded with it but not part of its key: the same
+    task gives results that differ in the last bits on another processor (the committed full run's pretext runs were
+    computed on an Intel AVX-512 machine, and a machine with AMD EPYC processors recomputes them slightly otherwise;
+    ``benchmarks/results/verify_cache.txt``), so a key that held it would recompute every result on another machine."""
+    import platform
+
+    from threadpoolctl import threadpool_info
+
+    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")),
+                 platform.processor() or platform.machine())
+    blas = sorted({f"{i['internal_api']} {i.get('architecture') or ''}".strip() for i in threadpool_info()})
+    return {"cpu": model, "arch": platform.machine(), "blas": blas}
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
 
 
 def task_key(kind: str, task, env: dict | None = None) -> str:

@@ -81,16 +81,20 @@ def publish(profile_name: str, stage: Path, notebooks: list[str]) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
+def executed_path(stage: Path, profile_name: str, name: str) -> Path:
+    """Where a run stages the executed notebook ``name``: ``notebooks/`` (full profile) or the profile's artefacts."""
+    folder = stage / "notebooks" if profile_name == "full" else stage / "artefacts" / profile_name / "notebooks"
+    return folder / name
+
+
 def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict:
     """Execute one notebook with papermill (cwd: notebooks/), tidy its outputs, save it and render it as HTML."""
     import nbformat
     import papermill
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-    if profile_name == "full":
-        out, html_dir = stage / "notebooks" / name, stage / "reports"
-    else:
-        out, html_dir = stage / "artefacts" / profile_name / "notebooks" / name, stage / "artefacts" / profile_name / "reports"
+    out = executed_path(stage, profile_name, name)
+    html_dir = stage / "reports" if profile_name == "full" else stage / "artefacts" / profile_name / "reports"
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with _kernel_stderr_to(stage / "kernels.log"):
@@ -252,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{kept}.", file=sys.stderr)
             return 130
         print(f"\n[{profile.name}] {current} failed: {_reason(err)}\nThe published notebooks and artefacts are "
-              f"unchanged; the failed notebook is {_shown(stage)}/…/{current}; {kept}.", file=sys.stderr)
+              f"unchanged; the failed notebook is {_shown(executed_path(stage, profile.name, current))}; {kept}.",
+              file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -89,12 +89,14 @@ class Store:
             return False
         return True
 
-    def put(self, kind: str, key: str, task: dict, result) -> None:
-        """Write ``result`` (plain data and numpy arrays) under ``key``, with the task's description."""
+    def put(self, kind: str, key: str, task: dict, result, machine: dict | None = None) -> None:
+        """Write ``result`` (plain data and numpy arrays) under ``key``, with the task's description and the machine
+        that computed it (not part of the key: see `ssl_study.keys.machine`)."""
         json_path, npz_path = self._paths(kind, key)
         json_path.parent.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
-        entry = {"kind": kind, "key": key, "task": task, "result": _encode(result, arrays)}
+        entry = {"kind": kind, "key": key, "task": task, **({"machine": machine} if machine else {}),
+                 "result": _encode(result, arrays)}
         text = json.dumps(entry, indent=1, allow_nan=True) + "\n"
         if arrays:
             def write_arrays(tmp):

@@ -16,6 +16,7 @@ and every file's side-car records the files it was made from (see `ssl_study.art
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -99,10 +100,21 @@ def save_encoder(encoder, path: Path, notebook: str, inputs=(), data_fingerprint
 
 def load_encoder(path: Path, notebook: str, data_fingerprint: str | None = None):
     """An encoder with the saved weights, refused if they are missing, edited or stale; returns (encoder, side-car)."""
+    meta = check_encoder(path, notebook, data_fingerprint)
     encoder = build_encoder()
-    meta = read_meta(path, notebook, data_fingerprint, architecture=architecture_fingerprint(encoder))
     encoder.load_weights(path)
     return encoder, meta
+
+
+@functools.cache
+def _encoder_architecture() -> str:
+    """The architecture fingerprint of the study's encoder (built once per process)."""
+    return architecture_fingerprint(build_encoder())
+
+
+def check_encoder(path: Path, notebook: str, data_fingerprint: str | None = None) -> dict:
+    """The side-car of a saved encoder, refused as `load_encoder` refuses it, without loading the weights."""
+    return read_meta(path, notebook, data_fingerprint, architecture=_encoder_architecture())
 
 
 def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
@@ -110,7 +122,7 @@ def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
     `Profile.all_seeds`), checked against the current data (``random``: the untrained encoders of notebook 3)."""
     stage, notebook, data = (("init", NOTEBOOK_ENCODER, None) if pretext == "random" else
                              (pretext, NOTEBOOK_PRETEXT, inputs.data_fp))
-    return {seed: load_encoder(encoder_weights(inputs.profile, stage, seed), notebook, data)[1]
+    return {seed: check_encoder(encoder_weights(inputs.profile, stage, seed), notebook, data)
             for seed in pretext_seeds(inputs.profile, pretext)}
 
 
@@ -227,7 +239,7 @@ def initial_encoders(inputs: Inputs) -> dict[int, Path]:
     """The initial encoder of each seed (notebook 3), checked: seed -> file."""
     paths = {seed: encoder_weights(inputs.profile, "init", seed) for seed in inputs.profile.all_seeds}
     for seed, path in paths.items():
-        load_encoder(path, NOTEBOOK_ENCODER)
+        check_encoder(path, NOTEBOOK_ENCODER)
     return paths
 
 

@@ -82,3 +82,14 @@ def test_every_entry_of_the_committed_fit_cache_reads_back_without_pickle(monkey
     for kind, key in entries:
         result = store.get(kind, key)
         assert isinstance(result, dict) and "weights" not in result or kind == "pretext"
+
+
+def test_an_entry_records_the_machine_that_computed_it_outside_its_key(tmp_path):
+    import json
+
+    from ssl_study import keys
+
+    Store(tmp_path).put("fit", "k1", {}, RESULT, keys.machine())
+    entry = json.loads((tmp_path / "fit" / "k1.json").read_text())
+    assert set(entry["machine"]) == {"cpu", "arch", "blas"}
+    assert "machine" not in keys.environment()  # another processor does not recompute everything
