@@ -28,7 +28,7 @@ COMPUTED_FILE = "computed.txt"  #: ... and those it computed
 
 def _compute(task, kind: str, key: str, paths: dict, env: dict, versions: dict) -> None:
     """In a worker: compute one task and write its result into the cache (a fine-tuning reads its probe's result)."""
-    if versions != keys.VERSIONS or env != keys.environment():
+    if versions != keys.task_versions(kind, task) or env != keys.environment():
         raise RuntimeError("This worker runs other code or libraries than the run that planned its task: restart the "
                            "kernel (or run run_study.py again) so that the cache keys match the code that runs.")
     store = Store(paths["cache"])
@@ -38,7 +38,7 @@ def _compute(task, kind: str, key: str, paths: dict, env: dict, versions: dict) 
         try:
             return store.get("fit", probe_key)
         except (KeyError, DamagedEntry):
-            _compute(probe, "fit", probe_key, paths, env, versions)
+            _compute(probe, "fit", probe_key, paths, env, keys.task_versions("fit", probe))
             return store.get("fit", probe_key)
 
     from threadpoolctl import threadpool_limits
@@ -121,7 +121,7 @@ def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = Non
                     # loky replaces a worker whose memory grew (the backend keeps some state per model built): a few
                     # seconds to start another, no result changes (each task seeds itself); not worth a warning
                     warnings.filterwarnings("ignore", "A worker stopped while some jobs were given to the executor")
-                    calls = (joblib.delayed(_compute)(task, kind, key, paths, env, dict(keys.VERSIONS))
+                    calls = (joblib.delayed(_compute)(task, kind, key, paths, env, keys.task_versions(kind, task))
                              for task, kind, key in stage)
                     for _ in parallel(calls):
                         bar.update()

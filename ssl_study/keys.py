@@ -129,6 +129,17 @@ def version(kind: str) -> int:
     return VERSIONS[kind]
 
 
+def task_versions(kind: str, task) -> dict[str, int]:
+    """The versions the key of ``task`` holds: its kind's (`VERSIONS`) and, for a pretext or semi-supervised run, its
+    unit's."""
+    found = {"version": VERSIONS[kind]}
+    if kind == "pretext":
+        found["unit_version"] = version(f"pretext:{task.pretext}")
+    if kind == "semi":
+        found["unit_version"] = version(f"semi:{task.kind}")
+    return found
+
+
 def plain(value):
     """A task (or its settings) as plain JSON data: dataclasses with their class's name, recursively."""
     if is_dataclass(value) and not isinstance(value, type):
@@ -196,11 +207,7 @@ def _cpuinfo() -> list[str]:
 
 def task_key(kind: str, task, env: dict | None = None) -> str:
     """The key of ``task`` (a `Fit`, `PretextRun` or `SemiRun` of ``kind``)."""
-    material = {"kind": kind, "version": VERSIONS[kind], "task": plain(task), "environment": env or environment()}
-    if kind == "pretext":
-        material["unit_version"] = version(f"pretext:{task.pretext}")
-    if kind == "semi":
-        material["unit_version"] = version(f"semi:{task.kind}")
+    material = {"kind": kind, **task_versions(kind, task), "task": plain(task), "environment": env or environment()}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 

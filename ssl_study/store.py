@@ -129,7 +129,12 @@ class Store:
 
     def entries(self, kind: str | None = None) -> list[tuple[str, str]]:
         """(kind, key) of every entry (of ``kind``)."""
-        kinds = [kind] if kind else sorted(p.name for p in self.folder.iterdir() if p.is_dir()) if self.folder.exists() else []
+        if kind:
+            kinds = [kind]
+        elif self.folder.exists():
+            kinds = sorted(p.name for p in self.folder.iterdir() if p.is_dir())
+        else:
+            kinds = []
         return [(k, p.stem) for k in kinds for p in sorted((self.folder / k).glob("*.json"))]
 
     def task(self, kind: str, key: str) -> dict:

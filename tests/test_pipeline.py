@@ -186,7 +186,7 @@ def test_a_change_of_settings_computes_the_fit_again(world):
     assert not store.has("fit", keys.task_key("fit", other))
     assert not store.has("fit", keys.task_key("fit", replace(fit, data="other data")))
     with pytest.raises(RuntimeError, match="restart the kernel"):  # a version bumped since this process started
-        ssl_study.executor._compute(other, "fit", "k", paths, keys.environment(), {**keys.VERSIONS, "fit": 0})
+        ssl_study.executor._compute(other, "fit", "k", paths, keys.environment(), {"version": 0})
 
 
 def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypatch, tmp_path):
