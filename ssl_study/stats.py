@@ -105,7 +105,7 @@ def gain_cell(row) -> str:
 
 def gain_grid(gains: pd.DataFrame, label=str) -> pd.DataFrame:
     """Gains of `compare` as a grid of `gain_cell` texts: label amounts (rows, smallest first) x methods (named by
-    ``label``, e.g. `plots.method_label`); "–" where a method was not compared at an amount."""
+    ``label``, e.g. `methods.method_label`); "–" where a method was not compared at an amount."""
     grid = gains.assign(cell=gains.apply(gain_cell, axis=1)).pivot(index=["n_labels", "amount"], columns="method",
                                                                    values="cell")
     grid.index = grid.index.get_level_values("amount")
@@ -196,7 +196,7 @@ def direction(row) -> str:
 
 def ranking(summary: pd.DataFrame, methods, amounts, label=str) -> pd.DataFrame:
     """Per label amount (rows, smallest first), ``methods`` ordered by mean test accuracy: "name 93.1%" cells (named by
-    ``label``, e.g. `plots.method_label`); an amount with fewer of the methods ends in blank cells."""
+    ``label``, e.g. `methods.method_label`); an amount with fewer of the methods ends in blank cells."""
     rows = {}
     for amount, group in summary[summary["method"].isin(methods) & summary["amount"].isin(amounts)].groupby(
             "amount", sort=False):
