@@ -72,13 +72,15 @@ from ssl_study.plots import (plot_accuracy_vs_labels, plot_confusions, plot_swee
                              plot_history, plot_pairs, plot_time_to_accuracy, savefig)
 
 
-def setup_notebook():
+def setup_notebook(keras: bool = True):
     """The one setup call at the top of every notebook: seaborn's theme for the figures, and Keras imported without
-    the backend's start-up chatter. Returns the ``keras`` module."""
+    the backend's start-up chatter (its first import prints it from C++, past Python's streams, into the notebook).
+    Returns the ``keras`` module; ``keras=False`` (a notebook that builds no network) skips the 3-second import and
+    returns None."""
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook")
-    return import_keras()
+    return import_keras() if keras else None
 
 
 def describe(profile: Profile) -> str:
