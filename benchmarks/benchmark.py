@@ -57,7 +57,7 @@ import numpy as np
 import helpers
 from ssl_study.executor import COMPUTED_FILE, count_cached, noted_keys
 from ssl_study.readme import replace_readme_block
-from ssl_study.runner import stage_of
+from ssl_study.publishing import stage_of
 
 ROOT = helpers.ROOT
 keras = helpers.import_keras()

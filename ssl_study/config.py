@@ -1,5 +1,5 @@
 """Settings in one place: paths, the two profiles (``full``: the committed run; ``quick``: CI), the training recipe,
-the augmentation settings, and the environment variables that steer a run.
+the augmentation settings, and the environment variables that steer a run (checked by `check_settings`).
 
 A pretext task's own settings (augmentation, head, learning rate, epochs) live with the task, in `ssl_study.pretexts`.
 """
@@ -167,20 +167,62 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+class SettingError(ValueError):
+    """An environment variable or option that steers a run has a value it cannot take; the message names the variable
+    and the values it accepts."""
+
+
+BACKENDS = ("loky", "dask")  #: values of $SSL_BACKEND
+KERAS_BACKENDS = ("tensorflow", "jax")  #: values of $KERAS_BACKEND this project runs on
+
+
 def get_profile(name: str | None = None) -> Profile:
     """The profile called ``name``, else the one named by ``$SSL_PROFILE``, else ``full``; makes its folders."""
-    name = name or os.environ.get(PROFILE_ENV, "full")
+    name = name or os.environ.get(PROFILE_ENV) or "full"
     if name not in PROFILES:
-        raise ValueError(f"Unknown profile {name!r}: set {PROFILE_ENV} to one of {sorted(PROFILES)}.")
+        raise SettingError(f"Unknown profile {name!r}: use one of {', '.join(sorted(PROFILES))} "
+                           f"({PROFILE_ENV} or --profile).")
     profile = PROFILES[name]
     profile.artefacts.mkdir(parents=True, exist_ok=True)
     profile.figures.mkdir(parents=True, exist_ok=True)
     return profile
 
 
+def parse_jobs(value: str | int, where: str = JOBS_ENV) -> int:
+    """A number of fits at once: a whole number of at least 1 (``where`` names the setting in the message)."""
+    try:
+        jobs = int(str(value).strip())
+    except ValueError:
+        raise SettingError(f"{where}={value!r} is not a whole number: set it to the fits to run at once, such as "
+                           f"{os.cpu_count() or 1} (one per core).") from None
+    if jobs < 1:
+        raise SettingError(f"{where}={value!r}: at least one fit must run at a time; set it to 1 or more.")
+    return jobs
+
+
 def default_jobs() -> int:
     """How many fits run at once: ``$SSL_JOBS``, else one per CPU core."""
-    return int(os.environ.get(JOBS_ENV) or os.cpu_count() or 1)
+    value = os.environ.get(JOBS_ENV)
+    return parse_jobs(value) if value else os.cpu_count() or 1
+
+
+def check_settings() -> None:
+    """Refuse, in one sentence each, a value of ``$SSL_PROFILE``, ``$SSL_JOBS``, ``$SSL_BACKEND`` or ``$KERAS_BACKEND``
+    that a run cannot take -- at start-up, not in the middle of a notebook."""
+    import importlib.util
+
+    if os.environ.get(PROFILE_ENV) and os.environ[PROFILE_ENV] not in PROFILES:
+        get_profile()
+    default_jobs()
+    backend = os.environ.get(BACKEND_ENV)
+    if backend and backend not in BACKENDS:
+        raise SettingError(f"{BACKEND_ENV}={backend!r}: use one of {', '.join(BACKENDS)} (unset: loky).")
+    keras_backend = os.environ.get("KERAS_BACKEND")
+    if keras_backend and keras_backend not in KERAS_BACKENDS:
+        raise SettingError(f"KERAS_BACKEND={keras_backend!r}: this project runs on {' or '.join(KERAS_BACKENDS)} "
+                           "(unset: tensorflow).")
+    if keras_backend == "jax" and importlib.util.find_spec("jax") is None:
+        raise SettingError("KERAS_BACKEND=jax, but JAX is not installed: run `make setup-jax` (or unset KERAS_BACKEND).")
 
 
 @dataclass(frozen=True)

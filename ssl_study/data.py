@@ -7,8 +7,10 @@ import hashlib
 import io
 import os
 import re
+import stat
 import tarfile
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,14 +67,46 @@ def find_source(source: str | Path | None = None) -> Path:
 
 
 def source_fingerprint(path: Path) -> str:
-    """Cheap fingerprint of a source: an archive's bytes, or a folder's file names, sizes and modification times."""
+    """sha256 of a source's content: an archive's bytes, or every file's relative path and bytes in a folder (so a
+    file replaced by another of the same size and date is noticed; about 2 s for the 70,000 PNGs of a warm folder)."""
     if path.is_file():
         return file_sha256(path)
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"{file.relative_to(path).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for file in sorted(path.rglob("*")):
+        if file.is_dir():
+            continue
+        digest.update(f"{file.relative_to(path).as_posix()}\0".encode())
+        digest.update(hashlib.sha256(_read_file(file)).digest())
     return digest.hexdigest()
+
+
+#: the largest file accepted as one image: the course's PNGs are under 1 KB; anything far larger is not an MNIST
+#: digit, and is refused before it is read or decoded (a decompression bomb, say)
+MAX_PNG_BYTES = 1 << 20
+_ARCHIVE_ERRORS = (EOFError, OSError, zipfile.BadZipFile, tarfile.TarError, zlib.error)
+
+
+def _read_file(file: Path) -> bytes:
+    """A regular file's bytes; a FIFO, socket or device (which could block or never end) or an oversized file is
+    refused with a sentence, before it is read."""
+    try:
+        info = file.stat()
+    except OSError as err:
+        raise DataError(f"{file} cannot be read ({err.strerror}); restore it from the course data.") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"{file} is not a regular file (a pipe, socket or device); remove it from the data folder.")
+    if info.st_size > MAX_PNG_BYTES and file.suffix.lower() == ".png":
+        raise DataError(f"{file} is {info.st_size:,} bytes, far more than an MNIST PNG (under 1 KB); replace it with "
+                        "the course's original file.")
+    try:
+        return file.read_bytes()
+    except OSError as err:
+        raise DataError(f"{file} cannot be read ({err.strerror}); restore it from the course data.") from None
+
+
+def _without_reprs(text: str) -> str:
+    """An error's text without object reprs (``<_io.BytesIO object at 0x7f...>``), which mean nothing to a reader."""
+    return re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", text).strip()
 
 
 def _check_member_name(name: str, source: Path) -> str:
@@ -88,28 +122,60 @@ def _check_member_name(name: str, source: Path) -> str:
 
 
 def iter_source(path: Path) -> Iterator[tuple[str, bytes | None]]:
-    """Yield ``(relative path, bytes)`` of each file in a folder or archive, and ``(path, None)`` for folders."""
+    """Yield ``(relative path, bytes)`` of each file in a folder or archive, and ``(path, None)`` for folders.
+
+    A damaged or truncated archive (a bad checksum, a cut-off download) is refused in one sentence naming it, as is a
+    member that is not a plain file or is far larger than an MNIST PNG (refused before it is read)."""
     if path.is_dir():
         for file in sorted(path.rglob("*")):
             rel = file.relative_to(path).as_posix()
-            yield (rel, None) if file.is_dir() else (rel, file.read_bytes())
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                name = _check_member_name(info.filename, path)
-                yield (name, None) if info.is_dir() else (name, archive.read(info))
-    elif tarfile.is_tarfile(path):
-        with tarfile.open(path) as archive:
-            for member in archive:
-                name = _check_member_name(member.name, path)
-                if member.isdir():
-                    yield name, None
-                elif member.isfile():
-                    yield name, archive.extractfile(member).read()
-                else:
-                    raise DataError(f"Archive {path} holds {member.name!r}, which is a link or device, not a file.")
-    else:
+            yield (rel, None) if file.is_dir() else (rel, _read_file(file))
+        return
+    name = path.name.lower()
+    kind = ("zip" if name.endswith(".zip") else "tar" if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2",
+                                                                          ".tar.xz")) else None)
+    try:
+        kind = kind or ("zip" if zipfile.is_zipfile(path) else "tar" if tarfile.is_tarfile(path) else None)
+        if kind == "zip":
+            yield from _zip_members(path)
+        elif kind == "tar":
+            yield from _tar_members(path)
+    except _ARCHIVE_ERRORS as err:
+        reason = _without_reprs(str(err)) or type(err).__name__
+        raise DataError(f"The archive {path} is damaged or truncated ({reason}); copy or download the course's "
+                        "archive again.") from None
+    if kind is None:
         raise DataError(f"{path} is neither a folder nor a .tar(.gz) or .zip archive. {WHERE_TO_PUT_DATA}")
+
+
+def _zip_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = _check_member_name(info.filename, path)
+            if info.is_dir():
+                yield name, None
+                continue
+            _check_member_size(path, name, info.file_size)
+            yield name, archive.read(info)
+
+
+def _tar_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    with tarfile.open(path) as archive:
+        for member in archive:
+            name = _check_member_name(member.name, path)
+            if member.isdir():
+                yield name, None
+            elif member.isfile():
+                _check_member_size(path, name, member.size)
+                yield name, archive.extractfile(member).read()
+            else:
+                raise DataError(f"Archive {path} holds {member.name!r}, which is a link or device, not a file.")
+
+
+def _check_member_size(path: Path, name: str, size: int) -> None:
+    if size > MAX_PNG_BYTES and name.lower().endswith(".png"):
+        raise DataError(f"{path}::{name} is {size:,} bytes, far more than an MNIST PNG (under 1 KB); re-pack the "
+                        "archive from the course's original files.")
 
 
 def decode_png(data: bytes, name: str) -> np.ndarray:
@@ -121,11 +187,19 @@ def decode_png(data: bytes, name: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))  # reads the header only: the format and size are checked before decoding
         fmt = image.format
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise DataError(f"{name} is not a readable PNG ({err}); replace it with the course's original file.") from err
+        if fmt == "PNG" and image.size == (28, 28):
+            image.load()
+    except UnidentifiedImageError:
+        raise DataError(f"{name} is not an image (its bytes are no format Pillow knows); replace it with the course's "
+                        "original file.") from None
+    except Image.DecompressionBombError:
+        raise DataError(f"{name} declares an enormous image (a decompression bomb?); MNIST images are 28x28. "
+                        "Replace it with the course's original file.") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise DataError(f"{name} is not a readable PNG ({_without_reprs(str(err))}); replace it with the course's "
+                        "original file.") from None
     if fmt != "PNG":
         raise DataError(f"{name} is a {fmt} image, not a PNG; the course files are PNGs.")
     if image.size != (28, 28):
@@ -220,8 +294,9 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
     """All MNIST images of the course's PNG tree, decoded once and cached in ``cache_dir`` (default: ``data/cache``, or
     ``$SSL_DATA_CACHE``).
 
-    The cache is keyed by the source's fingerprint, so a changed source is decoded again; an unreadable cache file
-    (a disk that filled up, say) is decoded again too, with a note.
+    The cache is keyed by the sha256 of the source's content (`source_fingerprint`), so a changed source is decoded
+    again, whatever its files' sizes and dates; an unreadable cache file (a disk that filled up, say) is decoded again
+    too, with a note.
     """
     path = find_source(source)
     cache_dir = Path(cache_dir or os.environ.get(DATA_CACHE_ENV) or CACHE_DIR)

@@ -9,8 +9,11 @@
 
 The notebooks run in a staging folder (``artefacts/.run-<profile>/``): their artefacts, figures, executed notebooks and
 HTML go there, and replace the published ones (``artefacts/<profile>/``, ``figures/``, ``notebooks/``, ``reports/``)
-only when every notebook has succeeded. A failure or Ctrl-C leaves the published files as they were; the fits that
-finished are kept in the fit cache, so the next run continues where this one stopped.
+only when every notebook has succeeded, all of them or none (`ssl_study.publishing`). A failure or Ctrl-C leaves the
+published files as they were, and stops the kernel and its workers; the fits that finished are kept in the fit cache,
+so the next run continues where this one stopped. One run of a profile at a time: a second says which run holds the
+profile (or waits for it: ``--wait``); an exploration run (``-p``) stages in a folder of its own and publishes nothing.
+Bad settings or data stop a run before its first notebook, in one sentence.
 """
 
 from __future__ import annotations
@@ -30,55 +33,13 @@ import time
 from pathlib import Path
 
 from . import artefacts as art
-from .config import (ARTEFACTS_DIR, FIGURES_DIR, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON, NOTEBOOKS,
-                     NOTEBOOKS_DIR, OUTPUT_ENV, PROFILE_ENV, PROFILES, ROOT, default_jobs, get_profile)
-from .data import find_source
+from .config import (ARTEFACTS_DIR, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON, NOTEBOOKS, NOTEBOOKS_DIR,
+                     OUTPUT_ENV, PROFILE_ENV, PROFILES, ROOT, SettingError, check_settings, default_jobs, get_profile,
+                     parse_jobs)
+from .data import DataError, load_mnist
 from .executor import COMPUTED_FILE, noted_keys
+from .publishing import LockedError, PublishError, explore_stage, prepare_stage, publish, recover, run_lock
 from .store import Store
-
-
-def stage_of(profile_name: str) -> Path:
-    """The staging folder of a run of ``profile_name``."""
-    return ARTEFACTS_DIR / f".run-{profile_name}"
-
-
-def destinations(profile_name: str, stage: Path) -> list[tuple[Path, Path]]:
-    """(staged folder, published folder) pairs of a run."""
-    pairs = [(stage / "artefacts" / profile_name, ARTEFACTS_DIR / profile_name)]
-    if profile_name == "full":
-        pairs += [(stage / "figures", FIGURES_DIR), (stage / "notebooks", NOTEBOOKS_DIR), (stage / "reports",
-                                                                                          ROOT / "reports")]
-    return pairs
-
-
-def prepare_stage(profile_name: str, notebooks: list[str]) -> Path:
-    """An empty staging folder; for a partial run, holding a copy of the published artefacts and figures (the cache
-    stays where it is: every run of a profile shares it)."""
-    stage = stage_of(profile_name)
-    shutil.rmtree(stage, ignore_errors=True)
-    for staged, published in destinations(profile_name, stage):
-        staged.mkdir(parents=True, exist_ok=True)
-        if notebooks != NOTEBOOKS and published.exists() and published.name not in ("notebooks", "reports"):
-            for item in published.iterdir():
-                if item.name != "cache" and not item.name.startswith("."):
-                    (shutil.copytree if item.is_dir() else shutil.copy2)(item, staged / item.name)
-    return stage
-
-
-def publish(profile_name: str, stage: Path, notebooks: list[str]) -> None:
-    """Move the staged files over the published ones (a complete run first removes what it no longer makes)."""
-    for staged, published in destinations(profile_name, stage):
-        published.mkdir(parents=True, exist_ok=True)
-        if notebooks == NOTEBOOKS and published.name not in ("notebooks",):
-            for item in published.iterdir():
-                if item.name != "cache" and not item.name.startswith("."):
-                    shutil.rmtree(item) if item.is_dir() else item.unlink()
-        for item in staged.iterdir():
-            target = published / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(item, target)
-    shutil.rmtree(stage, ignore_errors=True)
 
 
 def executed_path(stage: Path, profile_name: str, name: str) -> Path:
@@ -213,15 +174,25 @@ def write_timings(profile_name: str, stage: Path, timings: list[dict], total: fl
 def build_parser() -> argparse.ArgumentParser:
     """The command line of run_study.py (its ``--help`` shows this module's examples)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default=os.environ.get(PROFILE_ENV, "full"), choices=PROFILES)
-    parser.add_argument("--jobs", type=int, default=default_jobs(), help="fits at once (default: %(default)s)")
+    parser.add_argument("--profile", choices=PROFILES, help=f"default: ${PROFILE_ENV}, else full")
+    parser.add_argument("--jobs", type=lambda v: _setting(parse_jobs, v, "--jobs"),
+                        help=f"fits at once (default: ${JOBS_ENV}, else one per core)")
     parser.add_argument("--only", nargs="*", choices=NOTEBOOKS, help="run only these notebooks")
     parser.add_argument("--fresh", action="store_true", help="empty the fit cache first")
     parser.add_argument("--no-publish", action="store_true", help="keep the results in the staging folder")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                        help="a papermill parameter (a Python literal); implies --no-publish")
+                        help="a papermill parameter (a Python literal): an exploration run, staged in a folder of its "
+                             "own and never published")
+    parser.add_argument("--wait", action="store_true", help="wait for another run of the profile to finish first")
     parser.add_argument("--readme", action="store_true", help="only refresh the README from artefacts/full")
     return parser
+
+
+def _setting(parse, value, where):
+    try:
+        return parse(value, where)
+    except SettingError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,18 +201,46 @@ def main(argv: list[str] | None = None) -> int:
         from .readme import refresh_readme
         refresh_readme()
         return 0
-    profile = get_profile(args.profile)
+    try:  # every setting and the data, before any notebook starts: one sentence each
+        check_settings()
+        profile = get_profile(args.profile)
+        jobs = args.jobs or default_jobs()
+        load_mnist(verbose=False)
+    except (SettingError, DataError) as err:
+        print(f"run_study.py: {err}", file=sys.stderr)
+        return 2
     notebooks = [n for n in NOTEBOOKS if n in (args.only or NOTEBOOKS)]
     parameters = {name: _literal(value) for name, value in args.parameter}
-    publish_after = not (args.no_publish or parameters)
-    find_source()  # fail now, not in the first notebook, if there is no data
+    if parameters:  # exploration: a folder of its own, no lock, never published
+        return _run(profile, notebooks, parameters, jobs, args, explore_stage(profile.name), publish_after=False)
+    try:
+        with run_lock(profile.name, wait=args.wait):
+            if recover(profile.name):
+                print(f"[{profile.name}] the last run was stopped while publishing: its steps are undone, the "
+                      "publication before it is complete again", file=sys.stderr)
+            return _run(profile, notebooks, parameters, jobs, args, None, publish_after=not args.no_publish)
+    except LockedError as err:
+        print(f"[{profile.name}] {err}", file=sys.stderr)
+        return 75
+
+
+def _run(profile, notebooks: list[str], parameters: dict, jobs: int, args, stage: Path | None,
+         publish_after: bool) -> int:
+    """Run ``notebooks`` in a staging folder, then publish them (``publish_after``); one line for any failure."""
+    import psutil
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
     if args.fresh:
         shutil.rmtree(profile.cache, ignore_errors=True)
         print(f"[{profile.name}] fit cache emptied: every fit is computed again")
-    stage = prepare_stage(profile.name, notebooks)
-    os.environ.update({PROFILE_ENV: profile.name, JOBS_ENV: str(args.jobs), OUTPUT_ENV: str(stage),
+    try:
+        stage = prepare_stage(profile.name, notebooks, stage)
+    except PublishError as err:
+        print(f"[{profile.name}] {err}", file=sys.stderr)
+        return 1
+    os.environ.update({PROFILE_ENV: profile.name, JOBS_ENV: str(jobs), OUTPUT_ENV: str(stage),
                        FIT_CACHE_ENV: str(profile.cache)})  # the kernels inherit them
-    timings, start, current = [], time.perf_counter(), None
+    timings, start, started, current = [], time.perf_counter(), time.time(), None
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), signal.default_int_handler(*_)))
     try:
@@ -250,11 +249,16 @@ def main(argv: list[str] | None = None) -> int:
             timings.append(execute(current, stage, profile.name, parameters))
             print(f"{timings[-1]['seconds']:.0f} s", flush=True)
     except BaseException as err:  # noqa: BLE001 -- one clear line instead of a kernel's traceback
+        _quiet_stop(before)
         kept = f"the fits that finished are kept in the fit cache ({_shown(profile.cache)}); run again to continue"
         if interrupted or isinstance(err, KeyboardInterrupt):
             print(f"\n[{profile.name}] interrupted in {current}: the published notebooks and artefacts are unchanged; "
                   f"{kept}.", file=sys.stderr)
             return 130
+        if type(err).__name__ == "PapermillExecutionError" and err.ename in INPUT_ERRORS:
+            print(f"\n[{profile.name}] {current} stopped: {err.evalue}\nThe published notebooks and artefacts are "
+                  "unchanged.", file=sys.stderr)
+            return 1
         print(f"\n[{profile.name}] {current} failed: {_reason(err)}\nThe published notebooks and artefacts are "
               f"unchanged; the failed notebook is {_shown(executed_path(stage, profile.name, current))}; {kept}.",
               file=sys.stderr)
@@ -264,30 +268,60 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - start
     computed = len(noted_keys(stage, COMPUTED_FILE))
     if notebooks == NOTEBOOKS:
-        write_timings(profile.name, stage, timings, total, args.jobs, computed)
+        write_timings(profile.name, stage, timings, total, jobs, computed)
     html_dir = stage / "reports" if profile.name == "full" else stage / "artefacts" / profile.name / "reports"
-    if html_dir.exists():
+    if any(html_dir.glob("*.html")):
         answer = stage / "artefacts" / profile.name / "answer.md"
         write_index(html_dir, answer if answer.exists() else profile.artefacts / "answer.md")
     if not publish_after:
         print(f"[{profile.name}] done in {total / 60:.1f} min; results kept in {_shown(stage)} (not published)")
         return 0
     used = noted_keys(stage)  # every entry of the fit cache this complete run asked for: the others are stale
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C now would leave half the files moved
+    deferred = []  # a Ctrl-C now would leave half the files moved: it waits until the publication is complete
+    previous = signal.signal(signal.SIGINT, lambda *_: deferred.append(True))
     try:
         publish(profile.name, stage, notebooks)
+        pruned = Store(profile.cache).prune(used, written_before=started) if notebooks == NOTEBOOKS else 0
+        print(f"[{profile.name}] done in {total / 60:.1f} min ({computed} tasks computed, the rest from the fit "
+              f"cache); published notebooks, artefacts and HTML; {pruned} stale fit-cache entries pruned")
+        if profile.name == "full" and args.fresh and notebooks == NOTEBOOKS:  # the time from an empty cache, for the README
+            FROM_EMPTY.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(profile.artefacts / "timings.json", FROM_EMPTY)
+        if profile.name == "full" and NOTEBOOK_COMPARISON in notebooks:
+            from .readme import refresh_readme
+            refresh_readme()
+    except PublishError as err:
+        print(f"[{profile.name}] {err}", file=sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGINT, previous)
-    pruned = Store(profile.cache).prune(used) if notebooks == NOTEBOOKS else 0
-    print(f"[{profile.name}] done in {total / 60:.1f} min ({computed} tasks computed, the rest from the fit cache); "
-          f"published notebooks, artefacts and HTML; {pruned} stale fit-cache entries pruned")
-    if profile.name == "full" and args.fresh and notebooks == NOTEBOOKS:  # the time from an empty cache, for the README
-        FROM_EMPTY.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(profile.artefacts / "timings.json", FROM_EMPTY)
-    if profile.name == "full" and NOTEBOOK_COMPARISON in notebooks:
-        from .readme import refresh_readme
-        refresh_readme()
-    return 0
+        if deferred:
+            print(f"[{profile.name}] Ctrl-C while publishing: it waited until the publication was complete",
+                  file=sys.stderr)
+    return 130 if deferred else 0
+
+
+#: errors of a notebook's inputs (the data, a missing or stale artefact): their message is the whole story
+INPUT_ERRORS = ("DataError", "ArtefactError", "SettingError")
+
+
+def _quiet_stop(before: set[int]) -> None:
+    """After a failure or Ctrl-C: stop the kernel and its fit workers this run started (the kernel runs in a session
+    of its own, which the terminal's Ctrl-C does not reach), and silence asyncio's report of the cell it abandoned
+    ("Task exception was never retrieved", printed when the interpreter exits)."""
+    import logging
+
+    import psutil
+
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+    children = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=5)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def _literal(value: str):

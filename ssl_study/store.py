@@ -71,6 +71,13 @@ def _atomic(path: Path, write) -> None:
         raise
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # gone, or being replaced: not this prune's to delete
+
+
 class Store:
     """The entries under ``folder``: ``put``, ``get``, ``has``, ``entries``, ``prune``."""
 
@@ -141,18 +148,23 @@ class Store:
         """The description of the task stored under ``key``."""
         return json.loads(self._paths(kind, key)[0].read_text())["task"]
 
-    def prune(self, keep: Iterable[tuple[str, str]]) -> int:
-        """Delete every entry not in ``keep`` ((kind, key) pairs) and stray temporary files; returns the entries
-        deleted."""
+    def prune(self, keep: Iterable[tuple[str, str]], written_before: float | None = None) -> int:
+        """Delete every entry not in ``keep`` ((kind, key) pairs) -- only those written before ``written_before`` (a
+        time stamp) where given, so that a run never deletes what another run is writing -- and stray temporary files;
+        returns the entries deleted."""
         keep = set(keep)
         removed = 0
         for kind, key in self.entries():
+            json_path = self._paths(kind, key)[0]
+            if written_before is not None and _mtime(json_path) >= written_before:
+                continue
             if (kind, key) not in keep:
                 for path in self._paths(kind, key):
                     path.unlink(missing_ok=True)
                 removed += 1
         for stray in self.folder.glob("*/.*.tmp"):
-            stray.unlink(missing_ok=True)
+            if written_before is None or _mtime(stray) < written_before:
+                stray.unlink(missing_ok=True)
         return removed
 
     def __len__(self) -> int:

@@ -44,3 +44,19 @@ def pack(tree: Path, archive: Path) -> Path:
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     return make_tree(tmp_path / "src")
+
+
+def project_in(tmp_path: Path, monkeypatch) -> Path:
+    """Point the runner and the publisher at a project in ``tmp_path`` (artefacts/, figures/, notebooks/, reports/),
+    and let the runner read no data; returns ``tmp_path``."""
+    import ssl_study.publishing as publishing
+    import ssl_study.runner as runner
+
+    for name, folder in {"ARTEFACTS_DIR": "artefacts", "FIGURES_DIR": "figures", "NOTEBOOKS_DIR": "notebooks",
+                         "ROOT": "."}.items():
+        for module in (runner, publishing):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, tmp_path / folder)
+    monkeypatch.setattr(runner, "load_mnist", lambda verbose=False: None)
+    return tmp_path
+

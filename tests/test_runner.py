@@ -1,16 +1,17 @@
 """run_study.py publishes a run only when every notebook succeeded, and never touches the fit cache."""
 
 import pytest
+from conftest import project_in
 
 import helpers
+import ssl_study.publishing as publishing
 import ssl_study.runner as runner
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    for name, folder in {"ARTEFACTS_DIR": "artefacts", "FIGURES_DIR": "figures", "NOTEBOOKS_DIR": "notebooks",
-                         "ROOT": "."}.items():
-        monkeypatch.setattr(runner, name, tmp_path / folder)
+    """A project of placeholder files in ``tmp_path``, where the runner stages and publishes (no data read)."""
+    project_in(tmp_path, monkeypatch)
     monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "artefacts" / "full" / "cache"))
     for name, value in {"SSL_PROFILE": "full", "SSL_JOBS": "1", "SSL_OUTPUT": ""}.items():
         monkeypatch.setenv(name, value)  # runner.main sets them for its kernels; restored after the test
@@ -26,12 +27,12 @@ def project(tmp_path, monkeypatch):
 
 
 def test_a_complete_run_replaces_what_it_publishes_and_keeps_the_cache(project):
-    stage = runner.prepare_stage("full", helpers.NOTEBOOKS)
+    stage = publishing.prepare_stage("full", helpers.NOTEBOOKS)
     assert not list((stage / "artefacts" / "full").iterdir())  # a complete run starts from nothing
     (stage / "artefacts" / "full" / "results_new.csv").write_text("new")
     (stage / "figures" / "new.png").write_text("new")
     (stage / "notebooks" / helpers.NOTEBOOKS[0]).write_text("new")
-    runner.publish("full", stage, helpers.NOTEBOOKS)
+    publishing.publish("full", stage, helpers.NOTEBOOKS)
     assert sorted(p.name for p in (project / "artefacts" / "full").iterdir()) == ["cache", "results_new.csv"]
     assert (project / "artefacts" / "full" / "cache" / "fit.pkl").read_text() == "a finished fit"
     assert [p.name for p in (project / "figures").iterdir()] == ["new.png"]
@@ -41,11 +42,11 @@ def test_a_complete_run_replaces_what_it_publishes_and_keeps_the_cache(project):
 
 
 def test_a_partial_run_starts_from_the_published_artefacts(project):
-    stage = runner.prepare_stage("full", [helpers.NOTEBOOK_COMPARISON])
+    stage = publishing.prepare_stage("full", [helpers.NOTEBOOK_COMPARISON])
     assert (stage / "artefacts" / "full" / "results_old.csv").read_text() == "old"
     assert not (stage / "artefacts" / "full" / "cache").exists()
     (stage / "artefacts" / "full" / "summary.csv").write_text("new")
-    runner.publish("full", stage, [helpers.NOTEBOOK_COMPARISON])
+    publishing.publish("full", stage, [helpers.NOTEBOOK_COMPARISON])
     assert sorted(p.name for p in (project / "artefacts" / "full").iterdir()) == [
         "cache", "results_old.csv", "summary.csv"]
 
@@ -56,7 +57,6 @@ def test_a_run_that_fails_publishes_nothing(project, monkeypatch, capsys):
         raise RuntimeError("a cell failed")
 
     monkeypatch.setattr(runner, "execute", fail)
-    monkeypatch.setattr(runner, "find_source", lambda: None)
     assert runner.main(["--jobs", "1"]) == 1
     assert "half-written.csv" not in [p.name for p in (project / "artefacts" / "full").iterdir()]
     assert (project / "artefacts" / "full" / "results_old.csv").read_text() == "old"
@@ -68,7 +68,6 @@ def test_ctrl_c_says_what_is_kept_in_one_line(project, monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runner, "execute", interrupted)
-    monkeypatch.setattr(runner, "find_source", lambda: None)
     assert runner.main(["--jobs", "1"]) == 130
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "interrupted" in err and "fit cache" in err

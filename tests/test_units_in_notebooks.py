@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 import helpers
+import ssl_study.publishing as publishing
 import ssl_study.runner as runner
 from ssl_study.config import FIT_CACHE_ENV, JOBS_ENV, OUTPUT_ENV, PROFILE_ENV, UNITS_ENV
 
@@ -19,7 +20,7 @@ def test_units_registered_by_a_test_run_through_notebooks_4_to_6(monkeypatch):
         monkeypatch.delenv(name)
     monkeypatch.setenv(UNITS_ENV, str(UNITS))
     assert runner.main(["--profile", "quick", "--no-publish"]) == 0  # all six: 4-6 start from 1-3's artefacts
-    staged = runner.stage_of("quick") / "artefacts" / "quick"
+    staged = publishing.stage_of("quick") / "artefacts" / "quick"
     results = pd.read_csv(staged / "results_pretrained.csv")
     methods = set(results["method"])
     assert {"tiny_knn", "tiny_logistic", "tiny_probe", "tiny_finetune", "labelsonly",
