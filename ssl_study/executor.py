@@ -41,9 +41,15 @@ def _compute(task, kind: str, key: str, paths: dict, env: dict, versions: dict) 
             _compute(probe, "fit", probe_key, paths, env, keys.task_versions("fit", probe))
             return store.get("fit", probe_key)
 
+    import joblib
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1):  # one BLAS / OpenMP thread, whatever the process: in this one, a loky or a Dask worker
+    # one BLAS / OpenMP thread, whatever the process: in this one, a loky or a Dask worker; and no nested joblib
+    # parallelism (scikit-learn's n_jobs=None). In a loky worker a nested call runs sequentially anyway, but a task of
+    # joblib's Dask backend runs under parallel_config(backend="dask"), where effective_n_jobs(None) is the cluster's
+    # thread count: k-NN then computed its cosine distances in slices of the training images, one BLAS product per
+    # slice, whose last bits differ from the loky run's single product (and a near-tie's neighbour with them)
+    with threadpool_limits(1), joblib.parallel_config(backend="sequential"):
         result = workers.compute(task, paths, probe_result)
     store.put(kind, key, keys.plain(task), result, keys.machine())
     models.import_keras().backend.clear_session()
