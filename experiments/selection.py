@@ -4,6 +4,7 @@
     .venv/bin/python experiments/selection.py budget           # the baseline's budget at 10 labels per class
     .venv/bin/python experiments/selection.py pretext --lpft   # pretext settings and fine-tuning, at 10 labels/class
     .venv/bin/python experiments/selection.py pretexts --lpft  # every pretext's own settings, one protocol for all
+    .venv/bin/python experiments/selection.py siamese_schedule --split-seed 20261130 --pretext-epochs 8 32 100
 
 Needs the split of notebook 1 (``artefacts/full/split.npz``). Uses its own seeds (100, 101, 102), not the study's
 (0, 1, 2), so the study's subsets are not the ones the choices were made on.
@@ -46,11 +47,18 @@ SEEDS = helpers.SELECTION_SEEDS
 PROFILE = helpers.PROFILES["full"]
 
 
+SPLIT_SEED: int | None = None  #: ``--split-seed``: the split made with this seed instead of notebook 1's
+
+
 def labelled_data():
-    """The study's split (notebook 1): labelled images and labels, and the unlabelled images. No test images."""
-    profile = helpers.get_profile("full")
+    """The study's split (notebook 1's, or the one of ``--split-seed``): labelled images and labels, and the
+    unlabelled images. No test images."""
     mnist = helpers.load_mnist(verbose=False)
-    split = helpers.load_split(profile, mnist)
+    if SPLIT_SEED is None:
+        split = helpers.load_split(helpers.get_profile("full"), mnist)
+    else:
+        split = helpers.make_split(mnist.labels, SPLIT_SEED, helpers.SPLIT_PROPORTIONS)
+        split = {name: split[name] for name in ("labelled", "unlabelled")}  # the test images are never touched
     x = helpers.to_model_input(mnist.images)
     y = mnist.labels.astype("int32")
     return split, x[split["labelled"]], y[split["labelled"]], x, split
@@ -296,9 +304,111 @@ def pretexts_part(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _siamese_run(lr: float, epochs: int, seed: int, split_seed: int | None) -> list[dict]:
+    """One Siamese pretext run (``epochs`` at learning rate ``lr``, pretext seed ``seed``) on the unlabelled set, and
+    its encoder at 10 labels per class on each selection subset: k-NN and logistic regression on its frozen features,
+    the supervised recipe from it with a random head (the assignment's "initialise and fine-tune"), and
+    probe-then-fine-tune; scored on the 3,000 selection images. ``epochs`` 0: the untrained encoder (the control)."""
+    from threadpoolctl import threadpool_limits
+
+    global SPLIT_SEED
+    SPLIT_SEED = split_seed  # in a worker process too
+    with threadpool_limits(1):
+        split, x_lab, y_lab, x_all, _ = labelled_data()
+        subsets, selection = selection_set(y_lab)
+        x_sel, y_sel = x_lab[selection], y_lab[selection]
+        n = 10 * helpers.N_CLASSES
+        fit_epochs = helpers.epochs_for(n, PROFILE)[1]
+        keras.utils.set_random_seed(seed)
+        encoder = helpers.build_encoder()
+        extra = {"pretext_epochs": epochs, "learning_rate": lr if epochs else 0.0, "pretext_seed": seed}
+        if epochs:
+            pretext = helpers.get_pretext("siamese", learning_rate=lr, epochs=epochs)
+            train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, pretext.settings.val_fraction, seed)
+            run = helpers.pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], seed, epochs)
+            extra.update(pretext_val=run["val_score"], pretext_seconds=round(run["seconds"], 1),
+                         images_seen=run["images_seen"])
+        weights, features = encoder.get_weights(), helpers.encode(encoder, x_lab)
+        rows = []
+        for subset_seed in SEEDS:
+            subset = subsets[subset_seed][n]
+            data = (x_lab[subset], y_lab[subset], fit_epochs, PROFILE.batch_size, subset_seed, helpers.Recipe())
+            row = {**extra, "subset_seed": subset_seed}
+            for kind in ("knn", "logistic"):
+                model, _ = helpers.train_frozen(kind, features[subset], y_lab[subset], subset_seed)
+                row[kind] = helpers.evaluate(model, features[selection], y_sel)["accuracy"]
+            model, _ = helpers.train_supervised(*data, encoder_weights=weights)
+            row["recipe"] = helpers.evaluate(model, x_sel, y_sel)["accuracy"]
+            row["lp_ft"] = helpers.evaluate(helpers.probe_then_finetune(weights, *data)["finetune"][0], x_sel,
+                                            y_sel)["accuracy"]
+            rows.append(row)
+        print(rows[-1], flush=True)
+        return rows
+
+
+def siamese_schedule_part(args) -> pd.DataFrame:
+    """The Siamese pretext's length x learning rate (issue 19): each (``--pretext-epochs``, ``--learning-rates``) pair
+    trained from the start under each of ``--seeds`` pretext seeds (the cosine schedule ends with the run, so every
+    length is its own run), plus the untrained encoder under the same seeds; each encoder scored by `_siamese_run`.
+    Runs ``$SSL_JOBS`` at a time, the longest first."""
+    import itertools
+
+    import joblib
+
+    runs = [(0.0, 0, seed) for seed in SEEDS[: args.seeds]]
+    runs += [(lr, epochs, seed) for lr, epochs, seed in itertools.product(args.learning_rates, args.pretext_epochs,
+                                                                          SEEDS[: args.seeds])]
+    runs.sort(key=lambda run: -run[1])
+    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_siamese_run)(*run, SPLIT_SEED) for run in runs)
+    return pd.DataFrame([row for rows in done for row in rows])
+
+
+def siamese_schedule_report(table: pd.DataFrame) -> str:
+    """Per setting: the mean over pretext seeds (each the mean over the three subsets) of every score, its standard
+    error, and the paired difference from the best setting on the decision score (the mean of the two schedules'
+    accuracies: the recipe's fine-tuning and probe-then-fine-tune, as the study uses the encoder under both) with its standard error; the decision rule applied in words."""
+    scores = ["knn", "logistic", "recipe", "lp_ft"]
+    per_seed = table.groupby(["learning_rate", "pretext_epochs", "pretext_seed"])[scores].mean()
+    per_seed["decision"] = per_seed[["recipe", "lp_ft"]].mean(axis=1)
+    trained = per_seed[per_seed.index.get_level_values("pretext_epochs") > 0]
+    means = trained.groupby(["learning_rate", "pretext_epochs"]).mean()
+    best = means["decision"].idxmax()
+    rows = []
+    for setting, group in trained.groupby(["learning_rate", "pretext_epochs"]):
+        diff = group["decision"].droplevel([0, 1]) - trained.loc[best, "decision"]
+        rows.append({"learning rate": f"{setting[0]:g}", "epochs": setting[1], "seeds": len(group),
+                     **{f"{c} %": f"{100 * group[c].mean():.2f} ± {100 * group[c].sem():.2f}" for c in scores},
+                     "decision − best (points)": f"{100 * diff.mean():+.2f} ± {100 * diff.sem():.2f}",
+                     "seconds": table.loc[(table["learning_rate"] == setting[0]) &
+                                          (table["pretext_epochs"] == setting[1]), "pretext_seconds"].mean()})
+    report = pd.DataFrame(rows).sort_values(["learning rate", "epochs"], key=lambda c: c.astype(float))
+    control = per_seed[per_seed.index.get_level_values("pretext_epochs") == 0]
+    lines = [report.to_markdown(index=False, floatfmt=".0f"), "",
+             f"Untrained encoder (the control, {len(control)} seeds): " + ", ".join(
+                 f"{c} {100 * control[c].mean():.2f} ± {100 * control[c].sem():.2f} %" for c in scores) + "."]
+    ranked = means["decision"].sort_values(ascending=False)
+    if len(ranked) > 1:
+        runner_up = ranked.index[1]
+        diff = (trained.loc[best, "decision"] - trained.loc[runner_up, "decision"]).dropna()
+        beats = diff.mean() > diff.sem()
+        cheaper = min(best, runner_up, key=lambda s: s[1])
+        chosen = best if beats else cheaper
+        lines += ["", f"Best on the decision score: {best[1]} epochs at {best[0]:g}; runner-up {runner_up[1]} epochs "
+                      f"at {runner_up[0]:g}, {100 * diff.mean():.2f} ± {100 * diff.sem():.2f} points behind (paired "
+                      f"over {len(diff)} seeds). " + ("The winner beats it by more than the standard error: chosen."
+                                                     if beats else "Not more than the standard error: a tie, and the "
+                                                     f"cheaper one is chosen ({cheaper[1]} epochs at {cheaper[0]:g}).")
+                  + f" Chosen: {chosen[1]} epochs at learning rate {chosen[0]:g}."]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr", "semi"])
+    parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr", "semi",
+                                         "siamese_schedule"])
+    parser.add_argument("--split-seed", type=int, default=None,
+                        help="the split made with this seed (its labelled and unlabelled images only) instead of "
+                             "notebook 1's: the confirmatory run's is helpers.CONFIRMATORY_SPLIT_SEED")
     parser.add_argument("--pretexts", nargs="+", default=list(helpers.PRETEXTS), choices=list(helpers.PRETEXTS),
                         help="the registered pretexts to compare (one without variants here: its own settings)")
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="recipe: how many of the seeds to use")
@@ -318,6 +428,22 @@ def main() -> None:
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
     args = parser.parse_args()
+    global SPLIT_SEED
+    SPLIT_SEED = args.split_seed
+    if args.part == "siamese_schedule":
+        table = siamese_schedule_part(args)
+        stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
+                 "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
+        out = args.out or args.part
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records")}, indent=2) + "\n")
+        text = (f"Measured {stamp['date']} (`experiments/selection.py {stamp['command']}`), validation data only: "
+                f"the labelled set of the split of seed {SPLIT_SEED}. Scores in % on its 3,000 selection images, "
+                "mean ± standard error over pretext seeds (each the mean of three 10-per-class subsets).\n\n"
+                + siamese_schedule_report(table))
+        (OUT / f"{out}.md").write_text(text)
+        print(text)
+        return
     table = {"recipe": recipe_part, "pretext": pretext_part, "budget": budget_part, "pretexts": pretexts_part,
              "finetune_lr": finetune_lr_part, "semi": semi_part}[args.part](args)
     OUT.mkdir(parents=True, exist_ok=True)
