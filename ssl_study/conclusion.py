@@ -288,6 +288,110 @@ def written_answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.D
     return paragraphs
 
 
+#: the assignment's label fractions (10 %, 20 %, ... 100 % of the labelled set): its own comparison
+ASSIGNMENT_FRACTIONS = tuple(f"{10 * k}%" for k in range(1, 11))
+
+
+def assignment_gain(results: pd.DataFrame, fractions=ASSIGNMENT_FRACTIONS) -> dict:
+    """The headline's paired gain over supervised (points) averaged over the assignment's ten fractions, per seed (the
+    seeds with all ten), and its 95 % t interval over those seeds: one test, a family of its own. Also the number of
+    fractions at which the mean gain is below zero."""
+    from scipy import stats
+
+    from .stats import mean_ci
+
+    shared = results[results["amount"].isin(fractions) & results["method"].isin([BASELINE, HEADLINE])]
+    wide = shared.pivot_table(index=["seed", "amount"], columns="method", values="test_accuracy").dropna()
+    diff = 100 * (wide[HEADLINE] - wide[BASELINE])
+    complete = diff.groupby("seed").size() == len(fractions)
+    per_seed = diff.groupby("seed").mean()[complete]
+    mean, half = mean_ci(per_seed)
+    p = float(stats.ttest_1samp(per_seed, 0).pvalue) if len(per_seed) > 1 else float("nan")
+    by_amount = diff.groupby("amount").mean()
+    return {"gain": mean, "ci_low": mean - half, "ci_high": mean + half, "p_value": p, "seeds": len(per_seed),
+            "below": int((by_amount < 0).sum()), "fractions": len(by_amount)}
+
+
+def _plain(row) -> str:
+    """A gain's word for the front page, without statistics: "is better", "is worse", "is equivalent", or "differs
+    by no amount the data can detect"."""
+    return {"helps": "is better", "hurts": "is worse", "equivalent": f"is equivalent (within ±{EQUIVALENCE_MARGIN:g} "
+            "points)"}.get(kind(row), "differs by no amount the data can detect")
+
+
+def front_page(results: pd.DataFrame, summary: pd.DataFrame, gains: pd.DataFrame) -> str:
+    """The first page's answer (Markdown, for ``reports/index.html``): three plain sentences -- the assignment's
+    comparison over its ten fractions and where labels are scarcest, the other pretext tasks, the semi-supervised
+    methods -- the assignment's ten-row table, and the statistics as numbered notes. Every number and word is computed
+    from ``results`` (notebooks 2 and 5), ``summary`` and ``gains`` (notebook 6, its ``family`` column)."""
+    by = summary.set_index(["method", "amount"])["mean"]
+    seeds = summary.set_index(["method", "amount"])["seeds"]
+    overall = assignment_gain(results)
+    family = lambda name: gains[gains["family"] == name]  # noqa: E731
+    primary = family("primary").sort_values("n_labels")
+    smallest = primary.iloc[0]
+    inside = overall["ci_low"] <= 0 <= overall["ci_high"]
+    verb = ("changes" if inside else "raises" if overall["gain"] > 0 else "lowers")
+    first = (f"Pre-training the encoder on the Siamese task and then fine-tuning the CNN, instead of training it from "
+             f"scratch, {verb} its test accuracy by {overall['gain']:+.2f} points on average over the assignment's "
+             f"ten label fractions (10 % to 100 % of the labelled images){' — an amount the data cannot tell from no change' if inside else ''}"
+             f"¹; it is below training from scratch at "
+             f"{'all ten' if overall['below'] == overall['fractions'] == 10 else str(overall['below']) + ' of the ' + str(overall['fractions'])}"
+             f" of them. Where labels "
+             f"are scarcest, at {amount_words(smallest['amount'])}, the pre-trained CNN {_plain(smallest)}: "
+             f"{by[HEADLINE, smallest['amount']]:.1%} against {by[BASELINE, smallest['amount']]:.1%}².")
+    others = family("pretexts vs supervised")
+    others = others[(others["amount"] == smallest["amount"]) & (others["method"] != HEADLINE)
+                    & others["method"].map(lambda m: parts(m)[0] in PRETEXTS)]  # not the untrained control
+    words = {m: kind(r) for m, r in others.set_index("method").iterrows()}
+    found = {m: w for m, w in words.items() if w in ("helps", "hurts")}
+    names = listing([parts(m)[0] for m in words]) if words else ""
+    second = (f"Fine-tuned from the other pre-trained encoders ({names}), the CNN is "
+              + ("neither better nor worse than training from scratch by an amount the data can detect"
+                 if not found else "; ".join(f"{'better' if w == 'helps' else 'worse'} with {parts(m)[0]}"
+                                             for m, w in found.items()))
+              + f" at {amount_words(smallest['amount'])}³.") if words else ""
+    semi = family("semi-supervised vs supervised")
+    semi = semi[semi["amount"] == smallest["amount"]]
+    third = ""
+    if len(semi):
+        kept = semi[semi.apply(kind, axis=1) == "helps"]
+        third = (f"Using the unlabelled images for semi-supervised training instead changed the accuracy by "
+                 f"{semi['gain'].min():+.1f} to {semi['gain'].max():+.1f} points over training from scratch at "
+                 f"{amount_words(smallest['amount'])} for the {count(len(semi), 'semi-supervised model')} tried; "
+                 + (f"with {count(int(semi['pairs'].min()), 'seed')} each, the correction for "
+                    f"{count(len(family('semi-supervised vs supervised')), 'test')} keeps "
+                    f"{'none of these gains' if not len(kept) else count(len(kept), 'of them')}⁴."))
+    table = ["| labelled images | trained from scratch | Siamese pre-trained, fine-tuned | gain (points) | "
+             "95 % interval | seeds |", "|---|---:|---:|---:|---|---:|"]
+    gain_rows = pd.concat([family("primary"), family("secondary")]).set_index("amount")
+    n_of = summary.drop_duplicates("amount").set_index("amount")["n_labels"]
+    for amount in ASSIGNMENT_FRACTIONS:
+        if amount in gain_rows.index:
+            row = gain_rows.loc[amount]
+            table.append(f"| {amount} ({int(n_of[amount]):,}) | {by[BASELINE, amount]:.2%} | {by[HEADLINE, amount]:.2%} "
+                         f"| {row['gain']:+.2f} | [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}] "
+                         f"| {int(seeds[HEADLINE, amount])} |")
+    notes = [
+        f"¹ The paired difference (same seed, same label subset) averaged over the ten fractions per seed: "
+        f"{overall['gain']:+.2f} points, 95 % t interval [{overall['ci_low']:+.2f}, {overall['ci_high']:+.2f}] over "
+        f"{count(overall['seeds'], 'seed')}, p = {overall['p_value']:.2f} (one test).",
+        f"² The study's primary endpoint: the paired gain at "
+        f"{listing([amount_words(a) for a in primary['amount']])}, {count(int(smallest['pairs']), 'seed')}, Holm's "
+        f"correction over {count(len(primary), 'test')}; at {amount_words(smallest['amount'])} it "
+        f"{claim(smallest, len(primary))}.",
+    ]
+    if second:
+        notes.append(f"³ Paired gains over training from scratch of every fine-tuned encoder at every amount tested, "
+                     f"one family of {count(len(family('pretexts vs supervised')), 'test')} under Holm's correction.")
+    if len(semi):
+        notes.append(f"⁴ Paired gains of the semi-supervised models over training from scratch, one family of "
+                     f"{count(len(family('semi-supervised vs supervised')), 'test')} under Holm's correction; "
+                     f"{count(int(semi['pairs'].min()), 'seed')} each.")
+    return "\n\n".join([" ".join(s for s in (first, second, third) if s), "\n".join(table),
+                         "<small>\n\n" + "\n\n".join(notes) + "\n\n</small>"]) + "\n"
+
+
 def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     """`stats.summary_table` of the accuracy on the test images from MNIST's official test set."""
     from .stats import summary_table
@@ -295,6 +399,7 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["BASELINE", "HEADLINE", "amount_words", "answer", "claim", "kind", "levels_off", "official_summary",
+__all__ = ["ASSIGNMENT_FRACTIONS", "BASELINE", "HEADLINE", "amount_words", "answer", "assignment_gain", "claim",
+           "front_page", "kind", "levels_off", "official_summary",
            "primary_endpoint", "secondary_endpoint", "secondary_sentence", "semi_paragraph", "sweep_sentences",
            "sweep_summary", "verdict", "why_sentences", "written_answer"]

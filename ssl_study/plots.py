@@ -3,6 +3,7 @@ Every method keeps one colour, line style and label across the notebooks' figure
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -12,11 +13,33 @@ import pandas as pd
 from .config import Profile
 from .methods import method_label, method_style, style
 
+#: Keras' metric names, shown to a reader in words
+METRIC_LABELS = {"binary_accuracy": "accuracy (%)", "sparse_categorical_accuracy": "accuracy (%)",
+                 "accuracy": "accuracy (%)", "mse": "reconstruction error (mean squared)", "loss": "loss"}
+_CODE_NAME = re.compile(r"[a-z]+(_[a-z0-9]+)+|mse|on|value")
 
+
+def code_names(fig) -> list[str]:
+    """The axis labels, titles and legend titles and entries of ``fig`` that are code names (``siamese_finetune``,
+    ``binary_accuracy``, ``mse``, a legend titled ``on``) rather than words."""
+    texts = []
+    for ax in fig.axes:
+        texts += [ax.get_xlabel(), ax.get_ylabel(), ax.get_title()]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += [legend.get_title().get_text(), *(t.get_text() for t in legend.get_texts())]
+    if fig._suptitle is not None:
+        texts.append(fig._suptitle.get_text())
+    return [t for t in texts if t and _CODE_NAME.fullmatch(t.strip())]
 
 
 def savefig(fig, profile: Profile, name: str) -> Path:
-    """Save a figure as PNG in the profile's figure folder and return its path."""
+    """Save a figure as PNG in the profile's figure folder and return its path; refuses a figure that labels anything
+    with a code name (`code_names`)."""
+    raw = code_names(fig)
+    if raw:
+        raise ValueError(f"figure {name} labels with code names {raw}: give them words (plots.METRIC_LABELS, "
+                         "methods.method_label)")
     path = profile.figures / f"{name}.png"
     fig.savefig(path, dpi=120, bbox_inches="tight")
     return path
@@ -123,8 +146,10 @@ def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
     fig, panels = _two_axes(axes, summary["n_labels"])
     for ax, shown, log in panels:
         part = summary[summary["n_labels"].isin(shown)]
+        every = np.sort(part["n_labels"].unique())
         for method, group in part.groupby("method"):
-            group = group.sort_values("n_labels")
+            # every amount of the panel, NaN where the method has none: its line breaks there instead of jumping
+            group = group.set_index("n_labels")[["mean", "ci95"]].reindex(every).reset_index()
             style = method_style(method)
             ax.plot(group["n_labels"], group["mean"], ms=4, **style)
             band = group["ci95"].fillna(0)
@@ -143,8 +168,10 @@ def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired b
     methods = sorted(gains["method"].unique())
     for ax, shown, log in panels:
         part = gains[gains["n_labels"].isin(shown)]
-        for k, method in enumerate(methods):
-            group = part[part["method"] == method].sort_values("n_labels")
+        every = np.sort(part["n_labels"].unique())
+        for k, method in enumerate(methods):  # NaN where a method has no gain: its line breaks there
+            group = part[part["method"] == method].set_index("n_labels")[["gain", "ci_low", "ci_high"]].reindex(
+                every).reset_index()
             offset = k - (len(methods) - 1) / 2
             x = group["n_labels"] * 1.05 ** offset if log else group["n_labels"] + 250 * offset
             err = np.vstack([group["gain"] - group["ci_low"], group["ci_high"] - group["gain"]])

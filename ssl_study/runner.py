@@ -68,6 +68,8 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in map(without_progress, cell.outputs) if o is not None]
         for output in cell.get("outputs", []):
             if "text/html" in output.get("data", {}):
                 output["data"]["text/html"] = stable_table_ids(output["data"]["text/html"])
@@ -96,6 +98,22 @@ def _kernel_stderr_to(log: Path):
             os.close(saved)
 
 
+#: the last state of a progress bar (tqdm): "fits (3 of 90 from the fit cache): 100%|####| 90/90 [01:02<00:00, ...]"
+PROGRESS = re.compile(r"^.*\|\s*\d+/\d+ \[[^\]]*\]\s*$", re.M)
+
+
+def without_progress(output):
+    """A stream output without its progress bars (they say how a run went, not what it found), or None if nothing
+    else was in it."""
+    if output.get("output_type") != "stream":
+        return output
+    text = PROGRESS.sub("", output["text"]).strip("\n")
+    if not text.strip():
+        return None
+    output["text"] = text + "\n"
+    return output
+
+
 def stable_table_ids(html: str) -> str:
     """pandas gives every styled table a random id (``T_1a2b3``): number them in order of appearance instead, so that
     a re-run with the same results writes the same notebook and HTML."""
@@ -104,22 +122,37 @@ def stable_table_ids(html: str) -> str:
                   lambda m: "T_" + ids.setdefault(m.group(1), f"t{len(ids):04d}"), html)
 
 
+TEMPLATES = Path(__file__).with_name("templates")  #: ``report``: the notebooks' HTML pages (code folded)
+
+
 def render_html(nb, name: str) -> str:
-    """A notebook as the HTML page a reader gets: the notebook's title as the page's title, and the code of the cells
-    tagged ``hide-input`` (prose computed from the results) left out, their output kept."""
+    """A notebook as the HTML page a reader gets: the notebook's title as the page's title, every code cell folded
+    into a "code" line that opens on a click (`TEMPLATES`), and the code of the cells tagged ``hide-input`` (prose
+    computed from the results) left out, their output kept."""
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
-    html, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={"metadata": {"name": name}})
+    exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="report")
+    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
     return html
 
 
-def write_index(html_dir: Path, answer_md: Path | None) -> Path:
-    """``index.html`` beside the six pages: the study's one-paragraph answer (notebook 6's ``answer.md``, where it
-    exists) and a link to each page under its notebook's title."""
+QUESTION = ("The course's assignment: split MNIST's 70,000 images at random into labelled (40 %), unlabelled (40 %) "
+            "and test (20 %) sets; pre-train the encoder of a very simple CNN (two convolutions, one dense layer) on a "
+            "Siamese task -- are two augmented views from the same image? -- using the unlabelled images only; "
+            "initialise the CNN with that encoder and fine-tune it on 10 %, 20 %, ... 100 % of the labelled images; "
+            "compare it with the same CNN trained from scratch.")
+FRONT_FIGURE = "06_accuracy_vs_labels.png"  #: the figure of the first page (notebook 6's)
+
+
+def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = None) -> Path:
+    """``index.html``, the one page an examiner must read: the question, the answer in plain sentences with the
+    accuracy-versus-labels figure and the assignment's ten-row table (notebook 6's ``front_page.md``, statistics in
+    its notes), and a link to each notebook's page with its one-line summary (the notebook's ``summary`` metadata)."""
+    import base64
     import html as html_lib
 
     import nbformat
@@ -127,17 +160,27 @@ def write_index(html_dir: Path, answer_md: Path | None) -> Path:
 
     links = []
     for name in NOTEBOOKS:
-        title = nbformat.read(NOTEBOOKS_DIR / name, as_version=4).metadata.get("title", name)
-        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{html_lib.escape(title)}</a></li>')
-    answer = markdown2html(answer_md.read_text()) if answer_md and answer_md.exists() else ""
+        meta = nbformat.read(NOTEBOOKS_DIR / name, as_version=4).metadata
+        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{html_lib.escape(meta.get("title", name))}'
+                     f'</a> — {html_lib.escape(meta.get("summary", ""))}</li>')
+    answer = markdown2html(front_md.read_text()) if front_md and front_md.exists() else ""
+    figure = (figures / FRONT_FIGURE) if figures else None
+    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:100%" '
+             f'src="data:image/png;base64,{base64.b64encode(figure.read_bytes()).decode()}">'
+             if figure and figure.exists() else "")
+    if image and "<table" in answer:  # the figure between the sentences and the table
+        answer = answer.replace("<table", image + "\n<table", 1)
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
-            "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5;padding:0 1em}"
-            "li{margin:0.3em 0}</style></head><body>\n"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.45;padding:0 1em}"
+            "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.15em 0.7em;"
+            "border-bottom:1px solid #ddd;text-align:right}th{text-align:center}td:first-child{text-align:left}"
+            "small p{margin:0.3em 0;color:#444}</style></head><body>\n"
             "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
-            f"{answer}\n<h2>The six notebooks, in order</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
-            "<p>Each page is a notebook executed top to bottom in the full profile (<code>run_study.py</code>).</p>"
-            "\n</body></html>\n")
+            f"<p><em>{html_lib.escape(QUESTION)}</em></p>\n<h2>The answer</h2>\n{answer}\n"
+            "<h2>The six notebooks</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
+            "<p><small>Each page is a notebook executed top to bottom in the full profile (<code>run_study.py</code>); "
+            "its code is folded under each \"code\" line.</small></p>\n</body></html>\n")
     path = html_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -271,8 +314,12 @@ def _run(profile, notebooks: list[str], parameters: dict, jobs: int, args, stage
         write_timings(profile.name, stage, timings, total, jobs, computed)
     html_dir = stage / "reports" if profile.name == "full" else stage / "artefacts" / profile.name / "reports"
     if any(html_dir.glob("*.html")):
-        answer = stage / "artefacts" / profile.name / "answer.md"
-        write_index(html_dir, answer if answer.exists() else profile.artefacts / "answer.md")
+        front = stage / "artefacts" / profile.name / "front_page.md"
+        figures = stage / "figures" if profile.name == "full" else stage / "artefacts" / profile.name / "figures"
+        published = ARTEFACTS_DIR / profile.name  # a partial run: what the published run wrote
+        write_index(html_dir, front if front.exists() else published / "front_page.md",
+                    figures if (figures / FRONT_FIGURE).exists() else
+                    ROOT / "figures" if profile.name == "full" else published / "figures")
     if not publish_after:
         print(f"[{profile.name}] done in {total / 60:.1f} min; results kept in {_shown(stage)} (not published)")
         return 0

@@ -112,8 +112,9 @@ def gain_grid(gains: pd.DataFrame, label=str) -> pd.DataFrame:
     return grid.fillna("–").rename(columns=label).rename_axis(columns=None)
 
 
-def summary_markdown(summary: pd.DataFrame, gains: pd.DataFrame, baseline: str) -> str:
-    """One table: mean test accuracy +- 95 % CI per method and amount, and each method's gain over ``baseline``."""
+def summary_markdown(summary: pd.DataFrame, gains: pd.DataFrame, baseline: str, label=str) -> str:
+    """One table: mean test accuracy +- 95 % CI per method and amount, and each method's gain over ``baseline``;
+    methods named by ``label`` (e.g. `methods.method_label`)."""
     def cell(mean, half):
         return f"{mean:.2%}" + ("" if np.isnan(half) else f" ± {100 * half:.2f}")
 
@@ -122,7 +123,9 @@ def summary_markdown(summary: pd.DataFrame, gains: pd.DataFrame, baseline: str) 
     shown = shown[[baseline] + [m for m in shown.columns if m != baseline]]
     for method, group in gains.groupby("method"):
         text = group.apply(gain_cell, axis=1).tolist()
-        shown[f"gain {method} (points)"] = pd.Series(text, index=pd.MultiIndex.from_frame(group[["n_labels", "amount"]]))
+        shown[f"gain {label(method)} (points)"] = pd.Series(text, index=pd.MultiIndex.from_frame(
+            group[["n_labels", "amount"]]))
+    shown = shown.rename(columns={m: label(m) for m in summary["method"].unique()})
     shown = shown.reset_index().rename(columns={"n_labels": "labelled images", "amount": "amount"})
     shown["labelled images"] = shown["labelled images"].map("{:,}".format)
     return shown.to_markdown(index=False, disable_numparse=True) + "\n"

@@ -153,3 +153,24 @@ def test_the_sweep_summary_is_the_summary_table_of_its_fits_with_their_part_of_t
     summary = conclusion.sweep_summary(pd.DataFrame(rows)).set_index("unlabelled")
     assert summary.loc[280, "mean"] == pytest.approx(0.81) and summary.loc[28000, "mean"] == pytest.approx(0.86)
     assert set(summary["pretext"]) == {"siamese"} and set(summary["seeds"]) == {3}
+
+
+def front_page_of(gains: dict[str, np.ndarray]) -> str:
+    """The first page's answer on constructed results: the primary and secondary families as notebook 6 makes them."""
+    global AMOUNTS
+    AMOUNTS = {**AMOUNTS, **{a: int(a[:-1]) * 280 for a in conclusion.ASSIGNMENT_FRACTIONS}}
+    results = results_with(gains)
+    primary, secondary = conclusion.primary_endpoint(results), conclusion.secondary_endpoint(results)
+    family = pd.concat([primary.assign(family="primary"), secondary.assign(family="secondary")])
+    return conclusion.front_page(results, helpers.summary_table(results), family)
+
+
+@pytest.mark.parametrize("mean, verb", [(-1.0, "lowers"), (1.0, "raises"), (0.0, "changes")])
+def test_the_front_page_words_the_assignments_mean_gain_by_its_interval(mean, verb):
+    gains = {"10/class": steady(0.0, 20, 0.2), "1%": steady(0.0, 20, 0.2),
+             **{a: steady(mean, 3, 0.05 if mean else 2.0) for a in conclusion.ASSIGNMENT_FRACTIONS}}
+    text = front_page_of(gains)
+    assert f"scratch, {verb} its test accuracy by" in text
+    assert ("cannot tell from no change" in text) == (verb == "changes")
+    assert text.count("\n| ") == 11  # the header and the ten fractions
+    assert "at 10 labels per class, the pre-trained CNN is equivalent" in text

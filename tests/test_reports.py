@@ -1,5 +1,7 @@
 """The committed HTML pages (reports/, rendered by run_study.py from the full run) read as a submission: no traceback,
-no warning, no absolute path, no test marker, each page titled by its notebook, and an index that links all six."""
+no warning, no path, no progress bar, no saved-file list or assert output, no code name in a table header, the code
+folded, each page titled by its notebook, and an index that gives the answer with its figure and table and links all
+six."""
 
 import re
 
@@ -7,6 +9,7 @@ import nbformat
 import pytest
 
 import helpers
+from ssl_study.runner import PROGRESS
 
 REPORTS = helpers.ROOT / "reports"
 PAGES = [REPORTS / name.replace(".ipynb", ".html") for name in helpers.NOTEBOOKS]
@@ -24,6 +27,34 @@ def test_a_page_shows_no_traceback_warning_path_or_marker(page):
     assert not re.search(r"\b(Recipe|Profile|AugmentConfig)\(\w+=", text), "a raw repr of the settings is shown"
 
 
+def page_text(page) -> str:
+    """What a reader sees of a page: its text without markup, styles, scripts and folded code."""
+    html = re.sub(r"<(style|script)\b.*?</\1>|<details class=\"code-cell\">.*?</details>", " ",
+                  page.read_text(encoding="utf-8"), flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_a_page_shows_results_not_machinery(page):
+    text = page_text(page)
+    assert not PROGRESS.search(text) and not re.search(r"\d+/\d+ \[\d\d:\d\d", text), "a progress bar is shown"
+    assert not re.search(r"\bartefacts/|\bfigures/|\.weights\.h5|\.meta\.json|\bcache/", text), "a path is shown"
+    assert not re.search(r"^\s*saved\b", text, re.M | re.I), "a list of saved files is shown"
+    assert not re.search(r":\s*(True|False)\b", text), "an assert's output is shown"
+    assert "profile 'full'" not in text and "profile 'quick'" not in text, "the profile's settings are shown"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_code_is_folded_and_table_headers_are_words(page):
+    html = page.read_text(encoding="utf-8")
+    code = html.count('class="jp-CodeMirrorEditor jp-Editor jp-InputArea-editor"')  # each code cell's shown code
+    folded = re.findall(r'<details class="code-cell"><summary>code</summary>\s*<div class="jp-Cell-inputWrapper"', html)
+    assert code and len(folded) == code, "a code cell is not folded"
+    for header in re.findall(r"<th\b[^>]*>(.*?)</th>", html, flags=re.S):
+        words = re.sub(r"<[^>]+>", "", header).strip()
+        assert not re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", words), f"a code name as a table header: {words!r}"
+
+
 @pytest.mark.parametrize("name", helpers.NOTEBOOKS)
 def test_a_page_is_titled_by_its_notebook(name):
     title = nbformat.read(helpers.NOTEBOOKS_DIR / name, as_version=4).metadata["title"]
@@ -31,12 +62,16 @@ def test_a_page_is_titled_by_its_notebook(name):
     assert f"<title>{title}</title>" in html
 
 
-def test_the_index_links_every_page_and_gives_the_answer():
+def test_the_index_gives_the_answer_with_its_figure_and_table_and_links_every_page():
     html = (REPORTS / "index.html").read_text(encoding="utf-8")
     for page in PAGES:
         assert f'href="{page.name}"' in html
-    answer = (helpers.ROOT / "artefacts" / "full" / "answer.md").read_text()
-    assert "Does Siamese pre-training help" in html and answer.split("**")[1].split("?")[0] in html
+    front = (helpers.ROOT / "artefacts" / "full" / "front_page.md").read_text()
+    assert front.split("¹")[0][:80] in html, "the answer's first sentence is missing"
+    assert re.search(r'<img [^>]*src="data:image/png;base64,', html), "the figure is missing"
+    rows = re.findall(r"<tr>\s*<td[^>]*>(\d+)% \(", html)
+    assert rows == [str(10 * k) for k in range(1, 11)], "the assignment's ten-row table is missing"
+    assert "Traceback" not in html and "None" not in re.sub(r"<[^>]+>", " ", html)
 
 
 def test_prose_cells_show_their_output_not_their_code():
