@@ -59,6 +59,8 @@ from ssl_study.executor import COMPUTED_FILE, count_cached, noted_keys
 from ssl_study.readme import replace_readme_block
 from ssl_study.publishing import stage_of
 
+SPEED_DOC = helpers.ROOT / "docs" / "speed.md"  #: the page with the measured blocks (the README links it)
+
 ROOT = helpers.ROOT
 keras = helpers.import_keras()
 OUT = ROOT / "benchmarks" / "results"
@@ -474,7 +476,7 @@ def runs_markdown(r: dict) -> str:
 
 
 def record_runs(args: argparse.Namespace) -> None:
-    """Measure ``args.runs``, merge them into ``study_runs.json``, write ``study_runs.md`` and the README block."""
+    """Measure ``args.runs``, merge them into ``study_runs.json``, write ``study_runs.md`` and the block of docs/speed.md."""
     path = args.out / "study_runs.json"
     record = json.loads(path.read_text()) if path.exists() else {"runs": {}}
     for run in record["runs"].values():  # a record from before runs were dated: all were measured at its date
@@ -498,7 +500,8 @@ def record_runs(args: argparse.Namespace) -> None:
     print(runs_markdown(record))
     if args.readme:
         replace_readme_block("study-runs", "<!-- study-runs:start (written by benchmarks/benchmark.py --runs --readme; "
-                                           "do not edit by hand) -->\n" + runs_markdown(record) + "<!-- study-runs:end -->")
+                                           "do not edit by hand) -->\n" + runs_markdown(record) + "<!-- study-runs:end -->",
+                             SPEED_DOC)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -510,14 +513,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="measure on the first N labelled and N unlabelled images (default: all; a smoke run)")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the results (default: %(default)s)")
     parser.add_argument("--study", action="store_true", help="also time the study's notebooks (quick profile)")
-    parser.add_argument("--readme", action="store_true", help="also write the table into README.md's benchmark block")
+    parser.add_argument("--readme", action="store_true", help="also write the table into the benchmark block of docs/speed.md")
     parser.add_argument("--runs", nargs="+", choices=RUNS, help="measure these runs of the study instead (see RUNS)")
     parser.add_argument("--times", type=int, default=1, help="runs of unchanged and only-06 (their median is reported)")
     parser.add_argument("--interrupt-after", type=float, default=None,
                         help="*-interrupted: seconds before the Ctrl-C (default: about half-way, from the recorded "
                              "empty-jobs2 or quick run)")
     parser.add_argument("--render", action="store_true",
-                        help="measure nothing: write benchmark.md (and the README block) again from benchmark.json")
+                        help="measure nothing: write benchmark.md (and the block of docs/speed.md) again from benchmark.json")
     args = parser.parse_args(argv)
     if args.images is not None and args.images < 8:
         parser.error("--images: at least 8")
@@ -540,12 +543,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def write(result: dict, out: Path, readme: bool) -> None:
-    """Write ``benchmark.md`` into ``out``, print it, and with ``readme`` put it into README.md's benchmark block."""
+    """Write ``benchmark.md`` into ``out``, print it, and with ``readme`` put it into the benchmark block of docs/speed.md."""
     (out / "benchmark.md").write_text(markdown(result))
     print(markdown(result))
     if readme:
         replace_readme_block("benchmark", "<!-- benchmark:start (written by benchmarks/benchmark.py --readme; do not "
-                                          "edit by hand) -->\n" + markdown(result) + "<!-- benchmark:end -->")
+                                          "edit by hand) -->\n" + markdown(result) + "<!-- benchmark:end -->", SPEED_DOC)
 
 
 def markdown(r: dict) -> str:

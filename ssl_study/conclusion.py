@@ -4,7 +4,7 @@ claim's direction (helps / no detectable difference / equivalent / hurts) is com
 The words follow the study's rules (`stats.compare`): "helps" and "hurts" only where the Holm-corrected p-value of
 the table's family is below 0.05; "equivalent" only where the two one-sided tests within the stated margin are, after
 Holm's correction of their own family; otherwise "no detectable difference", with the uncorrected result named for
-what it is where its interval excludes zero. Notebook 6 writes the answer; the README and ``reports/index.html`` quote
+what it is where its interval excludes zero. Notebook 6 writes the answer; ``reports/index.html`` and the README quote
 its first paragraph (``answer.md``).
 """
 
@@ -283,7 +283,7 @@ def written_answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.D
         f"steady differences there can be told apart from zero or shown equivalent. One architecture, one dataset "
         f"and one budget of pre-training were tried; each pretext's settings were chosen with one run per variant on "
         f"validation data. The design was shaped over several earlier runs that were scored on the test set (the "
-        f"README's \"How the design evolved\" lists them), so the test set is not untouched, though no choice was "
+        f"design notes, docs/design.md, list them), so the test set is not untouched, though no choice was "
         f"made on it.")
     return paragraphs
 

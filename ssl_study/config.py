@@ -89,7 +89,7 @@ class Profile:
     sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")
     sweep_finetune_amounts: tuple[str, ...] = ("10/class",)
     #: notebook 5's semi-supervised arm: each method's label amounts (FixMatch, by far the costliest, at the two
-    #: smallest only: README, "Speed"; a method not listed: at the smallest amount of the profile), and their budgets
+    #: smallest only: docs/speed.md; a method not listed: at the smallest amount of the profile), and their budgets
     #: (FixMatch's steps, a student's images) times ``semi_scale`` (1: the methods' own, chosen on validation data)
     semi_amounts: tuple[tuple[str, tuple[str, ...]], ...] = (("pseudolabel", ("10/class", "1%", "10%")),
                                                              ("fixmatch", ("10/class", "1%")))
@@ -148,7 +148,7 @@ PROFILES: dict[str, Profile] = {
         pretext_epochs=None,
         pretext_images=None,
         primary_amounts=("10/class", "1%", "5%"),
-        primary_seeds=tuple(range(20)),  # the CI half-width this gives: README, "How many seeds"
+        primary_seeds=tuple(range(20)),  # the CI half-width this gives: docs/design.md, "How many seeds"
     ),
     "quick": Profile(
         name="quick",

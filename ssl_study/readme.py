@@ -1,4 +1,5 @@
-"""The README's results block, written from the full profile's artefacts (never typed by hand)."""
+"""The README's answer and ``docs/results.md``'s results block, written from the full profile's artefacts (never typed
+by hand)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from .methods import catalogue, parts
 from .pretexts import PRETEXTS
 
 
+RESULTS_DOC = ROOT / "docs" / "results.md"  #: where the results block is (the README links it)
+
+
 def refresh_readme() -> None:
-    """Replace the README block between the results markers with tables read from ``artefacts/full``."""
+    """Replace the results block of ``docs/results.md`` with tables read from ``artefacts/full``, and the README's
+    answer block with notebook 6's first-page answer (``front_page.md``)."""
     profile = PROFILES["full"]
     folder = ROOT / "artefacts" / "full"
     summary, timings = folder / "summary.md", folder / "timings.json"
@@ -49,14 +54,14 @@ def refresh_readme() -> None:
         f"below 0.05, `≈` where the equivalence test's (±0.5 points) is{when}. "
         "The assignment's comparison, the Siamese pretext:\n\n"
         f"{summary.read_text()}\n"
-        "![accuracy vs labels](figures/06_accuracy_vs_labels.png)\n![gain](figures/06_gain.png)\n\n"
+        "![accuracy vs labels](../figures/06_accuracy_vs_labels.png)\n![gain](../figures/06_gain.png)\n\n"
     )
     if (folder / "pretexts.md").exists():
         block += f"Every pretext task on the same encoder, and the controls:\n\n{(folder / 'pretexts.md').read_text()}\n"
-        block += "![gain of every pretext](figures/06_gain_all_pretexts.png)\n\n"
+        block += "![gain of every pretext](../figures/06_gain_all_pretexts.png)\n\n"
     if (folder / "semi.md").exists():
         block += (f"The unlabelled set used by semi-supervised learning (notebook 5), and its amount (notebook 4):\n\n"
-                  f"{(folder / 'semi.md').read_text()}\n![unlabelled sweep](figures/04_unlabelled_sweep.png)\n\n")
+                  f"{(folder / 'semi.md').read_text()}\n![unlabelled sweep](../figures/04_unlabelled_sweep.png)\n\n")
     if (folder / "summary.csv").exists():
         block += best_at_smallest(folder / "summary.csv") + "\n\n"
     if (folder / "gains.csv").exists():
@@ -85,12 +90,12 @@ def refresh_readme() -> None:
                   + " (`benchmarks/results/full_profile_from_empty.json`).\n")
     block += cache_sentence(PROFILES["full"].cache) + "\n"
     block += "<!-- results:end -->"
-    replace_readme_block("results", block)
-    if (folder / "answer.md").exists():  # notebook 6's one-paragraph answer opens the README
-        replace_readme_block("answer", "<!-- answer:start (written by run_study.py from artefacts/full/answer.md; do "
-                                       "not edit by hand) -->\n" + (folder / "answer.md").read_text().strip()
+    replace_readme_block("results", block, RESULTS_DOC)
+    if (folder / "front_page.md").exists():  # notebook 6's first-page answer opens the README
+        replace_readme_block("answer", "<!-- answer:start (written by run_study.py from artefacts/full/front_page.md; "
+                                       "do not edit by hand) -->\n" + (folder / "front_page.md").read_text().strip()
                              + "\n<!-- answer:end -->")
-    print("README results block refreshed")
+    print("README answer and docs/results.md refreshed")
 
 
 def best_at_smallest(summary_csv) -> str:
@@ -141,13 +146,14 @@ def primary_precision(gains_csv) -> str:
             + ".")
 
 
-def replace_readme_block(name: str, block: str) -> None:
-    """Replace README.md's text from ``<!-- name:start`` to ``<!-- name:end -->`` (markers included) by ``block``."""
-    readme = ROOT / "README.md"
+def replace_readme_block(name: str, block: str, path=None) -> None:
+    """Replace the text from ``<!-- name:start`` to ``<!-- name:end -->`` (markers included) of README.md (or of
+    ``path``, a page of ``docs/``) by ``block``."""
+    readme = path or ROOT / "README.md"
     pattern = rf"<!-- {name}:start.*?<!-- {name}:end -->"
     text = readme.read_text()
     if not re.search(pattern, text, flags=re.S):
-        raise ValueError(f"README.md has no {name}:start/{name}:end markers")
+        raise ValueError(f"{readme.name} has no {name}:start/{name}:end markers")
     readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
 
 

@@ -1,6 +1,6 @@
 """Run the six notebooks in order (papermill), render them as HTML, and publish them only when all succeed.
 
-    python run_study.py                       # full profile: the committed notebooks, artefacts, figures, README
+    python run_study.py                       # full profile: the committed notebooks, artefacts, figures, HTML
     python run_study.py --jobs 2              # fits at once (default: $SSL_JOBS, else one per core)
     python run_study.py --only 02_supervised_baseline.ipynb   # one notebook, on the artefacts of the others
     python run_study.py --fresh               # empty the fit cache first: recompute every fit
@@ -65,6 +65,7 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     nb = nbformat.read(out, as_version=4)
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # a progress bar's updates collapse to its last line
     nb.metadata.pop("papermill", None)  # run times and paths: noise in the committed notebooks' diffs
+    nb.metadata["profile"] = profile_name  # what it was executed in (the page shows results, not settings)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
@@ -227,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a papermill parameter (a Python literal): an exploration run, staged in a folder of its "
                              "own and never published")
     parser.add_argument("--wait", action="store_true", help="wait for another run of the profile to finish first")
-    parser.add_argument("--readme", action="store_true", help="only refresh the README from artefacts/full")
+    parser.add_argument("--readme", action="store_true", help="only refresh the README's answer and docs/results.md from artefacts/full")
     return parser
 
 

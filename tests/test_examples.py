@@ -1,5 +1,5 @@
-"""Every example command of run_study.py's --help and of the README parses, and each --help example runs in the quick
-profile."""
+"""Every example command of run_study.py's --help, of the README and of docs/ parses, and each --help example runs in
+the quick profile."""
 
 import re
 import shlex
@@ -11,7 +11,8 @@ import ssl_study.runner as runner
 from ssl_study.config import FIT_CACHE_ENV, JOBS_ENV, OUTPUT_ENV, PROFILE_ENV
 
 HELP = re.findall(r"^\s+python run_study\.py(.*?)(?:\s+#.*)?$", runner.__doc__, re.M)
-README = re.findall(r"run_study\.py((?: --?[a-z][\w-]*(?: (?!-)[^\s`]+)*)*)`", (helpers.ROOT / "README.md").read_text())
+README = [example for page in [helpers.ROOT / "README.md", *sorted((helpers.ROOT / "docs").glob("*.md"))]
+          for example in re.findall(r"run_study\.py((?: --?[a-z][\w-]*(?: (?!-)[^\s`]+)*)*)`", page.read_text())]
 
 
 def test_the_help_has_examples():

@@ -28,8 +28,7 @@ def test_executed_top_to_bottom_in_the_full_profile_without_errors(notebook):
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
     outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    text = "".join(o.get("text", "") for o in outputs)
-    assert "profile 'full'" in text and "profile 'quick'" not in text
+    assert notebook.metadata.get("profile") == "full"
 
 
 def test_has_one_tagged_parameters_cell_near_the_top(notebook):
@@ -112,12 +111,16 @@ def test_the_committed_fit_cache_holds_every_fit_of_the_full_run():
                        "tsne": pretexts + 1}  # notebook 4's maps of the untrained and every pre-trained encoder
 
 
-def test_readme_results_block_comes_from_the_artefacts():
-    readme = (helpers.ROOT / "README.md").read_text()
-    block = re.search(r"<!-- results:start.*?<!-- results:end -->", readme, re.S).group(0)
+def test_readme_answer_and_results_page_come_from_the_artefacts():
+    results = (helpers.ROOT / "docs" / "results.md").read_text()
+    block = re.search(r"<!-- results:start.*?<!-- results:end -->", results, re.S).group(0)
     assert (FULL / "summary.md").read_text().strip() in block
+    readme = (helpers.ROOT / "README.md").read_text()
     answer = re.search(r"<!-- answer:start.*?<!-- answer:end -->", readme, re.S).group(0)
-    assert (FULL / "answer.md").read_text().strip() in answer  # notebook 6's answer opens the README
+    assert (FULL / "front_page.md").read_text().strip() in answer  # notebook 6's first-page answer opens the README
     assert readme.index("<!-- answer:start") < readme.index("## Two commands")
-    for figure in re.findall(r"\]\((figures/[^)]+)\)", block):
+    assert len(readme.splitlines()) < 200
+    for figure in re.findall(r"\]\(\.\./(figures/[^)]+)\)", block):
         assert (helpers.ROOT / figure).exists()
+    for page in re.findall(r"\]\((docs/[^)]+)\)", readme):
+        assert (helpers.ROOT / page).exists()
