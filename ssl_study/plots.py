@@ -190,7 +190,7 @@ def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[st
     import seaborn as sns
 
     methods = list(confusions)
-    fig, axes = plt.subplots(len(methods), len(amounts), figsize=(5.2 * len(amounts) + 1.0, 4.6 * len(methods)),
+    fig, axes = plt.subplots(len(methods), len(amounts), figsize=(3.9 * len(amounts) + 1.0, 3.5 * len(methods)),
                              squeeze=False, layout="constrained")
     for row, method in enumerate(methods):
         for col, amount in enumerate(amounts):
@@ -201,9 +201,9 @@ def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[st
             annot = np.where(share >= 1, np.round(share).astype(int).astype(str), "")
             np.fill_diagonal(annot, "")
             sns.heatmap(off, ax=axes[row, col], cmap="Reds", vmin=0, vmax=5, square=True, annot=annot, fmt="",
-                        annot_kws={"fontsize": 10}, cbar=False, linewidths=0.3, linecolor="#eeeeee")
+                        annot_kws={"fontsize": 8}, cbar=False, linewidths=0.3, linecolor="#eeeeee")
             for d in range(len(share)):  # the diagonal: its number only, on white
-                axes[row, col].text(d + 0.5, d + 0.5, f"{share[d, d]:.0f}", ha="center", va="center", fontsize=9,
+                axes[row, col].text(d + 0.5, d + 0.5, f"{share[d, d]:.0f}", ha="center", va="center", fontsize=7,
                                     color="#1f77b4", weight="bold")
             axes[row, col].set_title(f"{method_label(method)}, {amount}", fontsize=11)
             axes[row, col].set(xlabel="predicted digit", ylabel="true digit")
@@ -219,7 +219,7 @@ def plot_time_to_accuracy(results: pd.DataFrame, cost: pd.Series):
 
     means = results.assign(total_seconds=cost).groupby(["method", "n_labels"], as_index=False)[
         ["total_seconds", "test_accuracy"]].mean()
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig, ax = plt.subplots(figsize=(9, 4.0))
     for method, group in means.groupby("method"):
         style = {k: v for k, v in method_style(method).items() if k != "linestyle"}
         ax.scatter(group["total_seconds"], group["test_accuracy"], s=28, alpha=0.85, **style)
