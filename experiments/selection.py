@@ -382,8 +382,9 @@ def siamese_schedule_report(table: pd.DataFrame) -> str:
                      "seconds": table.loc[(table["learning_rate"] == setting[0]) &
                                           (table["pretext_epochs"] == setting[1]), "pretext_seconds"].mean()})
     report = pd.DataFrame(rows).sort_values(["learning rate", "epochs"], key=lambda c: c.astype(float))
+    report["seconds"] = report["seconds"].map("{:.0f}".format)
     control = per_seed[per_seed.index.get_level_values("pretext_epochs") == 0]
-    lines = [report.to_markdown(index=False, floatfmt=".0f"), "",
+    lines = [report.to_markdown(index=False, disable_numparse=True), "",
              f"Untrained encoder (the control, {len(control)} seeds): " + ", ".join(
                  f"{c} {100 * control[c].mean():.2f} ± {100 * control[c].sem():.2f} %" for c in scores) + "."]
     ranked = means["decision"].sort_values(ascending=False)
@@ -399,6 +400,12 @@ def siamese_schedule_report(table: pd.DataFrame) -> str:
                                                      if beats else "Not more than the standard error: a tie, and the "
                                                      f"cheaper one is chosen ({cheaper[1]} epochs at {cheaper[0]:g}).")
                   + f" Chosen: {chosen[1]} epochs at learning rate {chosen[0]:g}."]
+        edge = [name for name, values, value in (("length", ranked.index.get_level_values(1), chosen[1]),
+                                                 ("learning rate", ranked.index.get_level_values(0), chosen[0]))
+                if len(set(values)) > 1 and value == max(values)]
+        if edge:
+            lines[-1] += (f" Its {' and '.join(edge)} {'is' if len(edge) == 1 else 'are'} the largest of the grid: "
+                          "a grid that goes past it must be tried before the choice is final.")
     return "\n".join(lines) + "\n"
 
 
@@ -427,19 +434,27 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[3000, 6000], help="semi: FixMatch's steps")
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
+    parser.add_argument("--from-json", action="store_true",
+                        help="siamese_schedule: measure nothing, write the report again from the saved runs")
     args = parser.parse_args()
     global SPLIT_SEED
     SPLIT_SEED = args.split_seed
     if args.part == "siamese_schedule":
-        table = siamese_schedule_part(args)
-        stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
-                 "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
         out = args.out or args.part
-        OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records")}, indent=2) + "\n")
+        if args.from_json:  # the report again, from the runs a measurement saved
+            stamp = json.loads((OUT / f"{out}.json").read_text())
+            table = pd.DataFrame(stamp.pop("runs"))
+        else:
+            table = siamese_schedule_part(args)
+            stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
+                     "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
+            OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records")}, indent=2) + "\n")
+        SPLIT_SEED = stamp["split_seed"]
         text = (f"Measured {stamp['date']} (`experiments/selection.py {stamp['command']}`), validation data only: "
                 f"the labelled set of the split of seed {SPLIT_SEED}. Scores in % on its 3,000 selection images, "
-                "mean ± standard error over pretext seeds (each the mean of three 10-per-class subsets).\n\n"
+                "mean ± standard error over pretext seeds (each the mean of three 10-per-class subsets); seconds: one "
+                "pretext run's training, on a machine shared with other jobs.\n\n"
                 + siamese_schedule_report(table))
         (OUT / f"{out}.md").write_text(text)
         print(text)
