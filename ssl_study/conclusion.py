@@ -44,7 +44,7 @@ def sentence(text: str) -> str:
 
 
 def primary_endpoint(results: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN) -> pd.DataFrame:
-    """The pre-declared primary endpoint: the paired gain of `HEADLINE` over the supervised baseline at
+    """The primary endpoint: the paired gain of `HEADLINE` over the supervised baseline at
     `PRIMARY_AMOUNTS`, one Holm family."""
     return compare(results, BASELINE, [HEADLINE], PRIMARY_AMOUNTS, margin)
 
@@ -119,7 +119,7 @@ def answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.DataFrame
         parts.append(f"at {amount_words(amount)} it {claim(row, len(primary), margin)}: "
                      f"{by[HEADLINE, amount]:.1%} against {by[BASELINE, amount]:.1%}")
     text = (f"**Does Siamese pre-training help the simple CNN when labels are scarce? {verdict(primary)}.** The "
-            f"study's pre-declared primary endpoint is the paired gain in test accuracy of the CNN whose encoder was "
+            f"study's primary endpoint is the paired gain in test accuracy of the CNN whose encoder was "
             f"pre-trained on the Siamese task and then fine-tuned, over the same CNN trained from random weights, at "
             f"{listing([amount_words(a) for a in amounts])} ({count(int(seeds[HEADLINE, amounts[0]]), 'seed')}"
             f"{' each' if len(amounts) > 1 else ''}, Holm's correction over {count(len(primary), 'test')}). "

@@ -66,6 +66,7 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # a progress bar's updates collapse to its last line
     nb.metadata.pop("papermill", None)  # run times and paths: noise in the committed notebooks' diffs
     nb.metadata["profile"] = profile_name  # what it was executed in (the page shows results, not settings)
+    table_ids: dict[str, str] = {}  # one numbering for the whole notebook
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
@@ -73,7 +74,7 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
             cell.outputs = [o for o in map(without_progress, cell.outputs) if o is not None]
         for output in cell.get("outputs", []):
             if "text/html" in output.get("data", {}):
-                output["data"]["text/html"] = stable_table_ids(output["data"]["text/html"])
+                output["data"]["text/html"] = stable_table_ids(output["data"]["text/html"], table_ids)
             if "text/plain" in output.get("data", {}):  # "<...Styler at 0x7f...>": an address, new in every run
                 output["data"]["text/plain"] = re.sub(r" at 0x[0-9a-f]+>", ">", output["data"]["text/plain"])
     nbformat.write(nb, out)
@@ -115,10 +116,11 @@ def without_progress(output):
     return output
 
 
-def stable_table_ids(html: str) -> str:
+def stable_table_ids(html: str, ids: dict[str, str] | None = None) -> str:
     """pandas gives every styled table a random id (``T_1a2b3``): number them in order of appearance instead, so that
-    a re-run with the same results writes the same notebook and HTML."""
-    ids: dict[str, str] = {}
+    a re-run with the same results writes the same notebook and HTML. ``ids`` (random id -> number) is shared by every
+    output of one notebook: each table keeps an id of its own on the page, and with it its own styles."""
+    ids = {} if ids is None else ids
     return re.sub(r"\bT_([0-9a-f]{5})(?![0-9a-zA-Z])",
                   lambda m: "T_" + ids.setdefault(m.group(1), f"t{len(ids):04d}"), html)
 

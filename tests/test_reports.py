@@ -79,3 +79,12 @@ def test_prose_cells_show_their_output_not_their_code():
     html = (REPORTS / "06_comparison.html").read_text(encoding="utf-8")
     assert "conclusion.written_answer(" not in html
     assert "**Limitations.**" not in html and "Limitations." in html  # rendered Markdown, not its source
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_every_styled_table_has_an_id_of_its_own(page):
+    """Styles are keyed by a table's id: two tables with one id would share (and mix) their colours."""
+    html = page.read_text(encoding="utf-8")
+    ids = re.findall(r'<table id="(T_\w+)"', html)
+    assert len(ids) == len(set(ids))
+
