@@ -63,7 +63,7 @@ def test_every_committed_artefact_has_a_matching_side_car():
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".meta.json")]
     expected = {"split.npz", "pretext_history.csv", "pretext_diagnostics.json", "summary.csv", "summary.md",
                 "pretexts.md", "semi.md", "results_sweep.csv", "gains.csv", "timings.json", "answer.md",
-                "written_answer.md"}
+                "written_answer.md", "front_page.md"}
     expected |= {f"{kind}_{name}{ext}" for kind, ext in [("results", ".csv"), ("histories", ".json"),
                                                            ("confusions", ".json")]
                  for name in ("supervised", "pretrained")}
