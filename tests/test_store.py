@@ -1,14 +1,21 @@
 """The fit cache holds plain data only (JSON and .npz read without pickle), written atomically; a damaged entry is
-computed again with one line naming it; only an explicit prune deletes entries."""
+computed again with one line naming it; only an explicit prune deletes entries; a re-run of the committed study loads
+no pickle at all."""
 
 import math
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import helpers
 from ssl_study import keys
+from ssl_study.config import FIT_CACHE_ENV, OUTPUT_ENV, PROFILE_ENV
+from ssl_study.executor import COMPUTED_FILE, noted_keys
+from ssl_study.publishing import stage_of
 from ssl_study.store import DamagedEntry, Store
 
 RESULT = {"row": {"method": "supervised", "test_accuracy": 0.9123456789012345, "epochs": np.int64(40)},
@@ -95,3 +102,27 @@ def test_an_entry_records_the_machine_that_computed_it_outside_its_key(tmp_path)
     entry = json.loads((tmp_path / "fit" / "k1.json").read_text())
     assert set(entry["machine"]) == {"cpu", "arch", "blas"}
     assert "machine" not in keys.environment()  # another processor does not recompute everything
+
+
+NO_PICKLE = '''
+import os, pickle, sys
+open(os.path.join(os.path.dirname(__file__), f"started-{os.getpid()}"), "w").close()
+def _refuse(*args, **kwargs):
+    raise RuntimeError("this run unpickled something")
+pickle.load = pickle.loads = _refuse
+'''
+
+
+@pytest.mark.skipif(not os.environ.get("MNIST_PNG"), reason="needs the course archive ($MNIST_PNG)")
+def test_a_rerun_of_the_committed_study_unpickles_nothing(tmp_path):
+    """``run_study.py`` on the committed full profile (every result from the fit cache; nothing published) with
+    ``pickle.load`` and ``pickle.loads`` made to raise in the runner and in every kernel: a ``sitecustomize`` on
+    ``PYTHONPATH``, which also leaves a file per process it started in, so that the test sees it was active."""
+    (tmp_path / "sitecustomize.py").write_text(NO_PICKLE)
+    env = {k: v for k, v in os.environ.items() if k not in (PROFILE_ENV, OUTPUT_ENV, FIT_CACHE_ENV)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, str(helpers.ROOT / "run_study.py"), "--no-publish", "--jobs", "1"],
+                          env=env, capture_output=True, text=True, cwd=helpers.ROOT, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(list(tmp_path.glob("started-*"))) >= 1 + len(helpers.NOTEBOOKS)  # the runner and its six kernels
+    assert not noted_keys(stage_of("full"), COMPUTED_FILE)  # every result read back from the cache
