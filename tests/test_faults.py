@@ -450,13 +450,19 @@ def processes_marked(mark: str) -> list:
     return found
 
 
+@pytest.fixture(scope="module")
+def split_published(tmp_path_factory):
+    """Notebook 1 run and published in the quick profile, once: notebook 2 starts from its split."""
+    folder = tmp_path_factory.mktemp("split")
+    code, _, err = Run(folder, "--only", helpers.NOTEBOOK_SPLIT, env={"SSL_FIT_CACHE": str(folder / "cache")}).finish()
+    assert code == 0, err
+
+
 @needs_data
 @pytest.mark.parametrize("phase", ["kernel start", "fits in flight", "publish"])
-def test_ctrl_c_prints_one_line_and_leaves_no_process(phase, tmp_path):
+def test_ctrl_c_prints_one_line_and_leaves_no_process(phase, tmp_path, split_published):
     mark = uuid.uuid4().hex
     env = {"SSL_FIT_CACHE": str(tmp_path / "cache"), "SSL_TEST_MARK": mark, "SSL_JOBS": "2"}
-    code, _, err = Run(tmp_path, "--only", helpers.NOTEBOOK_SPLIT, env=env).finish()  # notebook 2 starts from it
-    assert code == 0, err
     if phase == "publish":  # publication made slow enough to be interrupted, by a driver that wraps the runner
         driver = ("import sys, time; import ssl_study.runner as r; real = r.publish\n"
                   "def slow(*a):\n print('publishing', flush=True); time.sleep(3); real(*a)\n"
