@@ -11,7 +11,8 @@ The code uses Keras 3's backend-neutral API (layers, ``keras.ops``, ``keras.rand
 from __future__ import annotations
 
 # Settings in one place: paths, profiles (full / quick), the training recipe, augmentation, environment variables.
-from ssl_study.config import (ARTEFACTS_DIR, BEST_PRETEXT, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
+from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED,
+                              EXPLORATORY_SPLIT_SEED, OTHER_USE, Arm, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
                               JOBS_ENV, NOTEBOOKS, NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER,
                               NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES,
                               PRIMARY_AMOUNTS, PROFILES, PROFILE_ENV, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS,
@@ -19,7 +20,8 @@ from ssl_study.config import (ARTEFACTS_DIR, BEST_PRETEXT, DATA_ENV, EQUIVALENCE
                               default_jobs, get_profile)
 
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
-from ssl_study.artefacts import (ArtefactError, file_sha256, load_json, load_table, meta_path, read_meta, save_json,
+from ssl_study.artefacts import (ArtefactError, file_sha256, load_arrays, load_json, load_table, meta_path, read_meta,
+                                 save_arrays, save_json,
                                  save_table, save_text, write_meta)
 
 # Data: the course's PNGs (folder or archive), checked, decoded once and cached; the split; nested label subsets.
@@ -54,7 +56,8 @@ from ssl_study.semi import (SEMI_METHODS, FixMatch, FixMatchSettings, PseudoLabe
 # What the notebooks pass on to each other: inputs, encoders, results.
 from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_files, encoder_weights, initial_encoders,
                              load_encoder, load_inputs, load_outcome, plan_encoder_fits, plan_pretext_runs,
-                             plan_semi_runs, plan_sweep_fits, plan_sweep_runs, pretext_seeds, pretrained_encoders,
+                             plan_semi_runs, plan_sweep_fits, plan_sweep_runs, planned_fits, pretext_seeds,
+                             pretrained_encoders,
                              run_fits, run_pretexts, save_encoder, save_outcome, save_pretext_encoder,
                              save_pretext_encoders, save_sweep, save_sweep_encoders, sweep_stage, sweep_table)
 

@@ -198,7 +198,7 @@ def full_profile_fits(images_per_s: float) -> dict:
     amounts, as notebooks 2 and 5 plan them) cost at ``images_per_s``: fits, images they see, minutes."""
     profile = helpers.PROFILES["full"]
     budget = helpers.training_budget(profile, 28_000)
-    seeds = budget["amount"].map(lambda amount: len(profile.seeds_at(amount, headline=True)))
+    seeds = budget["amount"].map(lambda amount: len(profile.seeds_of("none", "supervised", amount)))
     images = int(2 * (budget["images seen"] * seeds).sum())  # supervised + fine-tuned: the same plan
     return {"fits": int(2 * seeds.sum()), "images_seen": images, "minutes_at_bare_fit_rate": images / images_per_s / 60}
 

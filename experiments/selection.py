@@ -84,6 +84,29 @@ def recipe_part(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def decision(table: pd.DataFrame, keys: list[str], score: str, cost: str) -> str:
+    """The selection rule in words, for a table of runs (one row per setting and seed): the best setting by mean
+    ``score``; the runner-up's paired difference over seeds with its standard error; the winner is chosen if it beats
+    the runner-up by more than that, else the cheaper of the two (smaller ``cost``); and whether the choice is at the
+    grid's upper edge in ``cost``."""
+    scores = table.pivot_table(index=keys, columns="seed", values=score)
+    ranked = scores.mean(axis=1).sort_values(ascending=False)
+    best, runner_up = ranked.index[0], ranked.index[1]
+    diff = (scores.loc[best] - scores.loc[runner_up]).dropna()
+    plain = lambda setting: {k: getattr(v, "item", lambda: v)() for k, v in  # noqa: E731
+                             zip(keys, setting if len(keys) > 1 else [setting])}
+    names, other = plain(best), plain(runner_up)
+    beats = diff.mean() > diff.sem()
+    chosen = names if beats or names[cost] <= other[cost] else other
+    text = (f"Best: {names}; runner-up: {other}, {100 * diff.mean():.2f} ± {100 * diff.sem():.2f} points behind "
+            f"(paired over {len(diff)} seeds): " + ("the winner beats it by more than the standard error."
+                                                    if beats else "a tie within the standard error: the cheaper one.")
+            + f" Chosen: {chosen}.")
+    if chosen[cost] == scores.index.get_level_values(cost).max():
+        text += f" At the grid's upper edge in {cost}: a grid past it must be tried."
+    return text + "\n"
+
+
 def selection_set(y_lab: np.ndarray, sizes=(10 * helpers.N_CLASSES,)) -> tuple[dict, np.ndarray]:
     """The label subsets of the selection seeds (seed -> size -> indices, nested), and 3,000 other labelled images
     (outside every one of them) to score on."""
@@ -148,19 +171,27 @@ def finetune_lr_part(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _semi_run(method: str, settings, seed: int) -> list[dict]:
+def _semi_run(method: str, settings, seed: int, split_seed: int | None = None) -> list[dict]:
     """One semi-supervised run at 10 labels per class from random weights (selection seed ``seed``): the
     validation accuracy, pseudo-label coverage and pseudo-label accuracy at each round or report."""
+    from threadpoolctl import threadpool_limits
+
     from ssl_study import semi
 
+    global SPLIT_SEED
+    SPLIT_SEED = split_seed  # in a worker process too
+    with threadpool_limits(1):
+        return _semi_rows(method, semi.get_semi(method, settings), settings, seed)
+
+
+def _semi_rows(method: str, unit, settings, seed: int) -> list[dict]:
     split, x_lab, y_lab, x_all, _ = labelled_data()
     subsets, selection = selection_set(y_lab)
     subset = subsets[seed][10 * helpers.N_CLASSES]
     x_u, y_u = x_all[split["unlabelled"]], helpers.load_mnist(verbose=False).labels[split["unlabelled"]]
     score = lambda model: helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"]  # noqa: E731
     epochs = helpers.epochs_for(len(subset), PROFILE, helpers.Recipe())[1]
-    _, record = semi.get_semi(method, settings).train(x_lab[subset], y_lab[subset], x_u, seed, epochs,
-                                                      PROFILE.batch_size, watch=score)
+    _, record = unit.train(x_lab[subset], y_lab[subset], x_u, seed, epochs, PROFILE.batch_size, watch=score)
     rows = []
     for i, r in enumerate(record["rounds"]):
         kept = r["kept"] if r["kept"] is not None else r["confidence"] >= settings.threshold
@@ -186,11 +217,61 @@ def semi_part(args) -> pd.DataFrame:
 
     runs = [("pseudolabel", semi.PseudoLabelSettings(threshold=t, rounds=args.rounds, student_images=images))
             for t, images in itertools.product(args.thresholds, args.student_images)]
-    runs += [("fixmatch", semi.FixMatchSettings(threshold=t, learning_rate=lr, steps=steps))
-             for t, lr, steps in itertools.product(args.thresholds, args.learning_rates, args.steps)]
+    runs += [("fixmatch", semi.FixMatchSettings(threshold=t, learning_rate=lr, steps=steps, ema_momentum=ema,
+                                                weight_decay=wd))
+             for t, lr, steps, (ema, wd) in itertools.product(args.thresholds, args.learning_rates, args.steps,
+                                                              args.ema_decay)]
+    runs = [run for run in runs if run[0] in args.methods]
+    runs = [(m, settings, seed) for m, settings in runs for seed in SEEDS[: args.seeds]]
     runs.sort(key=lambda run: -getattr(run[1], "steps", 0) - getattr(run[1], "student_images", 0) / 100)  # the longest first: two workers finish together
-    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_semi_run)(m, s, SEEDS[0]) for m, s in runs)
+    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_semi_run)(m, s, seed, SPLIT_SEED)
+                                                          for m, s, seed in runs)
     return pd.DataFrame([row for rows in done for row in rows])
+
+
+def semi_report(table: pd.DataFrame) -> str:
+    """Per method, every candidate setting -- FixMatch's settings at the end of training (its earlier reports are not
+    candidates: the cosine schedule has not ended there), pseudo-labelling's settings at each round (a round is a
+    whole student, so the number of rounds is a setting) -- with the mean accuracy on the selection images and its
+    standard error over seeds, and the decision rule applied: the winner must beat the runner-up by more than the
+    standard error of their paired difference, or the cheaper one (fewer steps, rounds or images) is taken."""
+    lines = []
+    for method, runs in table.groupby("method"):
+        runs = runs.dropna(axis=1, how="all")
+        if method == "fixmatch":
+            runs = runs[runs["round"] == runs["steps"]]
+            keys, cost = ["threshold", "learning_rate", "steps", "ema_momentum", "weight_decay"], ["steps"]
+        else:
+            keys, cost = ["threshold", "student_images", "round"], ["round", "student_images"]
+        keys = [k for k in keys if k in runs]
+        scores = runs.pivot_table(index=keys, columns="seed", values="accuracy")
+        ranked = scores.mean(axis=1).sort_values(ascending=False)
+        best = ranked.index[0]
+        report = pd.DataFrame({"accuracy %": scores.mean(axis=1).map(lambda v: f"{100 * v:.2f}"),
+                               "± (standard error)": (scores.std(axis=1) / np.sqrt(scores.count(axis=1))).map(
+                                   lambda v: f"{100 * v:.2f}"),
+                               "− best (points)": [f"{100 * d.mean():+.2f} ± {100 * d.sem():.2f}" for d in
+                                                   (scores.loc[[i]].iloc[0] - scores.loc[[best]].iloc[0]
+                                                    for i in scores.index)],
+                               "seeds": scores.count(axis=1)})
+        lines += [f"**{method}**", "", report.reset_index().to_markdown(index=False, disable_numparse=True), ""]
+        if len(ranked) > 1:
+            runner_up = ranked.index[1]
+            diff = (scores.loc[[best]].iloc[0] - scores.loc[[runner_up]].iloc[0]).dropna()
+            beats = diff.mean() > diff.sem()
+            position = tuple({k: v.item() if hasattr(v, "item") else v for k, v in zip(keys, setting)}
+                             for setting in (best, runner_up))
+            cheaper = min(position, key=lambda s: tuple(s[k] for k in cost))
+            chosen = position[0] if beats else cheaper
+            lines += [f"Best {position[0]}; runner-up {position[1]}, {100 * diff.mean():.2f} ± {100 * diff.sem():.2f} "
+                      f"points behind (paired over {len(diff)} seeds): " +
+                      ("the winner beats it by more than the standard error." if beats else
+                       "not more than the standard error, a tie: the cheaper is taken.") + f" Chosen: {chosen}.", ""]
+            edges = [k for k in keys if scores.index.get_level_values(k).nunique() > 1
+                     and chosen[k] == scores.index.get_level_values(k).max()]
+            if edges:
+                lines += [f"At the grid's upper edge in {', '.join(edges)}: a grid past it must be tried.", ""]
+    return "\n".join(lines)
 
 
 VARIANTS = {  # "default" is the augmentation the study used before this selection; helpers.AugmentConfig() is now no_flip
@@ -304,11 +385,11 @@ def pretexts_part(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _siamese_run(lr: float, epochs: int, seed: int, split_seed: int | None) -> list[dict]:
-    """One Siamese pretext run (``epochs`` at learning rate ``lr``, pretext seed ``seed``) on the unlabelled set, and
-    its encoder at 10 labels per class on each selection subset: k-NN and logistic regression on its frozen features,
-    the supervised recipe from it with a random head (the assignment's "initialise and fine-tune"), and
-    probe-then-fine-tune; scored on the 3,000 selection images. ``epochs`` 0: the untrained encoder (the control)."""
+def _pretext_run(name: str | None, lr: float, epochs: int, seed: int, split_seed: int | None) -> list[dict]:
+    """One run of pretext ``name`` (``epochs`` at learning rate ``lr``, pretext seed ``seed``) on the unlabelled set,
+    and its encoder at 10 labels per class on each selection subset: k-NN and logistic regression on its frozen
+    features, the supervised recipe from it with a random head (the assignment's "initialise and fine-tune"), and
+    probe-then-fine-tune; scored on the 3,000 selection images. ``name`` None: the untrained encoder (the control)."""
     from threadpoolctl import threadpool_limits
 
     global SPLIT_SEED
@@ -321,13 +402,14 @@ def _siamese_run(lr: float, epochs: int, seed: int, split_seed: int | None) -> l
         fit_epochs = helpers.epochs_for(n, PROFILE)[1]
         keras.utils.set_random_seed(seed)
         encoder = helpers.build_encoder()
-        extra = {"pretext_epochs": epochs, "learning_rate": lr if epochs else 0.0, "pretext_seed": seed}
-        if epochs:
-            pretext = helpers.get_pretext("siamese", learning_rate=lr, epochs=epochs)
+        extra = {"pretext": name or "untrained", "pretext_epochs": epochs if name else 0,
+                 "learning_rate": lr if name else 0.0, "pretext_seed": seed}
+        if name:
+            pretext = helpers.get_pretext(name, learning_rate=lr, epochs=epochs)
             train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, pretext.settings.val_fraction, seed)
             run = helpers.pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], seed, epochs)
             extra.update(pretext_val=run["val_score"], pretext_seconds=round(run["seconds"], 1),
-                         images_seen=run["images_seen"])
+                         images_seen=run["images_seen"])  # views included: encoder passes
         weights, features = encoder.get_weights(), helpers.encode(encoder, x_lab)
         rows = []
         for subset_seed in SEEDS:
@@ -346,73 +428,98 @@ def _siamese_run(lr: float, epochs: int, seed: int, split_seed: int | None) -> l
         return rows
 
 
-def siamese_schedule_part(args) -> pd.DataFrame:
-    """The Siamese pretext's length x learning rate (issue 19): each (``--pretext-epochs``, ``--learning-rates``) pair
-    trained from the start under each of ``--seeds`` pretext seeds (the cosine schedule ends with the run, so every
-    length is its own run), plus the untrained encoder under the same seeds; each encoder scored by `_siamese_run`.
-    Runs ``$SSL_JOBS`` at a time, the longest first."""
-    import itertools
-
+def schedule_part(args) -> pd.DataFrame:
+    """Pretext length x learning rate (issue 19), for each of ``--pretexts``: each setting trained from the start
+    under each of ``--seeds`` pretext seeds (the cosine schedule ends with the run, so every length is its own run),
+    plus the untrained encoder under the same seeds; each encoder scored by `_pretext_run`. Lengths: ``--pretext-epochs``,
+    or ``--encoder-passes`` per unlabelled image (the same budget for every task: epochs = passes / the task's views).
+    Learning rates: ``--learning-rates``, or ``--lr-factors`` times each task's own. Runs ``$SSL_JOBS`` at a time,
+    the longest first."""
     import joblib
 
-    runs = [(0.0, 0, seed) for seed in SEEDS[: args.seeds]]
-    runs += [(lr, epochs, seed) for lr, epochs, seed in itertools.product(args.learning_rates, args.pretext_epochs,
-                                                                          SEEDS[: args.seeds])]
-    runs.sort(key=lambda run: -run[1])
-    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_siamese_run)(*run, SPLIT_SEED) for run in runs)
+    runs = [(None, 0.0, 0, seed) for seed in SEEDS[: args.seeds]]
+    for name in args.pretexts:
+        task = helpers.get_pretext(name)
+        lengths = [args.encoder_passes // task.views] if args.encoder_passes else args.pretext_epochs
+        rates = [task.settings.learning_rate * f for f in args.lr_factors] if args.lr_factors else args.learning_rates
+        runs += [(name, lr, epochs, seed) for lr in rates for epochs in lengths for seed in SEEDS[: args.seeds]]
+    runs.sort(key=lambda run: -run[2] * (helpers.get_pretext(run[0]).views if run[0] else 0))
+    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_pretext_run)(*run, SPLIT_SEED)
+                                                          for run in runs)
     return pd.DataFrame([row for rows in done for row in rows])
 
 
-def siamese_schedule_report(table: pd.DataFrame) -> str:
-    """Per setting: the mean over pretext seeds (each the mean over the three subsets) of every score, its standard
-    error, and the paired difference from the best setting on the decision score (the mean of the two schedules'
-    accuracies: the recipe's fine-tuning and probe-then-fine-tune, as the study uses the encoder under both) with its standard error; the decision rule applied in words."""
+def schedule_report(table: pd.DataFrame, cap: int | None = None) -> str:
+    """Per pretext and setting: the mean over pretext seeds (each the mean over the three subsets) of every score,
+    its standard error, and the paired difference from the pretext's best setting on the decision score (the mean of
+    the two schedules' accuracies: the recipe's fine-tuning and probe-then-fine-tune, as the study uses the encoder
+    under both) with its standard error; the decision rule applied in words; and which schedule suits the chosen
+    setting (the recipe with a random head or probe-then-fine-tune, paired over seeds). ``cap``: the most encoder
+    passes per unlabelled image the confirmatory run can pay for; longer settings are shown but not candidates."""
+    table = table.assign(pretext=table.get("pretext", "siamese")).fillna({"pretext": "siamese"})  # earlier runs: Siamese
+    table.loc[table["pretext_epochs"] == 0, "pretext"] = "untrained"
     scores = ["knn", "logistic", "recipe", "lp_ft"]
-    per_seed = table.groupby(["learning_rate", "pretext_epochs", "pretext_seed"])[scores].mean()
+    keys = ["pretext", "learning_rate", "pretext_epochs"]
+    per_seed = table.groupby([*keys, "pretext_seed"])[scores].mean()
     per_seed["decision"] = per_seed[["recipe", "lp_ft"]].mean(axis=1)
-    trained = per_seed[per_seed.index.get_level_values("pretext_epochs") > 0]
-    means = trained.groupby(["learning_rate", "pretext_epochs"]).mean()
-    best = means["decision"].idxmax()
-    rows = []
-    for setting, group in trained.groupby(["learning_rate", "pretext_epochs"]):
-        diff = group["decision"].droplevel([0, 1]) - trained.loc[best, "decision"]
-        rows.append({"learning rate": f"{setting[0]:g}", "epochs": setting[1], "seeds": len(group),
-                     **{f"{c} %": f"{100 * group[c].mean():.2f} ± {100 * group[c].sem():.2f}" for c in scores},
-                     "decision − best (points)": f"{100 * diff.mean():+.2f} ± {100 * diff.sem():.2f}",
-                     "seconds": table.loc[(table["learning_rate"] == setting[0]) &
-                                          (table["pretext_epochs"] == setting[1]), "pretext_seconds"].mean()})
-    report = pd.DataFrame(rows).sort_values(["learning rate", "epochs"], key=lambda c: c.astype(float))
-    report["seconds"] = report["seconds"].map("{:.0f}".format)
-    control = per_seed[per_seed.index.get_level_values("pretext_epochs") == 0]
-    lines = [report.to_markdown(index=False, disable_numparse=True), "",
-             f"Untrained encoder (the control, {len(control)} seeds): " + ", ".join(
-                 f"{c} {100 * control[c].mean():.2f} ± {100 * control[c].sem():.2f} %" for c in scores) + "."]
-    ranked = means["decision"].sort_values(ascending=False)
-    if len(ranked) > 1:
+    control = per_seed.loc["untrained"]
+    lines, rows = [], []
+    for name, trained in per_seed.drop("untrained", level=0, errors="ignore").groupby(level=0):
+        trained = trained.droplevel(0)
+        views = helpers.PRETEXTS[name].views
+        means = trained.groupby(["learning_rate", "pretext_epochs"]).mean()
+        affordable = means[means.index.get_level_values(1) * views <= (cap or np.inf)]
+        best = affordable["decision"].idxmax()
+        for setting, group in trained.groupby(["learning_rate", "pretext_epochs"]):
+            diff = group["decision"].droplevel([0, 1]) - trained.loc[best, "decision"]
+            rows.append({"pretext": helpers.PRETEXTS[name].label or name, "learning rate": f"{setting[0]:g}",
+                         "epochs": setting[1], "seeds": len(group),
+                         **{f"{c} %": f"{100 * group[c].mean():.2f} ± {100 * group[c].sem():.2f}" for c in scores},
+                         "decision − best (points)": f"{100 * diff.mean():+.2f} ± {100 * diff.sem():.2f}",
+                         "seconds": f"{table.loc[(table['pretext'] == name) & (table['learning_rate'] == setting[0]) & (table['pretext_epochs'] == setting[1]), 'pretext_seconds'].mean():.0f}"})
+        ranked = affordable["decision"].sort_values(ascending=False)
+        label = helpers.PRETEXTS[name].label or name
+        beyond = means.index.difference(affordable.index)
+        if len(ranked) < 2:
+            continue
         runner_up = ranked.index[1]
         diff = (trained.loc[best, "decision"] - trained.loc[runner_up, "decision"]).dropna()
         beats = diff.mean() > diff.sem()
-        cheaper = min(best, runner_up, key=lambda s: s[1])
+        cheaper = min(best, runner_up, key=lambda s: (s[1], s[0]))
         chosen = best if beats else cheaper
-        lines += ["", f"Best on the decision score: {best[1]} epochs at {best[0]:g}; runner-up {runner_up[1]} epochs "
-                      f"at {runner_up[0]:g}, {100 * diff.mean():.2f} ± {100 * diff.sem():.2f} points behind (paired "
-                      f"over {len(diff)} seeds). " + ("The winner beats it by more than the standard error: chosen."
-                                                     if beats else "Not more than the standard error: a tie, and the "
-                                                     f"cheaper one is chosen ({cheaper[1]} epochs at {cheaper[0]:g}).")
-                  + f" Chosen: {chosen[1]} epochs at learning rate {chosen[0]:g}."]
-        edge = [name for name, values, value in (("length", ranked.index.get_level_values(1), chosen[1]),
+        text = (f"**{label}**: best on the decision score {best[1]} epochs at {best[0]:g}; runner-up {runner_up[1]} "
+                f"epochs at {runner_up[0]:g}, {100 * diff.mean():.2f} ± {100 * diff.sem():.2f} points behind (paired "
+                f"over {len(diff)} seeds). " + ("The winner beats it by more than the standard error: chosen."
+                                               if beats else "Not more than the standard error: a tie, and the "
+                                               f"cheaper one is chosen ({cheaper[1]} epochs at {cheaper[0]:g}).")
+                + f" Chosen: {chosen[1]} epochs at learning rate {chosen[0]:g}.")
+        edge = [what for what, values, value in (("length", ranked.index.get_level_values(1), chosen[1]),
                                                  ("learning rate", ranked.index.get_level_values(0), chosen[0]))
-                if len(set(values)) > 1 and value == max(values)]
+                if len(set(values)) > 1 and value in (max(values), min(values))]
+        if beyond.size and "length" in edge:
+            edge.remove("length")
+            longer = [f"{e} epochs at {lr:g}: {100 * d.mean():+.2f} ± {100 * d.sem():.2f} points" for lr, e in beyond
+                      for d in [(trained.loc[(lr, e), "decision"] - trained.loc[chosen, "decision"]).dropna()]]
+            text += (f" Its length is the budget's limit ({cap} encoder passes per unlabelled image); the longer runs "
+                     f"beyond it, against the chosen one: {'; '.join(longer)}.")
         if edge:
-            lines[-1] += (f" Its {' and '.join(edge)} {'is' if len(edge) == 1 else 'are'} the largest of the grid: "
-                          "a grid that goes past it must be tried before the choice is final.")
-    return "\n".join(lines) + "\n"
+            text += (f" Its {' and '.join(edge)} {'is' if len(edge) == 1 else 'are'} at an edge of the grid: a grid "
+                     "that goes past it must be tried before the choice is final.")
+        schedule = (trained.loc[chosen, "lp_ft"] - trained.loc[chosen, "recipe"]).dropna()
+        text += (f" At the chosen setting, probe-then-fine-tune minus the recipe with a random head: "
+                 f"{100 * schedule.mean():+.2f} ± {100 * schedule.sem():.2f} points.")
+        lines.append(text)
+    report = pd.DataFrame(rows)
+    return "\n".join([report.to_markdown(index=False, disable_numparse=True), "",
+                      f"Untrained encoder (the control, {len(control)} seeds): " + ", ".join(
+                          f"{c} {100 * control[c].mean():.2f} ± {100 * control[c].sem():.2f} %" for c in scores) + ".",
+                      "", *[line + "\n" for line in lines]])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr", "semi",
-                                         "siamese_schedule"])
+                                         "siamese_schedule", "schedule"])
     parser.add_argument("--split-seed", type=int, default=None,
                         help="the split made with this seed (its labelled and unlabelled images only) instead of "
                              "notebook 1's: the confirmatory run's is helpers.CONFIRMATORY_SPLIT_SEED")
@@ -432,20 +539,35 @@ def main() -> None:
     parser.add_argument("--student-images", type=int, nargs="+", default=[160_000, 480_000], help="semi")
     parser.add_argument("--rounds", type=int, default=5, help="semi: pseudo-labelling rounds")
     parser.add_argument("--steps", type=int, nargs="+", default=[3000, 6000], help="semi: FixMatch's steps")
+    parser.add_argument("--encoder-passes", type=int, default=None,
+                        help="schedule: encoder passes per unlabelled image (every task the same budget)")
+    parser.add_argument("--lr-factors", type=float, nargs="+", default=None,
+                        help="schedule: learning rates as multiples of each task's own")
+    parser.add_argument("--budget-passes", type=int, default=None,
+                        help="schedule: the most encoder passes per unlabelled image a candidate may cost")
+    parser.add_argument("--merge", nargs="+", default=[],
+                        help="schedule, semi: also report the runs saved under these names (same seeds and split)")
+    parser.add_argument("--methods", nargs="+", default=["pseudolabel", "fixmatch"], help="semi: which methods")
+    parser.add_argument("--ema-decay", type=lambda text: tuple(float(v) for v in text.split(",")), nargs="+",
+                        default=[(0.0, 0.0)], help="semi: FixMatch's EMA momentum,weight decay pairs (0,0: neither)")
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
     parser.add_argument("--from-json", action="store_true",
-                        help="siamese_schedule: measure nothing, write the report again from the saved runs")
+                        help="schedule: measure nothing, write the report again from the saved runs")
     args = parser.parse_args()
     global SPLIT_SEED
     SPLIT_SEED = args.split_seed
-    if args.part == "siamese_schedule":
+    if args.part == "siamese_schedule":  # the command of the committed siamese_length.md
+        args.part, args.pretexts = "schedule", ["siamese"]
+    if args.part == "schedule":
         out = args.out or args.part
         if args.from_json:  # the report again, from the runs a measurement saved
             stamp = json.loads((OUT / f"{out}.json").read_text())
-            table = pd.DataFrame(stamp.pop("runs"))
+            # encoder_passes, written by the first version of this part, counted the views twice (images_seen has them)
+            table = pd.DataFrame(stamp.pop("runs")).drop(columns=["encoder_passes"], errors="ignore")
+            (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records")}, indent=2) + "\n")
         else:
-            table = siamese_schedule_part(args)
+            table = schedule_part(args)
             stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
                      "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
             OUT.mkdir(parents=True, exist_ok=True)
@@ -455,7 +577,24 @@ def main() -> None:
                 f"the labelled set of the split of seed {SPLIT_SEED}. Scores in % on its 3,000 selection images, "
                 "mean ± standard error over pretext seeds (each the mean of three 10-per-class subsets); seconds: one "
                 "pretext run's training, on a machine shared with other jobs.\n\n"
-                + siamese_schedule_report(table))
+                + schedule_report(pd.concat([table, *(pd.DataFrame(json.loads((OUT / f"{name}.json").read_text())["runs"])
+                                                      for name in args.merge)], ignore_index=True),
+                                  args.budget_passes))
+        (OUT / f"{out}.md").write_text(text)
+        print(text)
+        return
+    if args.part == "semi" and args.split_seed is not None:  # issue 19's protocol: seeds, the decision rule
+        out = args.out or "semi_confirmatory"
+        table = pd.concat([semi_part(args), *(pd.DataFrame(json.loads((OUT / f"{name}.json").read_text())["runs"])
+                                              for name in args.merge)], ignore_index=True)
+        stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
+                 "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records")}, indent=2) + "\n")
+        text = (f"Measured {stamp['date']} (`experiments/selection.py {stamp['command']}`), validation data only: "
+                f"the labelled set of the split of seed {SPLIT_SEED}, 10 labels per class from random weights, scored "
+                "on its 3,000 selection images; mean and standard error over selection seeds.\n\n"
+                + semi_report(table))
         (OUT / f"{out}.md").write_text(text)
         print(text)
         return
@@ -479,8 +618,10 @@ def main() -> None:
     out = args.out or args.part
     (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records"),
                                                         "summary": summary.to_dict("records")}, indent=2))
+    rule = ("\n" + decision(table, keys, "val_accuracy", "epochs_at_full")) if args.part == "recipe" else ""
     (OUT / f"{out}.md").write_text(f"Measured {stamp['date']} (`experiments/selection.py {' '.join(sys.argv[1:])}`), "
-                                         f"validation data only.\n\n" + summary.to_markdown(index=False) + "\n")
+                                   f"validation data only" + (f", the split of seed {SPLIT_SEED}" if SPLIT_SEED else "")
+                                   + ".\n\n" + summary.to_markdown(index=False) + "\n" + rule)
     print(summary.to_string(index=False))
 
 

@@ -132,6 +132,26 @@ def save_table(table: pd.DataFrame, path: Path, notebook: str, inputs: Iterable[
     return path
 
 
+def save_arrays(arrays: dict[str, np.ndarray], path: Path, notebook: str, inputs: Iterable[Path] = (),
+                data_fingerprint: str | None = None, **meta: object) -> Path:
+    """Write plain numeric arrays as a compressed ``.npz`` (no object arrays: read back without pickle), atomically,
+    with its side-car."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as file:
+            np.savez_compressed(file, **arrays)
+
+    atomic_write(path, write)
+    write_meta(path, notebook, inputs, data_fingerprint, **meta)
+    return path
+
+
+def load_arrays(path: Path, notebook: str, data_fingerprint: str | None = None, **expected: object) -> dict:
+    """The arrays `save_arrays` wrote, refused as `read_meta` refuses a stale or edited file (never unpickled)."""
+    read_meta(path, notebook, data_fingerprint, **expected)
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
 def save_text(text: str, path: Path, notebook: str, inputs: Iterable[Path] = (), data_fingerprint: str | None = None,
               **meta: object) -> Path:
     """Write a text artefact (a Markdown table for the README, say), atomically, with its side-car."""

@@ -39,10 +39,11 @@ NOTEBOOKS = [NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, NOTEBOOK_ENCODER, NOTEBOOK_PRE
 
 N_CLASSES = 10
 INPUT_SHAPE = (28, 28, 1)
-SPLIT_SEED = 42  #: the seed of the labelled / unlabelled / test split
+EXPLORATORY_SPLIT_SEED = 42  #: the split of the exploratory run (main up to 2be2424; docs/exploratory.md)
 #: the fresh split of the confirmatory run (issue 19), a seed never used before, fixed on 2026-11-30 before any result
 #: on it was seen; its selection experiments read its labelled and unlabelled images only, never its test images
 CONFIRMATORY_SPLIT_SEED = 20261130
+SPLIT_SEED = CONFIRMATORY_SPLIT_SEED  #: the seed of notebook 1's labelled / unlabelled / test split
 SPLIT_PROPORTIONS = (0.4, 0.4, 0.2)
 SELECTION_SEEDS = (100, 101, 102)  #: the seeds of the design choices (experiments/), never the study's own
 HEADLINE_PRETEXT = "siamese"  #: the assignment's pretext task: fine-tuned at every label amount
@@ -57,58 +58,97 @@ BEST_PRETEXT = "contrastive"
 EQUIVALENCE_MARGIN = 0.5  #: points of accuracy: a gain whose 90 % CI lies within +-this is called equivalent (TOST)
 
 
+#: the assignment's ten fractions of the labelled set (its step 3), where its literal protocol runs
+ASSIGNMENT_AMOUNTS = tuple(f"{k}0%" for k in range(1, 10)) + ("100%",)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of the design: an encoder under one use, at some label amounts, under some seeds.
+
+    ``encoder``: ``none`` (the supervised CNN's random initialisation), ``random`` (notebook 3's untrained encoder),
+    ``pixels``, a pretext's name, ``best`` (`BEST_PRETEXT`), ``other`` (every pretext but the headline and the best)
+    or ``any`` (every encoder). ``use``: ``supervised``, ``recipe``, ``finetune`` (its probe comes with it), ``probe``,
+    or ``frozen`` (k-NN and logistic regression). ``amounts``: None for every amount of the profile."""
+
+    encoder: str
+    use: str
+    amounts: tuple[str, ...] | None
+    seeds: tuple[int, ...]
+
+    def names(self, encoder: str) -> bool:
+        """Whether this arm is about ``encoder``."""
+        from .pretexts import PRETEXTS  # the registry (a unit registered later is an ``other`` pretext too)
+
+        if self.encoder == "any":
+            return encoder != "none"
+        if self.encoder == "best":
+            return encoder == BEST_PRETEXT
+        if self.encoder == "other":
+            return encoder in PRETEXTS and encoder not in (HEADLINE_PRETEXT, BEST_PRETEXT)
+        return encoder == self.encoder
+
+    def covers(self, encoder: str, use: str, amount: str) -> bool:
+        """Whether this arm asks for ``encoder`` under ``use`` at ``amount``."""
+        uses = {"frozen": ("knn", "logistic"), "finetune": ("finetune", "probe")}.get(self.use, (self.use,))
+        return self.names(encoder) and use in uses and (self.amounts is None or amount in self.amounts)
+
+
 @dataclass(frozen=True)
 class Profile:
-    """Everything that differs between the committed ``full`` run and the ``quick`` CI run.
-
-    The split is the same in both profiles; only the amount of training differs.
-    """
+    """Everything that differs between the committed ``full`` run and the ``quick`` CI run: the amount of training, and
+    the design (`Arm`s: which encoder is trained how, at which amounts, under which seeds). The split is the same in
+    both profiles. ANALYSIS_PLAN.md says why the full profile's design is what it is."""
 
     name: str
     fractions: tuple[float, ...]  #: fractions of the labelled set to train on ...
     per_class: tuple[int, ...]  #: ... and amounts of k labels per class (k x 10 images), the low-label regime
-    seeds: tuple[int, ...]  #: each seed draws its own subsets, initialisation, augmentation and pretext run
+    seeds: tuple[int, ...]  #: the breadth seeds: each draws its own subsets, initialisation, augmentation, pretext run
     epochs_at_full: int  #: passes over the label subset in one supervised fit; small subsets get more (`epochs_for`)
     min_fit_images: int  #: ... so that every fit sees at least this many images
     max_epochs: int  #: cap on the epochs of one supervised fit
     pretext_epochs: int | None  #: epochs of every pretext task (None: each task's own, chosen on validation data)
     pretext_images: int | None  #: unlabelled images used by the pretext task (None: all of them)
-    #: the amounts at which the encoders other than the headline's (`HEADLINE_PRETEXT`) are fine-tuned; frozen
-    #: features are evaluated at every amount
-    finetune_amounts: tuple[str, ...] = ("10/class", "1%", "5%", "10%", "100%")
-    #: the amounts where the answer is decided (the primary endpoint's and the next one up), at which the supervised
-    #: baseline and the headline pretext (`HEADLINE_PRETEXT`: its pretext run, probe and fine-tuning) run under
-    #: ``primary_seeds`` instead of ``seeds``, so that their paired gain is measured precisely
+    #: the design: every classifier fit of notebooks 2 and 5 is asked for by an arm (seeds: the union of the arms')
+    arms: tuple[Arm, ...] = ()
+    #: the amounts of the primary endpoint (ANALYSIS_PLAN.md), where the 2 x 2 runs under more seeds
     primary_amounts: tuple[str, ...] = ()
-    primary_seeds: tuple[int, ...] = ()
     batch_size: int = 128
-    #: notebook 4's sweep: the pretexts pre-trained on parts of the unlabelled set, the parts (of the images a pretext
-    #: run uses: ``pretext_images`` or all), the label amounts their frozen features are scored at, and those they are
-    #: fine-tuned at
-    sweep_pretexts: tuple[str, ...] = (HEADLINE_PRETEXT, BEST_PRETEXT)
-    unlabelled_fractions: tuple[float, ...] = (0.01, 0.1, 0.5, 1.0)
+    #: notebook 4's sweep: the pretexts pre-trained on parts of the unlabelled set (under ``sweep_seeds``), the parts (of the
+    #: images a pretext run uses: ``pretext_images`` or all), the label amounts their frozen features are scored at, and
+    #: those they are trained at with the supervised recipe
+    sweep_pretexts: tuple[str, ...] = (HEADLINE_PRETEXT,)
+    unlabelled_fractions: tuple[float, ...] = (0.01, 0.1, 1.0)
     sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")
     sweep_finetune_amounts: tuple[str, ...] = ("10/class",)
-    #: notebook 5's semi-supervised arm: each method's label amounts (FixMatch, by far the costliest, at the two
-    #: smallest only: docs/speed.md; a method not listed: at the smallest amount of the profile), and their budgets
-    #: (FixMatch's steps, a student's images) times ``semi_scale`` (1: the methods' own, chosen on validation data)
-    semi_amounts: tuple[tuple[str, tuple[str, ...]], ...] = (("pseudolabel", ("10/class", "1%", "10%")),
-                                                             ("fixmatch", ("10/class", "1%")))
+    sweep_seeds: tuple[int, ...] = (0,)
+    #: notebook 5's semi-supervised arm: (method, start -- None for random weights, or a pretext --, amounts, seeds);
+    #: their budgets (FixMatch's steps, a student's images) times ``semi_scale`` (1: the methods' own)
+    semi_arms: tuple[tuple[str, str | None, tuple[str, ...], tuple[int, ...]], ...] = ()
     semi_scale: float = 1.0
 
-    def semi_amounts_of(self, method: str, n_labelled: int) -> tuple[str, ...]:
-        """The label amounts of a semi-supervised method: its own in ``semi_amounts``, else the smallest amount."""
-        return dict(self.semi_amounts).get(method, (self.amounts(n_labelled)[0][0],))
+    def semi_plan(self, method: str, n_labelled: int) -> list[tuple[str | None, tuple[str, ...], tuple[int, ...]]]:
+        """(start, amounts, seeds) of a semi-supervised method: its ``semi_arms``; a method without one runs at the
+        smallest amount under ``seeds``, from random weights and from `BEST_PRETEXT`'s encoder."""
+        mine = [arm[1:] for arm in self.semi_arms if arm[0] == method]
+        return mine or [(start, (self.amounts(n_labelled)[0][0],), self.seeds) for start in (None, BEST_PRETEXT)]
 
-    def seeds_at(self, amount: str, headline: bool) -> tuple[int, ...]:
-        """The seeds of one amount: ``primary_seeds`` at the ``primary_amounts`` for the supervised baseline and the
-        headline pretext (``headline``), else ``seeds``."""
-        return self.primary_seeds if headline and amount in self.primary_amounts else self.seeds
+    def seeds_of(self, encoder: str, use: str, amount: str) -> tuple[int, ...]:
+        """The seeds under which ``encoder`` is trained or read by ``use`` at ``amount``: the union of the arms that
+        ask for it (empty: no arm does)."""
+        return tuple(sorted({s for arm in self.arms if arm.covers(encoder, use, amount) for s in arm.seeds}))
+
+    def encoder_seeds(self, encoder: str) -> tuple[int, ...]:
+        """Every seed of an encoder's arms: a pretext runs once per seed (``random``, the untrained encoders of
+        notebook 3 that every pretext run starts from: every seed of the design)."""
+        if encoder == "random":
+            return self.all_seeds
+        return tuple(sorted({s for arm in self.arms for s in arm.seeds if arm.names(encoder)}))
 
     @property
     def all_seeds(self) -> tuple[int, ...]:
-        """Every seed of the run: those with an initial encoder (notebook 3) and a headline pretext run (notebook 4)."""
-        return tuple(sorted(set(self.seeds) | set(self.primary_seeds)))
+        """Every seed of the run: those with an initial encoder (notebook 3)."""
+        return tuple(sorted({s for arm in self.arms for s in arm.seeds} | set(self.seeds)))
 
     def amounts(self, n_labelled: int) -> list[tuple[str, int]]:
         """The label amounts as ``(name, number of images)``, smallest first: ``("10/class", 100)``, ``("1%", 280)``."""
@@ -137,19 +177,46 @@ class Profile:
         return Path(os.environ[FIT_CACHE_ENV]) if os.environ.get(FIT_CACHE_ENV) else ARTEFACTS_DIR / self.name / "cache"
 
 
+_PRIMARY = ("10/class", "1%")
+_BREADTH = (0, 1, 2)
+#: the other pretexts' use (the recipe with a random head, or probe-then-fine-tune): chosen on validation data,
+#: experiments/results/pretexts_budget.md
+OTHER_USE = "finetune"
+
 PROFILES: dict[str, Profile] = {
-    "full": Profile(
+    "full": Profile(  # the confirmatory run: ANALYSIS_PLAN.md, section 7, says why these seeds and amounts
         name="full",
-        fractions=(0.01, 0.05) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
+        fractions=(0.01,) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
         per_class=(10,),
-        seeds=(0, 1, 2),
+        seeds=_BREADTH,
         epochs_at_full=40,  # chosen on validation data: experiments/results/recipe.md
         min_fit_images=160_000,  # chosen on validation data: experiments/results/budget.md (max_epochs binds)
         max_epochs=40,
         pretext_epochs=None,
         pretext_images=None,
-        primary_amounts=("10/class", "1%", "5%"),
-        primary_seeds=tuple(range(20)),  # the CI half-width this gives: docs/design.md, "How many seeds"
+        primary_amounts=_PRIMARY,
+        arms=(
+            # the 2 x 2 at the primary amounts: start {untrained, Siamese} x schedule {recipe, probe-then-fine-tune};
+            # the untrained encoder under the recipe is the supervised CNN itself (tests/test_training.py)
+            Arm("none", "supervised", _PRIMARY, tuple(range(30))),
+            Arm(HEADLINE_PRETEXT, "recipe", _PRIMARY, tuple(range(30))),
+            Arm(HEADLINE_PRETEXT, "finetune", _PRIMARY, tuple(range(30))),
+            Arm("random", "finetune", _PRIMARY, tuple(range(30))),
+            # the assignment's literal protocol at its ten fractions
+            Arm("none", "supervised", ASSIGNMENT_AMOUNTS, tuple(range(5))),
+            Arm(HEADLINE_PRETEXT, "recipe", ASSIGNMENT_AMOUNTS, tuple(range(5))),
+            # the schedule's effect where labels are many (descriptive)
+            Arm(HEADLINE_PRETEXT, "finetune", ("10%", "100%"), _BREADTH),
+            Arm("random", "finetune", ("10%", "100%"), _BREADTH),
+            # the other pretexts at the primary amounts: the best on validation data under more seeds
+            Arm("best", OTHER_USE, _PRIMARY, tuple(range(20))),
+            Arm("other", OTHER_USE, _PRIMARY, _BREADTH),
+            # frozen features of every encoder and the raw pixels (descriptive)
+            Arm("any", "frozen", None, _BREADTH),
+        ),
+        sweep_seeds=(0, 1),  # of the breadth seeds: a cut of the budget (ANALYSIS_PLAN.md, section 7)
+        semi_arms=(("fixmatch", None, ("10/class",), tuple(range(5))),
+                   ("pseudolabel", None, ("10/class",), _BREADTH)),
     ),
     "quick": Profile(
         name="quick",
@@ -162,10 +229,19 @@ PROFILES: dict[str, Profile] = {
         pretext_epochs=1,
         pretext_images=2_000,
         primary_amounts=("10/class",),
-        primary_seeds=(0, 1),
+        arms=(
+            Arm("none", "supervised", None, (0,)),
+            Arm("none", "supervised", ("10/class",), (0, 1)),
+            Arm(HEADLINE_PRETEXT, "recipe", None, (0,)),
+            Arm(HEADLINE_PRETEXT, "recipe", ("10/class",), (0, 1)),
+            Arm(HEADLINE_PRETEXT, "finetune", None, (0,)),
+            Arm("random", "finetune", ("10/class",), (0,)),
+            Arm("best", "finetune", ("10/class",), (0,)),
+            Arm("other", "finetune", ("10/class",), (0,)),
+            Arm("any", "frozen", None, (0,)),
+        ),
         unlabelled_fractions=(0.5, 1.0),
         sweep_amounts=("10/class", "10%"),
-        semi_amounts=(("pseudolabel", ("10/class",)), ("fixmatch", ("10/class",))),
         semi_scale=0.01,
     ),
 }

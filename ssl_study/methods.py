@@ -3,7 +3,8 @@ read), with one display label and one figure style, all taken from the units tha
 
 Encoders: ``none`` (the supervised CNN's own random initialisation), ``random`` (notebook 3's untrained encoder, the
 control), ``pixels`` (no encoder: the raw pixels), and every registered pretext task (its `Pretext.label`,
-`Pretext.colour`). Uses: ``supervised``, ``probe``, ``finetune``, ``knn``, ``logistic``, and every registered
+`Pretext.colour`). Uses: ``supervised``, ``recipe`` (the supervised recipe from the encoder, random head), ``probe``,
+``finetune`` (from the probe), ``knn``, ``logistic``, and every registered
 semi-supervised method (its `SemiMethod.title`, `SemiMethod.line`). A method's id in the results (``supervised``,
 ``siamese_finetune``, ``fixmatch``, ``contrastive_pseudolabel``) is made by `method_id` and read back through the
 `catalogue` of every id the registries can make -- never by splitting the id.
@@ -14,12 +15,12 @@ from __future__ import annotations
 import zlib
 
 FIXED_ENCODERS = {"none": "random init", "random": "untrained encoder", "pixels": "raw pixels"}
-FIXED_USES = {"supervised": "supervised", "finetune": "fine-tuned", "probe": "linear probe", "knn": "k-NN",
+FIXED_USES = {"supervised": "supervised", "recipe": "fine-tuned, random head", "finetune": "fine-tuned", "probe": "linear probe", "knn": "k-NN",
               "logistic": "logistic regression"}
 #: colours of the encoders that are not units (a pretext's is its own `Pretext.colour`)
 FIXED_COLOURS = {"none": "#222222", "random": "#8c8c8c", "pixels": "#8c564b"}
 #: line style and marker of the uses that are not units (a semi-supervised method's marker is its own)
-FIXED_STYLES = {"supervised": ("-", "D"), "finetune": ("-", "o"), "probe": ("--", "s"), "knn": (":", "^"),
+FIXED_STYLES = {"supervised": ("-", "D"), "recipe": ("-", "X"), "finetune": ("-", "o"), "probe": ("--", "s"), "knn": (":", "^"),
                 "logistic": ("-.", "v")}
 
 

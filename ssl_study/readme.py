@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 from .artefacts import ArtefactError, meta_path, read_meta
-from .config import HEADLINE_PRETEXT, PROFILES, ROOT
+from .config import PROFILES, ROOT
 from .methods import catalogue, parts
 from .pretexts import PRETEXTS
 
@@ -33,7 +33,7 @@ def refresh_readme() -> None:
         times = None
     pretext_lines = []
     for name in PRETEXTS:
-        seeds = profile.all_seeds if name == HEADLINE_PRETEXT else profile.seeds
+        seeds = profile.encoder_seeds(name)
         metas = [json.loads(meta_path(folder / f"encoder_{name}_seed{s}.weights.h5").read_text())
                  for s in seeds if meta_path(folder / f"encoder_{name}_seed{s}.weights.h5").exists()]
         if metas:
@@ -47,7 +47,8 @@ def refresh_readme() -> None:
     block = (
         "<!-- results:start (written by run_study.py from artefacts/full; do not edit by hand) -->\n"
         f"Test accuracy on the {split['sizes']['test']:,} test images: mean over the seeds ({len(profile.seeds)}; "
-        f"{len(profile.primary_seeds)} for the supervised baseline and the Siamese pretext at "
+        f"{len(profile.seeds_of('none', 'supervised', profile.primary_amounts[0]))} for the supervised baseline and "
+        "the Siamese pretext at "
         f"{', '.join(profile.primary_amounts)}) ± half-width of the 95 % confidence interval; gains are paired "
         "differences (same seed and subset) in percentage points with their 95 % CI, `*` where the Holm-corrected "
         "p-value (over the tests of its family: the primary endpoint's two amounts, the other amounts, the probe) is "

@@ -5,10 +5,10 @@ Each notebook writes its own files and nothing else's, so re-running a notebook 
 | notebook | writes |
 |---|---|
 | 01 | ``split.npz`` |
-| 02 | ``results_supervised.csv``, ``histories_supervised.json``, ``confusions_supervised.json`` |
+| 02 | ``results_supervised.csv``, ``histories_supervised.json``, ``confusions_supervised.json``, ``correct_supervised.npz`` |
 | 03 | ``encoder_init_seed<s>.weights.h5`` |
 | 04 | ``encoder_<pretext>[_u<images>]_seed<s>.weights.h5``, ``pretext_history.csv``, ``pretext_diagnostics.json``, ``results_sweep.csv`` |
-| 05 | ``results_pretrained.csv``, ``histories_pretrained.json``, ``confusions_pretrained.json`` |
+| 05 | ``results_pretrained.csv``, ``histories_pretrained.json``, ``confusions_pretrained.json``, ``correct_pretrained.npz`` |
 | 06 | ``summary.csv``, ``summary.md``, ``pretexts.md``, ``semi.md``, ``gains.csv``, ``answer.md``, ``written_answer.md`` |
 
 and every file's side-car records the files it was made from (see `ssl_study.artefacts`).
@@ -23,14 +23,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artefacts import ArtefactError, atomic_write, load_json, load_table, read_meta, save_json, save_table, write_meta
-from .config import (BEST_PRETEXT, HEADLINE_PRETEXT, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED,
+from .artefacts import (ArtefactError, atomic_write, load_arrays, load_json, load_table, read_meta, save_arrays, save_json,
+                        save_table, write_meta)
+from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED,
                      Profile, Recipe, config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
 from .models import architecture_fingerprint, build_encoder, weights_fingerprint
 from .semi import SEMI_METHODS
 from .executor import run_tasks
-from .methods import label
+from .methods import label, method_id
 from .tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun, plan_fits
 from .training import epochs_for
 
@@ -118,8 +119,8 @@ def check_encoder(path: Path, notebook: str, data_fingerprint: str | None = None
 
 
 def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
-    """The side-cars of one pretext's encoders (notebook 4), one per seed (the headline pretext's: every seed of
-    `Profile.all_seeds`), checked against the current data (``random``: the untrained encoders of notebook 3)."""
+    """The side-cars of one pretext's encoders (notebook 4), one per seed of its arms (`Profile.encoder_seeds`),
+    checked against the current data (``random``: the untrained encoders of notebook 3)."""
     stage, notebook, data = (("init", NOTEBOOK_ENCODER, None) if pretext == "random" else
                              (pretext, NOTEBOOK_PRETEXT, inputs.data_fp))
     return {seed: check_encoder(encoder_weights(inputs.profile, stage, seed), notebook, data)
@@ -127,9 +128,10 @@ def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
 
 
 def pretext_seeds(profile: Profile, pretext: str) -> tuple[int, ...]:
-    """The seeds a pretext is run under: every seed for the headline pretext (more seeds at the primary amounts), the
-    profile's ``seeds`` for the others."""
-    return profile.all_seeds if pretext == HEADLINE_PRETEXT else profile.seeds
+    """The seeds a pretext is run under: those of its arms in the profile's design (`Profile.encoder_seeds`), and the
+    breadth seeds for a pretext of notebook 4's sweep."""
+    sweep = profile.sweep_seeds if pretext in profile.sweep_pretexts else ()
+    return tuple(sorted(set(profile.encoder_seeds(pretext)) | set(sweep)))
 
 
 def encoder_files(inputs: Inputs, names) -> dict[str, Path]:
@@ -139,24 +141,39 @@ def encoder_files(inputs: Inputs, names) -> dict[str, Path]:
 
 
 def plan_encoder_fits(inputs: Inputs, names, recipe: Recipe = Recipe()) -> list[list[Fit]]:
-    """Notebook 5's fits, in two stages. First: k-NN and logistic regression on the frozen features of every encoder
-    of ``names`` (pretexts, and ``random`` for the untrained control) and of the raw pixels, at every amount; and the
-    linear probes. Then: the fine-tuning that starts from each probe. The headline pretext (`HEADLINE_PRETEXT`) is
-    probed and fine-tuned at every amount, and under more seeds at the primary amounts (`Profile.seeds_at`); the
-    others at the profile's ``finetune_amounts``."""
+    """Notebook 5's fits, in two stages, each as the profile's design asks (`Profile.seeds_of`). First: k-NN and
+    logistic regression on the frozen features of every encoder of ``names`` (pretexts, and ``random`` for the
+    untrained control) and of the raw pixels; the supervised recipe from each encoder (``recipe``: its weights, a
+    random head); and the linear probes. Then: the fine-tuning that starts from each probe."""
     profile = inputs.profile
 
-    def plan(kind, name, amounts=None, headline=False):
+    def plan(kind, name):
         seeds = None if name == "pixels" else {s: m["weights"] for s, m in pretrained_encoders(inputs, name).items()}
-        return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, name, seeds,
-                         amounts, headline)
+        return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, name, seeds)
 
     frozen = [fit for name in ["pixels", *names] for kind in FROZEN_KINDS for fit in plan(kind, name)]
     frozen.sort(key=lambda fit: (fit.pretext, fit.seed))  # a worker computes an encoder's features once
-    tuned = {kind: [fit for name in names for fit in (plan(kind, name, headline=True) if name == HEADLINE_PRETEXT
-                                                      else plan(kind, name, profile.finetune_amounts))]
-             for kind in ("probe", "finetune")}
-    return [frozen + tuned["probe"], tuned["finetune"]]
+    first = [fit for name in names for kind in ("recipe", "probe") for fit in plan(kind, name)]
+    return [frozen + first, [fit for name in names for fit in plan("finetune", name)]]
+
+
+def planned_fits(profile: Profile, n_labelled: int) -> pd.DataFrame:
+    """The profile's design as a table: one row per classifier fit and semi-supervised run that notebooks 2 and 5
+    make (method, encoder, use, amount, seed); the sweep's fits of notebook 4 are not in it."""
+    from .pretexts import PRETEXTS
+
+    rows = []
+    for encoder in ["none", "random", "pixels", *PRETEXTS]:
+        for use in ["supervised", "recipe", "probe", "finetune", *FROZEN_KINDS]:
+            if (encoder == "none") != (use == "supervised") or (encoder == "pixels" and use not in FROZEN_KINDS):
+                continue
+            rows += [(method_id(encoder, use), encoder, use, amount, seed) for amount, _ in profile.amounts(n_labelled)
+                     for seed in profile.seeds_of(encoder, use, amount)]
+    for kind in SEMI_METHODS:
+        for start, amounts, seeds in profile.semi_plan(kind, n_labelled):
+            rows += [(method_id(start or "none", kind), start or "none", kind, amount, seed) for amount in amounts
+                     for seed in seeds]
+    return pd.DataFrame(rows, columns=["method", "encoder", "use", "amount", "seed"])
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -166,13 +183,15 @@ def plan_encoder_fits(inputs: Inputs, names, recipe: Recipe = Recipe()) -> list[
 
 @dataclass
 class Outcome:
-    """The fits of one or more methods: the tidy results table, and histories and test confusion matrices per method
-    keyed ``"amount/seed"``."""
+    """The fits of one or more methods: the tidy results table, histories and test confusion matrices per method
+    keyed ``"amount/seed"``, and ``correct``: per row of the table, which test images the fit classified correctly
+    (`numpy.packbits` of one bit per test image; None where a fit did not record them)."""
 
     table: pd.DataFrame
     histories: dict[str, dict[str, dict]]
     confusions: dict[str, dict[str, list]]
     heads: dict[str, dict[str, list]]
+    correct: np.ndarray | None = None
 
 
 def run_fits(fits: list[Fit] | list[list[Fit]], inputs: Inputs, jobs: int | None = None,
@@ -186,7 +205,8 @@ def run_fits(fits: list[Fit] | list[list[Fit]], inputs: Inputs, jobs: int | None
     rows = [{**r["row"], "encoder": fit.encoder_name, "use": fit.kind, "label": label(fit.encoder_name, fit.kind)}
             for fit, r in zip(fits, results)]
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    outcome = Outcome(table, {}, {}, {})
+    bits = [r.get("correct") for r in results]
+    outcome = Outcome(table, {}, {}, {}, None if any(b is None for b in bits) or not bits else np.stack(bits))
     for fit, result in zip(fits, results):
         key = f"{fit.amount}/{fit.seed}"
         outcome.histories.setdefault(fit.method, {})[key] = result["history"]
@@ -197,13 +217,20 @@ def run_fits(fits: list[Fit] | list[list[Fit]], inputs: Inputs, jobs: int | None
 
 
 def save_outcome(outcome: Outcome, name: str, inputs: Inputs, sources=()) -> list[Path]:
-    """Write ``results_<name>.csv``, ``histories_<name>.json`` and ``confusions_<name>.json``, replacing the earlier
+    """Write ``results_<name>.csv``, ``histories_<name>.json``, ``confusions_<name>.json`` and ``correct_<name>.npz``
+    (row i: which test images the fit of the table's row i classified correctly, packed bits), replacing the earlier
     ones completely; their side-cars record the split, ``sources`` (encoders) and the data's fingerprint."""
     notebook, stem = RESULTS[name]
     art = inputs.profile.artefacts
     made_from = [inputs.split_path, *sources]
-    table = outcome.table.sort_values(["method", "n_labels", "seed"]).reset_index(drop=True)
+    order = outcome.table.sort_values(["method", "n_labels", "seed"]).index.to_numpy()
+    table = outcome.table.loc[order].reset_index(drop=True)
+    if outcome.correct is None:
+        raise ArtefactError("some fits did not record which test images they classified correctly: run the notebook "
+                            "again (their cache entries are from an older version)")
     return [save_table(table, art / f"results_{stem}.csv", notebook, made_from, inputs.data_fp),
+            save_arrays({"correct": outcome.correct[order], "n_test": np.array(len(inputs.split["test"]))},
+                        art / f"correct_{stem}.npz", notebook, made_from, inputs.data_fp),
             save_json(outcome.histories, art / f"histories_{stem}.json", notebook, made_from, inputs.data_fp),
             save_json(outcome.confusions, art / f"confusions_{stem}.json", notebook, made_from, inputs.data_fp)]
 
@@ -215,14 +242,18 @@ def load_outcome(name: str, inputs: Inputs) -> Outcome:
     table = load_table(art / f"results_{stem}.csv", notebook, inputs.data_fp)
     if list(table.columns) != RESULT_COLUMNS:
         raise ArtefactError(f"results_{stem}.csv does not have the study's columns: re-run notebooks/{notebook}.")
+    correct = load_arrays(art / f"correct_{stem}.npz", notebook, inputs.data_fp)["correct"]
+    if len(correct) != len(table):
+        raise ArtefactError(f"correct_{stem}.npz does not match results_{stem}.csv: re-run notebooks/{notebook}.")
     return Outcome(table, load_json(art / f"histories_{stem}.json", notebook, inputs.data_fp),
-                   load_json(art / f"confusions_{stem}.json", notebook, inputs.data_fp), {})
+                   load_json(art / f"confusions_{stem}.json", notebook, inputs.data_fp), {}, correct)
 
 
 def combine(*outcomes: Outcome) -> Outcome:
     """Several outcomes as one (methods do not overlap)."""
     table = pd.concat([o.table for o in outcomes], ignore_index=True)
-    merged = Outcome(table, {}, {}, {})
+    bits = [o.correct for o in outcomes]
+    merged = Outcome(table, {}, {}, {}, None if any(b is None for b in bits) else np.concatenate(bits))
     for o in outcomes:
         merged.histories.update(o.histories)
         merged.confusions.update(o.confusions)
@@ -301,7 +332,7 @@ def sweep_stage(run: PretextRun) -> str:
 
 
 def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
-    """Per pretext of ``profile.sweep_pretexts``, seed of ``profile.seeds`` and part of ``profile.unlabelled_fractions``:
+    """Per pretext of ``profile.sweep_pretexts``, seed of ``profile.sweep_seeds`` and part of ``profile.unlabelled_fractions``:
     the pretext run on that part of the unlabelled images (of ``profile.pretext_images`` where set). The whole is the
     pretext's own run of `plan_pretext_runs` (the same task: read from the cache); a part is a `PretextRun` with
     ``part`` set: the first images of the seed's order (nested), repeated so that the run sees as many images as the
@@ -310,7 +341,7 @@ def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
     whole = _whole(inputs)
     base = plan_pretext_runs({name: pretexts[name] for name in profile.sweep_pretexts}, inputs)
     runs = []
-    for run in (r for r in base if r.seed in profile.seeds):
+    for run in (r for r in base if r.seed in profile.sweep_seeds):
         for fraction in profile.unlabelled_fractions:
             images = int(round(fraction * whole))
             if images >= whole:
@@ -333,10 +364,10 @@ def save_sweep_encoders(runs: list[PretextRun], results: list[dict], inputs: Inp
     return paths
 
 
-def plan_sweep_fits(runs: list[PretextRun], inputs: Inputs, recipe: Recipe = Recipe()) -> list[list[Fit]]:
-    """The sweep's fits, in two stages as `plan_encoder_fits`: k-NN and logistic regression on every sweep encoder's
-    frozen features at ``profile.sweep_amounts``, and its probes at ``profile.sweep_finetune_amounts``; then the
-    fine-tuning from each probe. The fits of the runs on all the unlabelled images are notebook 5's own."""
+def plan_sweep_fits(runs: list[PretextRun], inputs: Inputs, recipe: Recipe = Recipe()) -> list[Fit]:
+    """The sweep's fits under its seeds (``profile.sweep_seeds``): k-NN and logistic regression on every sweep encoder's frozen
+    features at ``profile.sweep_amounts``, and the supervised recipe from it (random head) at
+    ``profile.sweep_finetune_amounts``."""
     profile = inputs.profile
     encoders: dict[str, dict[int, str]] = {}
     for run in runs:
@@ -345,20 +376,18 @@ def plan_sweep_fits(runs: list[PretextRun], inputs: Inputs, recipe: Recipe = Rec
 
     def plan(kind, stage, amounts):
         return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, stage,
-                         encoders[stage], amounts)
+                         encoders[stage], amounts, profile.sweep_seeds)
 
     frozen = [f for stage in encoders for kind in FROZEN_KINDS for f in plan(kind, stage, profile.sweep_amounts)]
-    probes = [f for stage in encoders for f in plan("probe", stage, profile.sweep_finetune_amounts)]
-    tuned = [f for stage in encoders for f in plan("finetune", stage, profile.sweep_finetune_amounts)]
-    return [frozen + probes, tuned]
+    return frozen + [f for stage in encoders for f in plan("recipe", stage, profile.sweep_finetune_amounts)]
 
 
-def sweep_table(fits: list[list[Fit]], outcome: Outcome, runs: list[PretextRun], inputs: Inputs) -> pd.DataFrame:
+def sweep_table(fits: list[Fit], outcome: Outcome, runs: list[PretextRun], inputs: Inputs) -> pd.DataFrame:
     """The sweep's results: one row per fit, with its pretext, the unlabelled images its encoder was pre-trained on
     (training and held-out; the whole: every image the profile's pretext runs use) and the use of the encoder
     (``knn``, ``logistic``, ``probe``, ``finetune``)."""
     stages = {sweep_stage(run): run for run in runs}
-    flat = [f for stage in fits for f in stage]
+    flat = [f for stage in fits for f in stage] if fits and isinstance(fits[0], list) else fits
     table = outcome.table.copy()
     table.insert(1, "pretext", [stages[f.pretext].pretext for f in flat])
     table.insert(4, "unlabelled", [int(stages[f.pretext].images if stages[f.pretext].part else _whole(inputs))
@@ -377,19 +406,19 @@ def save_sweep(table: pd.DataFrame, inputs: Inputs, sources) -> Path:
 # ----------------------------------------------------------------------------------------------------------------------
 
 
-def plan_semi_runs(inputs: Inputs, recipe: Recipe = Recipe(), pretext: str = BEST_PRETEXT) -> list[SemiRun]:
-    """Every semi-supervised method of `SEMI_METHODS`, from random weights and from ``pretext``'s encoder of the same
-    seed, at its amounts (`Profile.semi_amounts_of`) and every seed of ``profile.seeds``; the longest runs first."""
+def plan_semi_runs(inputs: Inputs, recipe: Recipe = Recipe()) -> list[SemiRun]:
+    """Every semi-supervised method of `SEMI_METHODS` as the profile's design asks (`Profile.semi_plan`: start,
+    amounts, seeds); the longest runs first."""
     profile = inputs.profile
-    encoders = {seed: meta["weights"] for seed, meta in pretrained_encoders(inputs, pretext).items()}
     runs = []
     for kind, method in SEMI_METHODS.items():
         settings = method().scaled(profile.semi_scale)
-        for amount, n in profile.amounts(inputs.n_labelled):
-            if amount not in profile.semi_amounts_of(kind, inputs.n_labelled):
-                continue
-            for seed in profile.seeds:
-                for start in (None, pretext):
+        for start, amounts, seeds in profile.semi_plan(kind, inputs.n_labelled):
+            encoders = {} if start is None else {s: m["weights"] for s, m in pretrained_encoders(inputs, start).items()}
+            for amount, n in profile.amounts(inputs.n_labelled):
+                if amount not in amounts:
+                    continue
+                for seed in seeds:
                     runs.append(SemiRun(kind, amount, n, seed, epochs_for(n, profile, recipe)[1], profile.batch_size,
                                         recipe, settings, inputs.data_fp, inputs.split_fp, start,
                                         encoders[seed] if start else None))

@@ -22,8 +22,10 @@ FROZEN_KINDS = ("knn", "logistic")
 
 @dataclass(frozen=True)
 class Fit:
-    """One classifier fit on one label subset: ``kind`` is ``supervised`` (random weights), ``probe`` or
-    ``finetune`` (from the encoder of ``pretext`` whose weights have the fingerprint ``encoder``), or ``knn`` or
+    """One classifier fit on one label subset: ``kind`` is ``supervised`` (random weights), ``recipe`` (the supervised
+    recipe from the encoder of ``pretext`` whose weights have the fingerprint ``encoder`` and the baseline's random
+    Dense layer: only the encoder's initial weights differ from ``supervised``), ``probe`` or ``finetune`` (a linear
+    probe on that encoder, and the fine-tuning that starts from the probe), or ``knn`` or
     ``logistic`` on that encoder's frozen features (``pretext`` ``pixels`` and no encoder: on the raw pixels). The
     ``random`` encoder is the untrained one of notebook 3, the control of every pretext."""
 
@@ -102,16 +104,18 @@ class SemiRun:
 
 def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_fp: str, recipe: Recipe = Recipe(),
               pretext: str | None = None, encoders: dict[int, str] | None = None,
-              amounts: tuple[str, ...] | None = None, headline: bool = False) -> list[Fit]:
-    """The fits of one method at every label amount (or those named in ``amounts``) and seed of ``profile`` (with
-    ``headline``, the supervised baseline's and the headline pretext's: `Profile.seeds_at`, more at the primary
-    amounts); ``encoders``: seed -> fingerprint of that seed's pre-trained encoder, for every kind but ``supervised``."""
+              amounts: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None) -> list[Fit]:
+    """The fits of one method (``kind`` from the encoder of ``pretext``; ``supervised``: none) at every label amount
+    (or those named in ``amounts``) under the seeds the profile's design asks for there (`Profile.seeds_of`), or under
+    ``seeds`` where given (notebook 4's sweep); ``encoders``: seed -> fingerprint of that seed's encoder, for every kind
+    but ``supervised``."""
     fits = []
+    encoder = "none" if kind == "supervised" else pretext
     for amount, n in profile.amounts(n_labelled):
         if amounts is not None and amount not in amounts:
             continue
         epochs = 0 if kind in FROZEN_KINDS else epochs_for(n, profile, recipe)[1]
-        for seed in profile.seeds_at(amount, headline):
+        for seed in seeds if seeds is not None else profile.seeds_of(encoder, kind, amount):
             fits.append(Fit(kind, amount, n, seed, epochs, profile.batch_size, recipe, data_fp, split_fp, pretext,
                             encoders[seed] if encoders else None))
     return sorted(fits, key=lambda fit: (fit.seed, fit.n_labels))

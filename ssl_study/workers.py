@@ -87,6 +87,8 @@ def _run_fit(fit: Fit, paths: dict, probe_result=None) -> dict:
     elif fit.kind == "probe":
         model, record = train_probe(_encoder_weights(paths, fit.encoder), *args)
         head = model.get_layer("softmax").get_weights()
+    elif fit.kind == "recipe":  # the supervised recipe from the encoder's weights and the baseline's random head
+        model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder))
     elif fit.kind == "finetune":  # from the probe of the same encoder, amount and seed (computed once, cached)
         probe = probe_result(replace(fit, kind="probe"))
         model, record = train_supervised(*args, _encoder_weights(paths, fit.encoder), probe["head"])
@@ -98,12 +100,14 @@ def _run_fit(fit: Fit, paths: dict, probe_result=None) -> dict:
 
 def _result(fit: Fit | SemiRun, record: dict, scores: dict, official: np.ndarray, n_labelled: int) -> dict:
     """A fit's row of the results table (test accuracy on all test images, and on those from MNIST's official test
-    set), its history and its test confusion matrix."""
+    set), its history, its test confusion matrix, and which test images it classified correctly (``correct``: one
+    bit per test image, in the split's order, `numpy.packbits`: what a bootstrap over the test images needs)."""
     row = {"method": fit.method, "amount": fit.amount, "fraction": fit.n_labels / n_labelled,
            "n_labels": fit.n_labels, "seed": fit.seed, "test_accuracy": scores["accuracy"],
            "official_test_accuracy": float(np.mean(scores["correct"][official])), "macro_f1": scores["macro_f1"],
            "epochs": record["epochs"], "setting": record.get("choice", ""), "seconds": round(record["seconds"], 2)}
-    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": None}
+    return {"row": row, "history": record["history"], "confusion": scores["confusion"], "head": None,
+            "correct": np.packbits(scores["correct"])}
 
 
 def _run_pretext(run: PretextRun, paths: dict) -> dict:

@@ -19,7 +19,8 @@ from ssl_study.store import Store
 from ssl_study import pretexts
 
 PROFILE = helpers.Profile("unit", fractions=(0.5,), per_class=(2,), seeds=(0, 1), epochs_at_full=1, min_fit_images=0,
-                          max_epochs=1, pretext_epochs=1, pretext_images=None, batch_size=32)
+                          max_epochs=1, pretext_epochs=1, pretext_images=None, batch_size=32,
+                          arms=(helpers.Arm("none", "supervised", None, (0, 1)), helpers.Arm("any", "frozen", None, (0, 1))))
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuni
     files = {meta["weights"]: helpers.encoder_weights(PROFILE, "tiny", seed) for seed, meta in encoders.items()}
     fingerprints = {seed: meta["weights"] for seed, meta in encoders.items()}
     plan = lambda kind: helpers.plan_fits(kind, PROFILE, inputs.n_labelled, inputs.data_fp, inputs.split_fp,
-                                          pretext="tiny", encoders=fingerprints)
+                                          pretext="tiny", encoders=fingerprints, seeds=PROFILE.seeds)
     probes = helpers.run_fits(plan("probe"), inputs, 1, files)
     finetuned = helpers.run_fits(plan("finetune"), inputs, 1, files)
     table = helpers.combine(probes, finetuned).table
@@ -106,12 +107,32 @@ def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuni
         helpers.load_outcome("pretrained", inputs)
 
 
+def test_the_untrained_encoder_under_the_recipe_is_the_supervised_cnn(world):
+    """The 2 x 2's untrained-encoder x recipe cell is the supervised baseline itself: the same initial weights (notebook
+    3's encoder of the seed, the same random Dense layer), the same training, the same predictions -- so the design
+    does not fit it twice; and the recipe from another encoder differs from it in the encoder's weights only."""
+    inputs = world["inputs"]
+    init = helpers.pretrained_encoders(inputs, "random")
+    files = {meta["weights"]: helpers.encoder_weights(PROFILE, "init", seed) for seed, meta in init.items()}
+    plan = lambda kind, pretext=None: helpers.plan_fits(kind, PROFILE, inputs.n_labelled, inputs.data_fp,
+                                                        inputs.split_fp, pretext=pretext, amounts=("2/class",),
+                                                        encoders={s: m["weights"] for s, m in init.items()},
+                                                        seeds=(0,))
+    supervised = helpers.run_fits(plan("supervised"), inputs, 1)
+    recipe = helpers.run_fits(plan("recipe", "random"), inputs, 1, files)
+    assert recipe.table["method"].tolist() == ["random_recipe"]
+    assert recipe.table["test_accuracy"].tolist() == supervised.table["test_accuracy"].tolist()
+    assert np.array_equal(recipe.correct, supervised.correct)
+    assert recipe.correct.shape == (1, int(np.ceil(len(inputs.split["test"]) / 8)))
+
+
 def test_notebook_5_plan_evaluates_every_encoder_frozen_and_the_untrained_control(world):
     """k-NN and logistic regression for the pretext's encoder, the untrained encoder of notebook 3 and the raw pixels
     at every amount; probe and fine-tuning at the profile's fine-tuning amounts; the control really is untrained."""
     import dataclasses
 
-    inputs = dataclasses.replace(world["inputs"], profile=replace(PROFILE, finetune_amounts=("2/class",)))
+    finetune = helpers.Arm("any", "finetune", ("2/class",), (0, 1))
+    inputs = dataclasses.replace(world["inputs"], profile=replace(PROFILE, arms=(*PROFILE.arms, finetune)))
     runs = helpers.plan_pretext_runs({"tiny": Tiny()}, inputs)
     for run, result in zip(runs, helpers.run_pretexts(runs, inputs, jobs=1)):  # from the cache, if computed before
         helpers.save_pretext_encoder(run, result, inputs, Tiny.monitor)

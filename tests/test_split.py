@@ -87,8 +87,9 @@ def test_every_amount_of_a_profile_is_nested_and_stratified(name):
 
 def test_profile_amounts():
     full = helpers.PROFILES["full"].amounts(28_000)
-    assert full[:3] == [("10/class", 100), ("1%", 280), ("5%", 1400)]
-    assert full[-1] == ("100%", 28_000) and len(full) == 13
+    assert full[:3] == [("10/class", 100), ("1%", 280), ("10%", 2800)]
+    assert full[-1] == ("100%", 28_000) and len(full) == 12
+    assert [a for a, _ in full[2:]] == list(helpers.ASSIGNMENT_AMOUNTS)  # the assignment's ten fractions
 
 
 @pytest.mark.parametrize("name", sorted(helpers.PROFILES))
@@ -106,15 +107,25 @@ def test_training_budget_gives_every_fit_enough_passes_and_images(name):
     assert (budget["epochs"] <= profile.max_epochs).all()
 
 
-def test_the_primary_amounts_get_more_seeds_for_the_baseline_and_the_headline_pretext_only():
+def test_the_design_says_which_encoder_is_trained_how_where_and_under_which_seeds():
     from dataclasses import replace
 
-    profile = replace(helpers.PROFILES["quick"], fractions=(0.5,), per_class=(2,), seeds=(0,),
-                      primary_amounts=("2/class",), primary_seeds=(0, 1, 2))
-    plan = lambda headline: helpers.plan_fits("supervised", profile, 400, "d", "s", headline=headline)
+    Arm = helpers.Arm
+    profile = replace(helpers.PROFILES["quick"], fractions=(0.5,), per_class=(2,), seeds=(0,), arms=(
+        Arm("none", "supervised", None, (0,)), Arm("none", "supervised", ("2/class",), (0, 1, 2)),
+        Arm(helpers.HEADLINE_PRETEXT, "recipe", ("2/class",), (0, 1, 2)), Arm("random", "finetune", ("50%",), (0,)),
+        Arm("other", "finetune", ("2/class",), (0,)), Arm("any", "frozen", None, (0,))))
+    plan = lambda kind, pretext=None: helpers.plan_fits(kind, profile, 400, "d", "s", pretext=pretext,
+                                                        encoders={s: "w" for s in range(3)})
     seeds = lambda fits: {a: sorted(f.seed for f in fits if f.amount == a) for a in ("2/class", "50%")}
-    assert seeds(plan(True)) == {"2/class": [0, 1, 2], "50%": [0]}
-    assert seeds(plan(False)) == {"2/class": [0], "50%": [0]}
+    assert seeds(plan("supervised")) == {"2/class": [0, 1, 2], "50%": [0]}
+    assert seeds(plan("recipe", helpers.HEADLINE_PRETEXT)) == {"2/class": [0, 1, 2], "50%": []}
+    assert seeds(plan("probe", "random")) == seeds(plan("finetune", "random")) == {"2/class": [], "50%": [0]}
+    assert seeds(plan("finetune", "rotation")) == {"2/class": [0], "50%": []}  # an "other" pretext
+    assert seeds(plan("knn", "pixels")) == {"2/class": [0], "50%": [0]}
     assert profile.all_seeds == (0, 1, 2)
     assert helpers.pretext_seeds(profile, helpers.HEADLINE_PRETEXT) == (0, 1, 2)
-    assert helpers.pretext_seeds(profile, "rotation") == (0,) and helpers.pretext_seeds(profile, "random") == (0,)
+    assert helpers.pretext_seeds(profile, "rotation") == (0,) and profile.encoder_seeds("random") == (0, 1, 2)
+    table = helpers.planned_fits(profile, 400)
+    assert len(table[table["method"] == f"{helpers.HEADLINE_PRETEXT}_recipe"]) == 3
+    assert not len(table[table["method"] == "random_recipe"])  # the untrained encoder under the recipe: supervised

@@ -32,6 +32,9 @@ class FixMatchSettings:
     unlabelled_ratio: int = 7  #: unlabelled images per labelled image in a step (448 with 64 labels)
     learning_rate: float = 3e-3  #: Adam, cosine-decayed to 1 % over ``steps``
     unlabelled_weight: float = 1.0  #: weight of the consistency loss beside the labels' cross-entropy
+    ema_momentum: float = 0.0  #: evaluate an exponential moving average of the weights with this momentum (0: off;
+    #: FixMatch's own is 0.999)
+    weight_decay: float = 0.0  #: decoupled weight decay (AdamW's), per unit of learning rate (0: off)
     reports: int = 6  #: times the pseudo-labels of the whole unlabelled set are recorded (evenly over training)
     strong: AugmentConfig = AugmentConfig()  #: the pretext augmenter's settings
 
@@ -89,13 +92,15 @@ class FixMatch(SemiMethod):
     """FixMatch-style training of the prescribed CNN from random weights or from ``encoder_weights`` (with a random
     Dense layer): ``steps`` steps of ``labelled_batch`` labels and ``unlabelled_ratio`` times as many unlabelled
     images, both drawn in seeded random order (the labels repeated as often as needed). Adam with a cosine-decaying
-    learning rate. The rounds' record: the pseudo-labels and confidences of the unlabelled set at ``reports`` points of
+    learning rate, optionally decoupled weight decay and an exponential moving average of the weights (the model
+    returned and its last report are the average's; the earlier reports are the raw weights'). The rounds' record: the pseudo-labels and confidences of the unlabelled set at ``reports`` points of
     training (the last: the final model's). The supervised fit's epochs, batch size and recipe are not used."""
 
     name = "fixmatch"
     title = "FixMatch"
     line = ("-", "*")
     Settings = FixMatchSettings
+    version = 2  #: 2: optional weight decay and a moving average of the weights
 
     def train(self, x_labelled, y_labelled, x_unlabelled, seed, epochs, batch_size, recipe=Recipe(),
               encoder_weights=None, watch: Callable | None = None):
@@ -105,7 +110,9 @@ class FixMatch(SemiMethod):
         cnn = start_classifier(seed, encoder_weights)
         model = _fixmatch_model(cnn, settings, seed)
         schedule = keras.optimizers.schedules.CosineDecay(settings.learning_rate, decay_steps=settings.steps, alpha=0.01)
-        model.compile(keras.optimizers.Adam(schedule))
+        model.compile(keras.optimizers.Adam(schedule, weight_decay=settings.weight_decay or None,
+                                            use_ema=settings.ema_momentum > 0,
+                                            ema_momentum=settings.ema_momentum or 0.99))
         rng = np.random.default_rng(seed)
         n_unlabelled = settings.labelled_batch * settings.unlabelled_ratio
         lab_order, unl_order = np.empty(0, int), np.empty(0, int)
@@ -119,6 +126,8 @@ class FixMatch(SemiMethod):
             lab, lab_order = lab_order[:settings.labelled_batch], lab_order[settings.labelled_batch:]
             unl, unl_order = unl_order[:n_unlabelled], unl_order[n_unlabelled:]
             model.train_on_batch((x_labelled[lab], x_unlabelled[unl]), y_labelled[lab])
+            if step == settings.steps and settings.ema_momentum:  # the model kept is the weights' moving average
+                model.optimizer.finalize_variable_values(model.trainable_variables)
             if step in report_at:
                 labels = predict_pseudo_labels(cnn, x_unlabelled)
                 rounds.append({**labels, "kept": labels["confidence"] >= settings.threshold, "step": step,

@@ -1,0 +1,202 @@
+"""The analysis plan (ANALYSIS_PLAN.md) as code: its contrasts, families, margins, intervals and wording rule.
+
+Every confirmatory statement of notebook 6 and of the answer comes from `analyse`: one row per test, with the gain
+(paired, in percentage points), its 95 % interval, the p-values (Holm-corrected within the test's family) and the
+verdict the wording rule allows. Nothing here reads the test set again: it works on the fits' results and on which
+test images each fit classified correctly (``correct``), so that the intervals include the sampling of the test images
+as well as the spread over seeds:
+
+    variance of a mean gain = (variance of the per-seed gains) / seeds + (its variance under resampling the test images)
+
+(the test images are the same for every seed, so their sampling error does not average out over seeds; the second
+term is a bootstrap of the test images with the seeds held fixed). Tests and intervals use Student's t with seeds - 1
+degrees of freedom on that standard error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT
+from .stats import holm
+
+ALPHA = 0.05  #: two-sided, after Holm's correction within a family
+MARGIN_SHARE = 0.10  #: the margin of equivalence: this share of the supervised baseline's errors at the amount
+#: the supervised baseline's test error (%) per amount in the exploratory run (artefacts/exploratory/summary.csv),
+#: which fixes the margins before the confirmatory run (ANALYSIS_PLAN.md, section 6; tests/test_analysis.py checks
+#: these against that file)
+EXPLORATORY_ERRORS = {"10/class": 9.55, "1%": 5.28, "10%": 2.23, "20%": 1.60, "30%": 1.32, "40%": 1.22, "50%": 1.20,
+                      "60%": 1.10, "70%": 1.14, "80%": 1.15, "90%": 1.11, "100%": 1.06}
+BOOTSTRAP = 1000  #: resamplings of the test images
+EXPLORATORY_SUMMARY = ROOT / "artefacts" / "exploratory" / "summary.csv"  #: the exploratory run's summary table
+
+
+def margin(amounts) -> float:
+    """The margin of equivalence (points) of a test over ``amounts`` (one amount, or several pooled): `MARGIN_SHARE`
+    of the mean of their exploratory errors."""
+    return MARGIN_SHARE * float(np.mean([EXPLORATORY_ERRORS[a] for a in amounts]))
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One planned comparison: ``other`` minus ``baseline`` (method ids), paired by seed, at each of ``amounts`` (one
+    test each) or, with ``pooled``, one test of the per-seed mean over them."""
+
+    family: str
+    question: str  #: what it asks, in words ("the Siamese weights under the recipe")
+    other: str
+    baseline: str
+    amounts: tuple[str, ...]
+    pooled: bool = False
+
+
+def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None = None) -> list[Contrast]:
+    """The plan's contrasts (ANALYSIS_PLAN.md, section 5) for the registered ``pretexts`` and the semi-supervised
+    method chosen on validation data (``semi``)."""
+    h, amounts = HEADLINE_PRETEXT, tuple(primary_amounts)
+    plan = [
+        Contrast("primary", "Siamese weights, supervised recipe", f"{h}_recipe", "supervised", amounts),
+        Contrast("2 x 2", "Siamese weights, probe-then-fine-tune", f"{h}_finetune", "random_finetune", amounts),
+        Contrast("2 x 2", "probe-then-fine-tune, untrained encoder", "random_finetune", "supervised", amounts),
+        Contrast("2 x 2", "probe-then-fine-tune, Siamese encoder", f"{h}_finetune", f"{h}_recipe", amounts),
+        Contrast("assignment", "Siamese weights at the assignment's ten fractions", f"{h}_recipe", "supervised",
+                 ASSIGNMENT_AMOUNTS, pooled=True),
+    ]
+    others = [p for p in pretexts if p != h]
+    plan += [Contrast("other pretexts", f"{p} against supervised", f"{p}_{OTHER_USE}", "supervised", amounts, True)
+             for p in sorted(others, key=lambda p: p != BEST_PRETEXT)]
+    control = "supervised" if OTHER_USE == "recipe" else f"random_{OTHER_USE}"
+    plan += [Contrast("other pretexts' weights", f"{p} against the untrained encoder", f"{p}_{OTHER_USE}", control,
+                      amounts, True) for p in sorted(others, key=lambda p: p != BEST_PRETEXT)]
+    if semi:
+        plan.append(Contrast("semi-supervised", f"{semi} against supervised", semi, "supervised", amounts[:1]))
+    return plan
+
+
+class Correctness:
+    """Which test images each fit classified correctly: (method, amount, seed) -> boolean array over the test images
+    (from the bits `ssl_study.workers` returns with every fit and notebooks 2 and 5 save beside their results)."""
+
+    def __init__(self, table: pd.DataFrame, bits: np.ndarray | None, n_test: int):
+        self.n_test = n_test
+        self._rows = {} if bits is None else {key: row for key, row in zip(
+            zip(table["method"], table["amount"], table["seed"]), bits)}
+
+    def __contains__(self, key) -> bool:
+        return key in self._rows
+
+    def __getitem__(self, key) -> np.ndarray:
+        return np.unpackbits(self._rows[key], count=self.n_test).astype(bool)
+
+
+def _image_weights(n: int, seed: int = 0) -> np.ndarray:
+    """`BOOTSTRAP` Poisson(1) weights per test image (a bootstrap of the test images; seeded, float32)."""
+    return np.random.default_rng(seed).poisson(1.0, size=(BOOTSTRAP, n)).astype("float32")
+
+
+def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points: float) -> dict:
+    """The test of one mean gain: ``per_seed`` gains (points), and where known ``per_image`` (seeds x test images:
+    +1 / 0 / -1, the paired difference of correctness, averaged over pooled amounts) for the test-image term of the
+    variance. Returns the gain, its standard error, 95 % interval, t-test p and TOST p within ``margin_points``."""
+    from scipy import stats
+
+    per_seed = np.asarray(per_seed, dtype=float)
+    n = len(per_seed)
+    mean = float(per_seed.mean())
+    if n < 2:
+        return {"gain": mean, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+                "p_equivalence": np.nan, "pairs": n, "margin": margin_points, "image_share": np.nan}
+    seed_var = per_seed.var(ddof=1) / n
+    image_var = 0.0
+    if per_image is not None:
+        weights = _image_weights(per_image.shape[1])
+        resampled = 100 * (per_image.astype("float32") @ weights.T) / weights.sum(axis=1)  # seeds x bootstrap
+        image_var = float(resampled.mean(axis=0).var(ddof=1))
+    se = float(np.sqrt(seed_var + image_var))
+    t = stats.t.ppf(0.975, n - 1)
+    if se == 0:
+        p, p_eq = (1.0 if mean == 0 else 0.0), (0.0 if abs(mean) < margin_points else 1.0)
+    else:
+        p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
+        p_eq = float(max(stats.t.sf((mean + margin_points) / se, n - 1), stats.t.cdf((mean - margin_points) / se, n - 1)))
+    return {"gain": mean, "se": se, "ci_low": mean - t * se, "ci_high": mean + t * se, "p_value": p,
+            "p_equivalence": p_eq, "pairs": n, "margin": margin_points,
+            "image_share": image_var / (seed_var + image_var) if seed_var + image_var else 0.0}
+
+
+def _paired(results: pd.DataFrame, correct: Correctness | None, contrast: Contrast, amounts) -> dict | None:
+    """The per-seed gains (and per-image differences) of ``contrast`` over ``amounts``: the seeds present for both
+    methods at every one of them; None if there are none."""
+    rows = results[results["amount"].isin(amounts) & results["method"].isin([contrast.other, contrast.baseline])]
+    wide = rows.pivot_table(index="seed", columns=["method", "amount"], values="test_accuracy")
+    needed = [(m, a) for m in (contrast.other, contrast.baseline) for a in amounts]
+    if not all(c in wide.columns for c in needed):
+        return None
+    wide = wide[needed].dropna()
+    if wide.empty:
+        return None
+    per_seed = 100 * np.mean([wide[(contrast.other, a)] - wide[(contrast.baseline, a)] for a in amounts], axis=0)
+    per_image = None
+    if correct is not None and all((m, a, s) in correct for m, a in needed for s in wide.index):
+        per_image = np.mean([[correct[(contrast.other, a, s)].astype("int8") - correct[(contrast.baseline, a, s)]
+                              for s in wide.index] for a in amounts], axis=0)
+    return {"per_seed": per_seed, "per_image": per_image, "seeds": list(wide.index)}
+
+
+def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contrast]) -> pd.DataFrame:
+    """Every test of ``plan`` on ``results``: one row per contrast and amount (or per pooled contrast), with Holm's
+    correction within each family for both the difference tests and the equivalence tests, and the `verdict`."""
+    rows = []
+    for contrast in plan:
+        groups = [contrast.amounts] if contrast.pooled else [(a,) for a in contrast.amounts]
+        for amounts in groups:
+            paired = _paired(results, correct, contrast, amounts)
+            if paired is None:
+                continue
+            test = gain_test(paired["per_seed"], paired["per_image"], margin(amounts))
+            rows.append({"family": contrast.family, "question": contrast.question, "method": contrast.other,
+                         "baseline": contrast.baseline,
+                         "amount": "pooled: " + ", ".join(amounts) if contrast.pooled else amounts[0],
+                         "amounts": len(amounts), "images_bootstrapped": paired["per_image"] is not None, **test})
+    tests = pd.DataFrame(rows)
+    if tests.empty:
+        return tests
+    for family, index in tests.groupby("family", sort=False).groups.items():
+        tests.loc[index, "p_holm"] = holm(tests.loc[index, "p_value"].to_numpy())
+        tests.loc[index, "p_equivalence_holm"] = holm(tests.loc[index, "p_equivalence"].to_numpy())
+        tests.loc[index, "tests_in_family"] = len(index)
+    tests["verdict"] = tests.apply(verdict, axis=1)
+    return tests
+
+
+def verdict(row) -> str:
+    """The wording rule (ANALYSIS_PLAN.md, section 8) for one test: ``better`` / ``worse`` where the Holm-corrected
+    p-value of its family is below `ALPHA`; ``equivalent`` where the Holm-corrected equivalence test is; ``untested``
+    with fewer than two seeds; otherwise ``undetected``."""
+    if not row["pairs"] >= 2 or np.isnan(row["p_holm"]):
+        return "untested"
+    if row["p_holm"] < ALPHA:
+        return "better" if row["gain"] > 0 else "worse"
+    if row["p_equivalence_holm"] < ALPHA:
+        return "equivalent"
+    return "undetected"
+
+
+def words(row) -> str:
+    """One test in the plan's words, with its numbers: "is better by 0.62 points (95 % interval [+0.30, +0.94], 30
+    seeds)", "is equivalent (within ±0.53 points ...)", "shows no difference the data can detect with 30 seeds (95 %
+    interval [-0.20, +0.35] points)" -- never "no difference"."""
+    interval = f"95 % interval [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}] points"
+    seeds = f"{int(row['pairs'])} seed{'s' if row['pairs'] != 1 else ''}"
+    kind = row["verdict"]
+    if kind in ("better", "worse"):
+        return f"is {kind} by {abs(row['gain']):.2f} points ({interval}, {seeds})"
+    if kind == "equivalent":
+        return (f"is equivalent, within ±{row['margin']:.2f} points ({row['gain']:+.2f} points, {interval}, "
+                f"{seeds})")
+    if kind == "untested":
+        return f"differs by {row['gain']:+.2f} points on {seeds} (not tested)"
+    return f"shows no difference the data can detect with {seeds} ({row['gain']:+.2f} points, {interval})"

@@ -1,0 +1,129 @@
+"""The analysis plan's code (`ssl_study.analysis`) on constructed results of each kind: the verdicts and words its
+wording rule allows, Holm's correction within a family, the margins, and the test-image term of the intervals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ssl_study import analysis
+from ssl_study.analysis import Contrast, Correctness
+
+AMOUNTS = ("10/class", "1%")
+
+
+def results_with(gains: dict[str, float], seeds: int = 30, spread: float = 0.5, seed: int = 0) -> pd.DataFrame:
+    """Results of ``supervised`` and ``siamese_recipe`` at the primary amounts whose per-seed paired gain is
+    ``gains[amount]`` points plus normal noise of standard deviation ``spread`` points."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for amount in AMOUNTS:
+        for s in range(seeds):
+            base = 0.9 + rng.normal(0, 0.01)
+            other = base + (gains[amount] + rng.normal(0, spread)) / 100
+            rows += [{"method": "supervised", "amount": amount, "seed": s, "test_accuracy": base},
+                     {"method": "siamese_recipe", "amount": amount, "seed": s, "test_accuracy": other}]
+    return pd.DataFrame(rows)
+
+
+PRIMARY = [Contrast("primary", "Siamese weights", "siamese_recipe", "supervised", AMOUNTS)]
+
+
+@pytest.mark.parametrize("gains, expected", [
+    ({"10/class": 2.0, "1%": 1.5}, ["better", "better"]),
+    ({"10/class": -2.0, "1%": -1.5}, ["worse", "worse"]),
+    ({"10/class": 0.0, "1%": 0.0}, ["equivalent", "equivalent"]),  # margins 0.96 and 0.53 points, 30 seeds
+    ({"10/class": 2.0, "1%": 0.0}, ["better", "equivalent"]),
+])
+def test_each_kind_of_result_gets_the_word_the_plan_allows(gains, expected):
+    tests = analysis.analyse(results_with(gains, spread=0.3), None, PRIMARY)
+    assert tests["verdict"].tolist() == expected
+    for (_, row), kind in zip(tests.iterrows(), expected):
+        text = analysis.words(row)
+        assert {"better": "is better by", "worse": "is worse by", "equivalent": "is equivalent, within ±"}[kind] in text
+        assert "30 seeds" in text and "95 % interval [" in text
+
+
+def test_a_result_the_data_cannot_decide_is_never_called_no_difference():
+    noisy = results_with({"10/class": 0.4, "1%": 0.3}, seeds=4, spread=1.5)
+    tests = analysis.analyse(noisy, None, PRIMARY)
+    assert (tests["verdict"] == "undetected").all()
+    for _, row in tests.iterrows():
+        text = analysis.words(row)
+        assert text.startswith("shows no difference the data can detect with 4 seeds")
+        assert f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]" in text
+
+
+def test_one_seed_is_not_tested():
+    row = analysis.analyse(results_with({"10/class": 1.0, "1%": 1.0}, seeds=1), None, PRIMARY).iloc[0]
+    assert row["verdict"] == "untested" and "not tested" in analysis.words(row)
+
+
+def test_holm_corrects_within_a_family_only():
+    """Two amounts each with an uncorrected p of about 0.04: one family of two tests keeps neither (Holm doubles the
+    smaller p); the same numbers as two families of one test keep both."""
+    z = np.random.default_rng(0).normal(size=30)
+    z = (z - z.mean()) / z.std(ddof=1)  # per-seed gains of mean 0.39 and standard deviation 1: t = 2.14, p = 0.041
+    rows = [{"method": m, "amount": a, "seed": k, "test_accuracy": 0.9 + (0.0039 + 0.01 * z[k] if m != "supervised"
+                                                                          else 0)}
+            for a in AMOUNTS for k in range(30) for m in ("supervised", "siamese_recipe")]
+    data = pd.DataFrame(rows)
+    together = analysis.analyse(data, None, PRIMARY)
+    apart = analysis.analyse(data, None, [Contrast(f"family {a}", "q", "siamese_recipe", "supervised", (a,))
+                                          for a in AMOUNTS])
+    assert (together["p_value"] < 0.05).all() and (together["p_value"] > 0.025).all()
+    assert (together["verdict"] != "better").all() and (apart["verdict"] == "better").all()
+
+
+def test_a_pooled_contrast_is_one_test_of_the_per_seed_mean():
+    data = results_with({"10/class": 1.0, "1%": 0.0}, seeds=10, spread=0.2)
+    row = analysis.analyse(data, None, [Contrast("f", "q", "siamese_recipe", "supervised", AMOUNTS, pooled=True)])
+    assert len(row) == 1 and row["amounts"].iloc[0] == 2 and abs(row["gain"].iloc[0] - 0.5) < 0.15
+    assert row["margin"].iloc[0] == pytest.approx(0.1 * (9.55 + 5.28) / 2)
+
+
+def test_the_margins_are_a_tenth_of_the_exploratory_runs_supervised_errors():
+    summary = pd.read_csv(analysis.EXPLORATORY_SUMMARY)
+    errors = (100 * (1 - summary[summary["method"] == "supervised"].set_index("amount")["mean"]))
+    for amount, error in analysis.EXPLORATORY_ERRORS.items():
+        assert error == pytest.approx(errors[amount], abs=0.006)
+    assert analysis.margin(["10/class"]) == pytest.approx(0.955) and analysis.margin(["1%"]) == pytest.approx(0.528)
+
+
+def test_the_interval_includes_the_sampling_of_the_test_images():
+    """The same per-seed gains with per-image differences: a wider interval than the seeds' alone, by the bootstrap's
+    variance of the seed-mean gain; identical correctness adds nothing."""
+    n_test, seeds = 2000, 10
+    rng = np.random.default_rng(1)
+    base = rng.random((seeds, n_test)) < 0.9
+    other = base.copy()
+    flips = rng.random((seeds, n_test)) < 0.04  # each seed's fine-tuned CNN gets 4 % of the images the other way
+    other[flips] = ~other[flips]
+    rows, bits = [], []
+    for s in range(seeds):
+        for method, c in (("supervised", base[s]), ("siamese_recipe", other[s])):
+            rows.append({"method": method, "amount": "10/class", "seed": s, "test_accuracy": c.mean()})
+            bits.append(np.packbits(c))
+    table = pd.DataFrame(rows)
+    plan = [Contrast("f", "q", "siamese_recipe", "supervised", ("10/class",))]
+    with_images = analysis.analyse(table, Correctness(table, np.array(bits), n_test), plan).iloc[0]
+    seeds_only = analysis.analyse(table, None, plan).iloc[0]
+    assert with_images["images_bootstrapped"] and not seeds_only["images_bootstrapped"]
+    assert with_images["gain"] == pytest.approx(seeds_only["gain"])
+    assert with_images["se"] > seeds_only["se"] and 0 < with_images["image_share"] < 1
+    expected = np.sqrt(np.mean(flips) / n_test / seeds) * 100  # about: the discordant share over all pairs
+    assert with_images["se"] ** 2 - seeds_only["se"] ** 2 == pytest.approx(expected ** 2, rel=0.35)
+    same = Correctness(table, np.array([np.packbits(base[s]) for s in range(seeds) for _ in range(2)]), n_test)
+    assert analysis.analyse(table.assign(test_accuracy=np.repeat(base.mean(1), 2)), same, plan)["image_share"].iloc[0] == 0
+
+
+def test_the_plan_has_the_families_of_analysis_plan_md():
+    plan = analysis.contrasts(pretexts=["siamese", "contrastive", "rotation"], semi="fixmatch")
+    families = pd.Series([c.family for c in plan]).value_counts().to_dict()
+    assert families == {"primary": 1, "2 x 2": 3, "assignment": 1, "other pretexts": 2, "other pretexts' weights": 2,
+                        "semi-supervised": 1}
+    assignment = next(c for c in plan if c.family == "assignment")
+    assert assignment.pooled and len(assignment.amounts) == 10
+    text = (analysis.__file__.rsplit("/", 2)[0] + "/ANALYSIS_PLAN.md")
+    plan_text = open(text).read()
+    for family in families:
+        assert family.lower() in plan_text.lower()
