@@ -12,7 +12,7 @@ from __future__ import annotations
 
 # Settings in one place: paths, profiles (full / quick), the training recipe, augmentation, environment variables.
 from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED,
-                              EXPLORATORY_SPLIT_SEED, OTHER_USE, Arm, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
+                              EXPLORATORY_SPLIT_SEED, OTHER_USE, PLAN_COMMIT, SEMI_METHOD, Arm, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
                               JOBS_ENV, NOTEBOOKS, NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER,
                               NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES,
                               PRIMARY_AMOUNTS, PROFILES, PROFILE_ENV, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS,

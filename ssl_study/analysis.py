@@ -31,6 +31,7 @@ MARGIN_SHARE = 0.10  #: the margin of equivalence: this share of the supervised 
 EXPLORATORY_ERRORS = {"10/class": 9.55, "1%": 5.28, "10%": 2.23, "20%": 1.60, "30%": 1.32, "40%": 1.22, "50%": 1.20,
                       "60%": 1.10, "70%": 1.14, "80%": 1.15, "90%": 1.11, "100%": 1.06}
 BOOTSTRAP = 1000  #: resamplings of the test images
+DESCRIPTIVE = "descriptive"  #: the family of the comparisons shown with intervals but never tested or worded
 EXPLORATORY_SUMMARY = ROOT / "artefacts" / "exploratory" / "summary.csv"  #: the exploratory run's summary table
 
 
@@ -53,9 +54,11 @@ class Contrast:
     pooled: bool = False
 
 
-def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None = None) -> list[Contrast]:
+def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None = None,
+              semi_runs=()) -> list[Contrast]:
     """The plan's contrasts (ANALYSIS_PLAN.md, section 5) for the registered ``pretexts`` and the semi-supervised
-    method chosen on validation data (``semi``)."""
+    method chosen on validation data (``semi``); the other semi-supervised runs (``semi_runs``: method ids) are
+    described against supervised at the smallest primary amount, not tested."""
     h, amounts = HEADLINE_PRETEXT, tuple(primary_amounts)
     plan = [
         Contrast("primary", "Siamese weights, supervised recipe", f"{h}_recipe", "supervised", amounts),
@@ -65,14 +68,27 @@ def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None 
         Contrast("assignment", "Siamese weights at the assignment's ten fractions", f"{h}_recipe", "supervised",
                  ASSIGNMENT_AMOUNTS, pooled=True),
     ]
+    from .methods import method_label
+
     others = [p for p in pretexts if p != h]
-    plan += [Contrast("other pretexts", f"{p} against supervised", f"{p}_{OTHER_USE}", "supervised", amounts, True)
+    plan += [Contrast("other pretexts", f"{method_label(f'{p}_{OTHER_USE}')}, against training from scratch",
+                      f"{p}_{OTHER_USE}", "supervised", amounts, True)
              for p in sorted(others, key=lambda p: p != BEST_PRETEXT)]
     control = "supervised" if OTHER_USE == "recipe" else f"random_{OTHER_USE}"
-    plan += [Contrast("other pretexts' weights", f"{p} against the untrained encoder", f"{p}_{OTHER_USE}", control,
+    plan += [Contrast("other pretexts' weights", f"{method_label(f'{p}_{OTHER_USE}')}, against the untrained encoder",
+                      f"{p}_{OTHER_USE}", control,
                       amounts, True) for p in sorted(others, key=lambda p: p != BEST_PRETEXT)]
     if semi:
-        plan.append(Contrast("semi-supervised", f"{semi} against supervised", semi, "supervised", amounts[:1]))
+        plan.append(Contrast("semi-supervised", f"{method_label(semi)}, against training from scratch", semi,
+                             "supervised", amounts[:1]))
+    # descriptive (no claim): the assignment's comparison at each fraction, and the exploratory run's primary
+    # comparison (probe-then-fine-tune from the Siamese encoder against supervised), to set beside that run's
+    plan += [Contrast(DESCRIPTIVE, "Siamese weights, supervised recipe, per amount", f"{h}_recipe", "supervised",
+                      amounts + tuple(ASSIGNMENT_AMOUNTS)),
+             Contrast(DESCRIPTIVE, "Siamese, probe-then-fine-tune, against supervised", f"{h}_finetune", "supervised",
+                      amounts)]
+    plan += [Contrast(DESCRIPTIVE, f"{method_label(m)}, against training from scratch", m, "supervised", amounts[:1])
+             for m in semi_runs if m != semi]
     return plan
 
 
@@ -121,7 +137,8 @@ def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points:
         p, p_eq = (1.0 if mean == 0 else 0.0), (0.0 if abs(mean) < margin_points else 1.0)
     else:
         p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
-        p_eq = float(max(stats.t.sf((mean + margin_points) / se, n - 1), stats.t.cdf((mean - margin_points) / se, n - 1)))
+        p_eq = float(max(stats.t.sf((mean + margin_points) / se, n - 1),  # H0: gain <= -margin
+                         stats.t.cdf((mean - margin_points) / se, n - 1)))  # H0: gain >= +margin
     return {"gain": mean, "se": se, "ci_low": mean - t * se, "ci_high": mean + t * se, "p_value": p,
             "p_equivalence": p_eq, "pairs": n, "margin": margin_points,
             "image_share": image_var / (seed_var + image_var) if seed_var + image_var else 0.0}
@@ -143,7 +160,9 @@ def _paired(results: pd.DataFrame, correct: Correctness | None, contrast: Contra
     if correct is not None and all((m, a, s) in correct for m, a in needed for s in wide.index):
         per_image = np.mean([[correct[(contrast.other, a, s)].astype("int8") - correct[(contrast.baseline, a, s)]
                               for s in wide.index] for a in amounts], axis=0)
-    return {"per_seed": per_seed, "per_image": per_image, "seeds": list(wide.index)}
+    n_labels = rows.groupby("amount")["n_labels"].first() if "n_labels" in rows else pd.Series(dtype=float)
+    return {"per_seed": per_seed, "per_image": per_image, "seeds": list(wide.index),
+            "n_labels": int(n_labels[amounts[0]]) if len(amounts) == 1 and len(n_labels) else np.nan}
 
 
 def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contrast]) -> pd.DataFrame:
@@ -160,11 +179,13 @@ def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contr
             rows.append({"family": contrast.family, "question": contrast.question, "method": contrast.other,
                          "baseline": contrast.baseline,
                          "amount": "pooled: " + ", ".join(amounts) if contrast.pooled else amounts[0],
-                         "amounts": len(amounts), "images_bootstrapped": paired["per_image"] is not None, **test})
+                         "amounts": len(amounts), "n_labels": paired["n_labels"],
+                         "images_bootstrapped": paired["per_image"] is not None, **test})
     tests = pd.DataFrame(rows)
     if tests.empty:
         return tests
-    for family, index in tests.groupby("family", sort=False).groups.items():
+    tests[["p_holm", "p_equivalence_holm", "tests_in_family"]] = np.nan
+    for family, index in tests[tests["family"] != DESCRIPTIVE].groupby("family", sort=False).groups.items():
         tests.loc[index, "p_holm"] = holm(tests.loc[index, "p_value"].to_numpy())
         tests.loc[index, "p_equivalence_holm"] = holm(tests.loc[index, "p_equivalence"].to_numpy())
         tests.loc[index, "tests_in_family"] = len(index)
@@ -176,6 +197,8 @@ def verdict(row) -> str:
     """The wording rule (ANALYSIS_PLAN.md, section 8) for one test: ``better`` / ``worse`` where the Holm-corrected
     p-value of its family is below `ALPHA`; ``equivalent`` where the Holm-corrected equivalence test is; ``untested``
     with fewer than two seeds; otherwise ``undetected``."""
+    if row["family"] == DESCRIPTIVE:
+        return DESCRIPTIVE
     if not row["pairs"] >= 2 or np.isnan(row["p_holm"]):
         return "untested"
     if row["p_holm"] < ALPHA:

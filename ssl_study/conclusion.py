@@ -1,28 +1,36 @@
-"""The study's answer in words: sentences filled from the results by templates, so that every number and every
-claim's direction (helps / no detectable difference / equivalent / hurts) is computed, never typed.
+"""The study's answer in words: sentences filled from the tests of the analysis plan (`ssl_study.analysis.analyse`)
+by templates, so that every number and every claim's direction is computed, never typed.
 
-The words follow the study's rules (`stats.compare`): "helps" and "hurts" only where the Holm-corrected p-value of
-the table's family is below 0.05; "equivalent" only where the two one-sided tests within the stated margin are, after
-Holm's correction of their own family; otherwise "no detectable difference", with the uncorrected result named for
-what it is where its interval excludes zero. Notebook 6 writes the answer; ``reports/index.html`` and the README quote
-its first paragraph (``answer.md``).
+The words follow the plan's wording rule (ANALYSIS_PLAN.md, section 8; `analysis.verdict`): "better" / "worse" only
+where the family's Holm-corrected p-value is below 0.05, "equivalent" only where the Holm-corrected equivalence test
+is, and otherwise "no difference the data can detect with N seeds (95 % interval [a, b] points)". Descriptive
+comparisons are given as numbers, never as claims. Notebook 6 writes the answer; ``reports/index.html`` and the README
+open with its first page (``front_page.md``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .config import EQUIVALENCE_MARGIN, HEADLINE_PRETEXT, PRIMARY_AMOUNTS
+from .analysis import DESCRIPTIVE
+from .config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT
 from .methods import encoder_label, method_label, parts
 from .pretexts import PRETEXTS
-from .stats import compare, direction, summary_table
+from .stats import summary_table
 
 BASELINE = "supervised"
-HEADLINE = f"{HEADLINE_PRETEXT}_finetune"  #: the assignment's model: the Siamese-pre-trained CNN, fine-tuned
+HEADLINE = f"{HEADLINE_PRETEXT}_recipe"  #: the assignment's model: the supervised recipe from the Siamese encoder
+SCRATCH = "training from scratch"  #: the supervised baseline, in prose
 
 
 def amount_words(amount: str) -> str:
-    """``10/class`` -> "10 labels per class"; ``1%`` -> "1 % of the labels"."""
+    """``10/class`` -> "10 labels per class"; ``1%`` -> "1 % of the labels"; "pooled: ..." -> its amounts."""
+    if amount.startswith("pooled: "):
+        amounts = amount.removeprefix("pooled: ").split(", ")
+        if tuple(amounts) == tuple(ASSIGNMENT_AMOUNTS):
+            return "the assignment's ten fractions on average"
+        return listing([amount_words(a) for a in amounts]) + " on average"
     if amount.endswith("/class"):
         return f"{amount.split('/')[0]} labels per class"
     return f"{amount.rstrip('%')} % of the labels"
@@ -43,105 +51,188 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def primary_endpoint(results: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN) -> pd.DataFrame:
-    """The primary endpoint: the paired gain of `HEADLINE` over the supervised baseline at
-    `PRIMARY_AMOUNTS`, one Holm family."""
-    return compare(results, BASELINE, [HEADLINE], PRIMARY_AMOUNTS, margin)
+def phrase(row, reference: str = SCRATCH) -> str:
+    """One test of the plan as a plain clause against ``reference``, by the wording rule (`analysis.verdict`): "is
+    better than training from scratch by 0.62 points", "is equivalent to training from scratch (within ±0.96
+    points)", "shows no difference from training from scratch that the data can detect with 30 seeds (95 % interval
+    [-0.20, +0.35] points)". The statistics of a claim go to a footnote (`footnote`)."""
+    kind = row["verdict"]
+    if kind in ("better", "worse"):
+        return f"is {kind} than {reference} by {abs(row['gain']):.2f} points"
+    if kind == "equivalent":
+        return f"is equivalent to {reference} (within ±{row['margin']:.2f} points)"
+    interval = f"95 % interval [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}] points"
+    if kind == "undetected":
+        seeds = count(int(row["pairs"]), "seed")
+        return f"shows no difference from {reference} that the data can detect with {seeds} ({interval})"
+    if kind == DESCRIPTIVE:
+        return f"differs from {reference} by {row['gain']:+.2f} points ({interval}; descriptive, not tested)"
+    return f"differs from {reference} by {row['gain']:+.2f} points ({count(int(row['pairs']), 'seed')}: not tested)"
 
 
-def secondary_endpoint(results: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN) -> pd.DataFrame:
-    """The same gain at every other amount: secondary, one Holm family of its own."""
-    others = [a for a in results["amount"].unique() if a not in PRIMARY_AMOUNTS]
-    return compare(results, BASELINE, [HEADLINE], others, margin)
-
-
-def kind(row) -> str:
-    """The word for one gain (a row of `stats.compare`): `stats.direction`'s ``helps``, ``hurts``, ``equivalent`` or
-    ``no detectable difference``, told apart further into ``untested`` (one seed) and ``uncorrected`` (the 95 % CI
-    excludes zero but Holm's correction does not keep it)."""
+def footnote(row) -> str:
+    """The statistics of one test: gain, interval, seeds, p-values and family."""
+    tests = int(row["tests_in_family"]) if not np.isnan(row["tests_in_family"]) else 1
+    question = row["question"][:1].upper() + row["question"][1:]
     if row["pairs"] < 2:
-        return "untested"
-    word = direction(row)
-    if word == "no detectable difference" and (row["ci_low"] > 0 or row["ci_high"] < 0):
-        return "uncorrected"
-    return word
+        return (f"{question}, {amount_words(row['amount'])}: {row['gain']:+.2f} points on one seed (no interval, "
+                "no test).")
+    text = (f"{question}, {amount_words(row['amount'])}: {row['gain']:+.2f} points, 95 % interval "
+            f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}] over {count(int(row['pairs']), 'seed')}")
+    if row["verdict"] in (DESCRIPTIVE, "untested"):
+        return text + " (descriptive)."
+    return (text + f"; p = {row['p_value']:.3g}, Holm-corrected {row['p_holm']:.3g} over the "
+            f"{count(tests, 'test')} of the family \"{row['family']}\"; equivalence within ±{row['margin']:.2f} "
+            f"points, Holm-corrected p = {row['p_equivalence_holm']:.3g}.")
 
 
-def claim(row, tests: int, margin: float = EQUIVALENCE_MARGIN) -> str:
-    """One gain in words, with its numbers: "helps (+1.20 points, 95 % CI [...], Holm p = 0.004 over 2 tests)"."""
-    numbers = f"{row['gain']:+.2f} points, 95 % CI [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
-    word = kind(row)
-    if word == "untested":
-        return f"changes the accuracy by {row['gain']:+.2f} points (one seed: no test)"
-    if word in ("helps", "hurts"):
-        return f"{word} ({numbers}, Holm-corrected p = {row['p_holm']:.3f} over {count(tests, 'test')})"
-    if word == "equivalent":
-        return (f"is equivalent within ±{margin:g} points ({numbers}; two one-sided tests, Holm-corrected "
-                f"p = {row['p_equivalence_holm']:.3f} over {count(tests, 'test')})")
-    if word == "uncorrected":
-        return (f"makes no detectable difference after correction: the {'gain' if row['gain'] > 0 else 'loss'} of "
-                f"{abs(row['gain']):.2f} points (95 % CI [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}], "
-                f"uncorrected p = {row['p_value']:.3f}) does not survive Holm's correction over {count(tests, 'test')} "
-                f"(p = {row['p_holm']:.2f})")
-    return f"makes no detectable difference ({numbers}, p = {row['p_value']:.2f})"
+def pick(tests: pd.DataFrame, family: str, method: str | None = None, amount: str | None = None,
+         baseline: str | None = None):
+    """The one test of ``family`` (and ``method``, ``amount``, ``baseline`` where given), or None."""
+    rows = tests[tests["family"] == family]
+    for column, value in (("method", method), ("amount", amount), ("baseline", baseline)):
+        if value is not None:
+            rows = rows[rows[column] == value]
+    return rows.iloc[0] if len(rows) else None
 
 
-def verdict(primary: pd.DataFrame) -> str:
-    """The short answer of the primary endpoint: ``Yes`` (helps at every primary amount), ``Partly`` (helps at some),
-    ``No: it hurts`` (hurts at one, helps at none), ``Mixed`` (helps at one, hurts at another), ``No`` (equivalent
-    within the margin at every primary amount), ``Not detectably`` (otherwise: no difference found, none excluded)."""
-    words = [kind(row) for _, row in primary.iterrows()]
-    if "hurts" in words:
-        return "Mixed" if "helps" in words else "No: it hurts"
-    if words and all(w == "helps" for w in words):
-        return "Yes"
-    if "helps" in words:
-        return "Partly"
-    if words and all(w == "equivalent" for w in words):
-        return "No"
-    return "Not detectably"
-
-
-def _row(gains: pd.DataFrame, method: str, amount: str):
-    return gains[(gains["method"] == method) & (gains["amount"] == amount)].iloc[0]
-
-
-def answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.DataFrame,
-           margin: float = EQUIVALENCE_MARGIN) -> str:
-    """The answer in one paragraph (Markdown): the verdict, the primary endpoint at each of its amounts with the two
-    accuracies, and what the secondary amounts show."""
+def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = "") -> str:
+    """The first page's answer (Markdown, for ``reports/index.html`` and the README): the answer in plain sentences --
+    the assignment's comparison over its ten fractions and where labels are scarcest, what the fine-tuning schedule
+    does, the other pretexts and the semi-supervised method -- the assignment's ten-row table, and the statistics as
+    numbered notes. Every number and word comes from ``tests`` (`analysis.analyse`) and ``summary``."""
     by = summary.set_index(["method", "amount"])["mean"]
-    seeds = summary.set_index(["method", "amount"])["seeds"]
-    amounts = primary.sort_values("n_labels")["amount"].tolist()
-    parts = []
-    for amount in amounts:
-        row = _row(primary, HEADLINE, amount)
-        parts.append(f"at {amount_words(amount)} it {claim(row, len(primary), margin)}: "
-                     f"{by[HEADLINE, amount]:.1%} against {by[BASELINE, amount]:.1%}")
-    text = (f"**Does Siamese pre-training help the simple CNN when labels are scarce? {verdict(primary)}.** The "
-            f"study's primary endpoint is the paired gain in test accuracy of the CNN whose encoder was "
-            f"pre-trained on the Siamese task and then fine-tuned, over the same CNN trained from random weights, at "
-            f"{listing([amount_words(a) for a in amounts])} ({count(int(seeds[HEADLINE, amounts[0]]), 'seed')}"
-            f"{' each' if len(amounts) > 1 else ''}, Holm's correction over {count(len(primary), 'test')}). "
-            + sentence("; ".join(parts)))
-    if len(secondary):
-        text += " " + secondary_sentence(secondary, margin)
-    return text
+    notes: list[str] = []
+
+    def note(row) -> str:
+        notes.append(footnote(row))
+        return f"<sup>{len(notes)}</sup>"
+
+    primary = tests[tests["family"] == "primary"]
+    scarce = primary.iloc[0] if len(primary) else None
+    pooled = pick(tests, "assignment")
+    said = []
+    if pooled is not None:
+        said.append(f"Trained with the supervised recipe from the Siamese encoder's weights instead of random ones "
+                    f"(the assignment's comparison: only the initial weights differ), the CNN {phrase(pooled)} over "
+                    f"the assignment's ten label fractions on average{note(pooled)}")
+    if scarce is not None:
+        a = scarce["amount"]
+        said.append(f"where labels are scarcest, at {amount_words(a)}, it {phrase(scarce)} "
+                     f"({by.get((HEADLINE, a), np.nan):.1%} against {by.get((BASELINE, a), np.nan):.1%}){note(scarce)}")
+    text = [sentence("; ".join(said))] if said else []
+    if scarce is not None:
+        a = scarce["amount"]
+        untrained = pick(tests, "2 x 2", "random_finetune", a)
+        weights = pick(tests, "2 x 2", f"{HEADLINE_PRETEXT}_finetune", a, "random_finetune")
+        if untrained is not None and weights is not None:
+            text.append(sentence(f"Fine-tuned the other way, by training a linear probe first and then every layer "
+                                 f"(probe-then-fine-tune), the CNN from the untrained encoder "
+                                 f"{phrase(untrained, 'the recipe')}{note(untrained)}, and under that schedule the "
+                                 f"Siamese encoder {phrase(weights, 'the untrained one')}{note(weights)}"))
+    best = pick(tests, "other pretexts", f"{BEST_PRETEXT}_" + _use_of(tests, BEST_PRETEXT))
+    if best is not None:
+        text.append(sentence(f"Of the other pre-training tasks, {encoder_label(BEST_PRETEXT)} (the best on "
+                             f"validation data) {phrase(best)} at the primary amounts on average{note(best)}"))
+    semi = tests[tests["family"] == "semi-supervised"]
+    if len(semi):
+        row = semi.iloc[0]
+        text.append(sentence(f"Using the unlabelled images for semi-supervised training instead, "
+                             f"{method_label(row['method'])} {phrase(row)} at {amount_words(row['amount'])}"
+                             f"{note(row)}"))
+    table = assignment_table(tests, summary)
+    footer = f"Tests, families and wording: the analysis plan{f' (commit {plan_commit})' if plan_commit else ''}."
+    return "\n\n".join([" ".join(text), table, "<small>\n\n" + "\n\n".join(
+        f"<sup>{i}</sup> {n}" for i, n in enumerate(notes, 1)) + f"\n\n{footer}\n\n</small>"]) + "\n"
 
 
-def secondary_sentence(secondary: pd.DataFrame, margin: float = EQUIVALENCE_MARGIN) -> str:
-    """What the headline gain does at the amounts outside the primary endpoint, grouped by its word."""
-    groups: dict[str, list[str]] = {}
-    for _, row in secondary.sort_values("n_labels").iterrows():
-        word = kind(row)
-        groups.setdefault("no detectable difference" if word == "uncorrected" else word, []).append(row["amount"])
-    said = {"helps": "it helps at {}", "hurts": "it hurts at {}",
-            "equivalent": f"the two are equivalent within ±{margin:g} points at {{}}",
-            "no detectable difference": "no difference is detectable at {}",
-            "untested": "one seed only (no test) at {}"}
-    other = "At the other amount" if len(secondary) == 1 else f"At the {len(secondary)} other amounts"
-    return (f"{other} (secondary, Holm's correction over those tests), "
-            + "; ".join(said[w].format(listing(groups[w])) for w in said if w in groups) + ".")
+def _use_of(tests: pd.DataFrame, pretext: str) -> str:
+    """The use of ``pretext``'s encoder in the tests (its schedule, chosen on validation data)."""
+    methods = tests.loc[tests["method"].str.startswith(f"{pretext}_"), "method"]
+    return parts(methods.iloc[0])[1] if len(methods) else "finetune"
+
+
+def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
+    """The assignment's comparison at its ten fractions (and the primary amounts): mean accuracy trained from scratch
+    and from the Siamese encoder, the paired gain with its 95 % interval (descriptive), and the seeds."""
+    by = summary.set_index(["method", "amount"])
+    per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)].set_index("amount")
+    rows = ["| labelled images | trained from scratch | from the Siamese encoder | gain (points) | 95 % interval | "
+            "seeds |", "|---|---:|---:|---:|---|---:|"]
+    for amount in per_amount.index:
+        row = per_amount.loc[amount]
+        n = int(by.loc[(BASELINE, amount), "n_labels"])
+        interval = "–" if row["pairs"] < 2 else f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+        rows.append(f"| {amount} ({n:,}) | {by.loc[(BASELINE, amount), 'mean']:.2%} | "
+                    f"{by.loc[(HEADLINE, amount), 'mean']:.2%} | {row['gain']:+.2f} | {interval} | "
+                    f"{int(row['pairs'])} |")
+    return "\n".join(rows)
+
+
+def assignment_sentence(tests: pd.DataFrame) -> str:
+    """What the assignment's comparison shows over its fractions: the pooled test in the plan's words (where the run
+    has all ten fractions), and at how many of the fractions run the mean gain is below zero."""
+    per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)
+                       & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]
+    below = int((per_amount["gain"] < 0).sum())
+    pooled = pick(tests, "assignment")
+    if pooled is None:
+        return (f"At the {count(len(per_amount), 'fraction')} of the assignment in this run, the CNN from the Siamese "
+                f"encoder is below training from scratch at {below} (descriptive).")
+    return (f"Over the assignment's ten fractions, the CNN from the Siamese encoder {phrase(pooled)}; its mean gain "
+            f"is below zero at {below} of them (means over {count(int(pooled['pairs']), 'seed')}).")
+
+
+def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.DataFrame, origin: pd.DataFrame,
+                   diagnostics: dict, pretexts, extra: list[str] = ()) -> list[str]:
+    """The paragraphs notebook 6 ends with (Markdown): every confirmatory test in the plan's words, family by family,
+    why (the pretexts' diagnostics), ``extra`` (the sweep's and other descriptive paragraphs), the test images from
+    MNIST's official test set (``origin``: how many of each part of the split come from it; ``official``: the
+    accuracy on them), and the limitations."""
+    paragraphs = []
+    for family, rows in tests[tests["family"] != DESCRIPTIVE].groupby("family", sort=False):
+        clauses = [f"{row['question']} at {amount_words(row['amount'])}: {phrase(row, _reference(row))}"
+                   for _, row in rows.iterrows()]
+        paragraphs.append(f"**{family[:1].upper() + family[1:]}** ({count(len(rows), 'test')}, Holm's correction "
+                          f"within the family). " + "; ".join(clauses) + ".")
+    why = why_sentences(diagnostics, pretexts)
+    if why:
+        paragraphs.append("**What the pretext tasks learned** (descriptive). " + " ".join(why))
+    paragraphs += list(extra)
+    paragraphs.append(official_paragraph(official, origin))
+    seeds = tests.loc[tests["family"] == "primary", "pairs"]
+    half = (tests.loc[tests["family"] == "primary", "ci_high"] - tests.loc[tests["family"] == "primary", "ci_low"]) / 2
+    paragraphs.append(
+        f"**Limitations.** The primary amounts have {count(int(seeds.min()), 'seed')} (each its own label subset, "
+        f"initialisation and pretext run), which gives 95 % intervals of ±{half.min():.2f} to ±{half.max():.2f} "
+        f"points "
+        f"on the primary gains, test images included; descriptive amounts have fewer seeds. One architecture, one "
+        f"dataset and one budget of pre-training per task (the same number of encoder passes for every pretext, set "
+        f"by the run's time budget; longer Siamese pre-training did better on validation data, "
+        f"experiments/results/siamese_length.md) were tried. The settings were chosen on validation data of this "
+        f"split; the design was shaped by an exploratory run on another split, whose test set it did see.")
+    return paragraphs
+
+
+def _reference(row) -> str:
+    """The baseline of a test, in prose."""
+    return SCRATCH if row["baseline"] == BASELINE else method_label(row["baseline"])
+
+
+def official_paragraph(official: pd.DataFrame, origin: pd.DataFrame) -> str:
+    """The test images from MNIST's official test set: how many of each part of the split come from it (``origin``:
+    part x {official test, official training} counts), and the accuracy of the assignment's two models on them at the
+    largest amount (``official``: `official_summary`)."""
+    o = official.set_index(["method", "amount"])
+    largest = official.sort_values("n_labels")["amount"].iloc[-1]
+    counts = "; ".join(f"{part} {int(row['testing']):,} of {int(row.sum()):,}" for part, row in origin.iterrows())
+    base, head = o.loc[(BASELINE, largest)], o.loc[(HEADLINE, largest)]
+    return (f"**MNIST's official test images.** The split pools all 70,000 images, so the official test images are in "
+            f"every part ({counts}) and writers are shared across parts; the accuracies here are not comparable with "
+            f"results on the official test set. On the official test images of this test set, at "
+            f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%} (±{100 * base['ci95']:.2f} over "
+            f"{count(int(base['seeds']), 'seed')}) and the CNN from the Siamese encoder {head['mean']:.2%} "
+            f"(±{100 * head['ci95']:.2f}).")
 
 
 def why_sentences(diagnostics: dict, pretexts) -> list[str]:
@@ -163,233 +254,34 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     return summary.join(keys[[c for c in ("pretext", "use", "unlabelled") if c not in summary.columns]], on="method")
 
 
-def levels_off(means: pd.Series, margin: float = EQUIVALENCE_MARGIN) -> int | None:
-    """The smallest number of unlabelled images (the index of ``means``, mean accuracies) from which no further step of
-    the sweep raises the mean by more than ``margin`` points; None where even the last step does."""
-    means = means.sort_index()
-    steps = means.diff().iloc[1:] * 100
-    for i, start in enumerate(means.index):
-        if (steps.iloc[i:] <= margin).all():
-            return None if i == len(means) - 1 else start
-    return None
+def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Notebook 4's sweep (`study.sweep_table`) as `stats.summary_table` (mean test accuracy, half-width of its 95 % CI
+    over seeds, seeds) per fit method and label amount, with the pretext, use and unlabelled images of each method."""
+    summary = summary_table(sweep)
+    keys = sweep.drop_duplicates("method").set_index("method")
+    return summary.join(keys[[c for c in ("pretext", "use", "unlabelled") if c not in summary.columns]], on="method")
 
 
-def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("finetune", "logistic"),
-                    margin: float = EQUIVALENCE_MARGIN) -> list[str]:
-    """Per pretext and use at ``amount``: the mean accuracy with the fewest and with the most unlabelled images, and
-    where the curve levels off (`levels_off`; means over seeds, no test)."""
+def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("recipe", "logistic")) -> list[str]:
+    """Per pretext and use at ``amount``: the mean accuracy with the fewest and with the most unlabelled images, each
+    with the half-width of its 95 % interval and the seeds (descriptive: no test, no "levels off")."""
     lines = []
-    words = {"finetune": "fine-tuned", "logistic": "with logistic regression on its frozen features",
-             "knn": "with k-NN on its frozen features", "probe": "probed"}
+    words = {"recipe": "trained with the supervised recipe", "finetune": "probed, then fine-tuned",
+             "logistic": "with logistic regression on its frozen features", "knn": "with k-NN on its frozen features"}
     for (pretext, use), group in summary[summary["amount"] == amount].groupby(["pretext", "use"], sort=False):
         if use not in uses:
             continue
-        means = group.set_index("unlabelled")["mean"].sort_index()
-        low, high = means.index[0], means.index[-1]
-        start = levels_off(means, margin)
-        if start is None:
-            flat = (f"it does not level off: the last step still adds {100 * (means.iloc[-1] - means.iloc[-2]):+.1f} "
-                    "points")
-        elif start == low:
-            flat = f"more unlabelled images do not help it: no step from {low:,} images on adds more than {margin:g} points"
-        else:
-            flat = f"it levels off from {start:,} images on (no further step adds more than {margin:g} points)"
-        lines.append(f"the {encoder_label(pretext)} encoder {words.get(use, use)} goes from {means[low]:.1%} ({low:,} unlabelled "
-                     f"images) to {means[high]:.1%} ({high:,}); {flat}")
+        g = group.set_index("unlabelled").sort_index()
+        low, high = g.index[0], g.index[-1]
+
+        def mean(images):
+            half = "" if np.isnan(g.loc[images, "ci95"]) else f" ± {100 * g.loc[images, 'ci95']:.1f}"
+            return f"{g.loc[images, 'mean']:.1%}{half}"
+
+        lines.append(f"the CNN from the {encoder_label(pretext)} encoder {words.get(use, use)} reaches {mean(low)} "
+                     f"with {low:,} unlabelled images and {mean(high)} with {high:,} "
+                     f"({count(int(g['seeds'].min()), 'seed')}, 95 % intervals; descriptive)")
     return [sentence(line) for line in lines]
-
-
-def semi_paragraph(vs_finetuned: pd.DataFrame, vs_supervised: pd.DataFrame, summary: pd.DataFrame, reference: str,
-                   margin: float = EQUIVALENCE_MARGIN) -> str:
-    """The semi-supervised arm in words: the best semi-supervised model at the smallest amount, its accuracy beside
-    supervised and the fine-tuned ``reference``, and its paired gains over both (each table one Holm family)."""
-    by = summary.set_index(["method", "amount"])["mean"]
-    smallest = vs_finetuned.sort_values("n_labels")["amount"].iloc[0]
-    methods = vs_finetuned["method"].unique()
-    best = max(methods, key=lambda m: by[m, smallest])
-    helped = vs_finetuned[vs_finetuned.apply(kind, axis=1) == "helps"]
-    named = "; ".join(f"{method_label(m)} at {a}" for m, a in zip(helped["method"], helped["amount"]))
-    return (f"**Using the unlabelled images as a teacher's pupil instead** (secondary). At {amount_words(smallest)} "
-            f"the best semi-supervised model is {method_label(best)} with {by[best, smallest]:.1%}, against "
-            f"{by[BASELINE, smallest]:.1%} supervised and {by[reference, smallest]:.1%} for the CNN fine-tuned from "
-            f"the {parts(reference)[0]} encoder. Against that fine-tuned CNN it "
-            f"{claim(_row(vs_finetuned, best, smallest), len(vs_finetuned), margin)}; against supervised it "
-            f"{claim(_row(vs_supervised, best, smallest), len(vs_supervised), margin)}. Of the "
-            f"{count(len(vs_finetuned), 'comparison')} of a semi-supervised model with the fine-tuned CNN "
-            f"({'; '.join(method_label(m) for m in methods)}; at {listing(list(vs_finetuned['amount'].unique()))}), "
-            f"{len(helped)} {'is a gain' if len(helped) == 1 else 'are gains'} that Holm's correction keeps"
-            + (f" ({named})." if named else "."))
-
-
-def written_answer(primary: pd.DataFrame, secondary: pd.DataFrame, summary: pd.DataFrame, vs_supervised: pd.DataFrame,
-                   vs_random: pd.DataFrame, frozen: pd.DataFrame, diagnostics: dict, pretexts, official: pd.DataFrame,
-                   n_official: int, n_test: int, margin: float = EQUIVALENCE_MARGIN, extra: list[str] = ()) -> list[str]:
-    """The few paragraphs that notebook 6 ends with (Markdown): the answer (`answer`), the other pretext tasks, frozen
-    features, why, the official-test-set numbers, and the limitations. ``vs_supervised`` / ``vs_random``: every
-    fine-tuned encoder against supervised / against the untrained encoder; ``frozen``: frozen classifiers against the
-    untrained encoder's; ``official``: `stats.summary_table` of the accuracy on the test images from MNIST's official
-    test set; ``extra``: paragraphs put before the official-test numbers (the sweep's and the semi-supervised arm's)."""
-    by = summary.set_index(["method", "amount"])["mean"]
-    seeds = summary.groupby("method")["seeds"].agg(["min", "max"])
-    smallest = summary.sort_values("n_labels")["amount"].iloc[0]
-    largest = summary.sort_values("n_labels")["amount"].iloc[-1]
-    paragraphs = [answer(primary, secondary, summary, margin)]
-
-    finetunes = [f"{p}_finetune" for p in pretexts]
-    best = max(finetunes, key=lambda m: by[m, smallest])
-    tests_s = len(vs_supervised)
-    tests_r = len(vs_random)
-    paragraphs.append(
-        f"**Other ways to pre-train the same encoder** (secondary). At {amount_words(smallest)} the best fine-tuned "
-        f"encoder is {parts(best)[0]} ({by[best, smallest]:.1%}); against supervised it "
-        f"{claim(_row(vs_supervised, best, smallest), tests_s, margin)}, and against the untrained encoder given the "
-        f"same probe-then-fine-tune schedule ({by['random_finetune', smallest]:.1%}) it "
-        f"{claim(_row(vs_random, best, smallest), tests_r, margin)}. Against supervised, that schedule on an "
-        f"untrained encoder {claim(_row(vs_supervised, 'random_finetune', smallest), tests_s, margin)}.")
-
-    kinds = sorted({parts(m)[1] for m in frozen["method"]})
-    best_frozen = max((by[f"{p}_{k}", smallest], p, k) for p in pretexts for k in kinds)
-    logistic = [f"{p} {claim(_row(frozen, f'{p}_logistic', smallest), len(frozen), margin)}" for p in pretexts
-                if "logistic" in kinds]
-    paragraphs.append(
-        f"**Frozen features** (secondary). Without fine-tuning, the best frozen encoder at {amount_words(smallest)} is "
-        f"{best_frozen[1]} with {best_frozen[2]} ({best_frozen[0]:.1%}); the untrained encoder reaches "
-        f"{max(by[f'random_{k}', smallest] for k in kinds):.1%} and the raw pixels "
-        f"{max(by[f'pixels_{k}', smallest] for k in kinds):.1%}. Against the untrained encoder (logistic "
-        f"regression): " + "; ".join(logistic) + ".")
-
-    why = why_sentences(diagnostics, pretexts)
-    if why:
-        paragraphs.append("**Why.** " + " ".join(why))
-
-    paragraphs += list(extra)
-    o = official.set_index(["method", "amount"])["mean"]
-    paragraphs.append(
-        f"**On MNIST's official test images.** The split pools MNIST's 70,000 images, so writers of its training set "
-        f"appear in the labelled, unlabelled and test sets alike, and the accuracies above are not comparable with "
-        f"results on MNIST's official test set. {n_official:,} of the {n_test:,} test images come from that set: on "
-        f"them, at {amount_words(largest)}, supervised reaches {o[BASELINE, largest]:.2%} and the Siamese fine-tuned "
-        f"CNN {o[HEADLINE, largest]:.2%}; at {amount_words(smallest)}, {o[BASELINE, smallest]:.1%} and "
-        f"{o[HEADLINE, smallest]:.1%}.")
-
-    primary_seeds = int(summary.set_index(["method", "amount"]).loc[(HEADLINE, primary["amount"].iloc[0]), "seeds"])
-    half = primary["ci_high"].sub(primary["ci_low"]).div(2)
-    widths = f"±{half.min():.2f}" if round(half.min(), 2) == round(half.max(), 2) else \
-        f"±{half.min():.2f} to ±{half.max():.2f}"
-    paragraphs.append(
-        f"**Limitations.** The primary amounts have {count(primary_seeds, 'seed')} (each with its own label subset, "
-        f"initialisation and pretext run), which gives 95 % intervals of {widths} points on the primary gain; the "
-        f"other amounts have {count(int(seeds['min'].min()), 'seed')}, so only large or very "
-        f"steady differences there can be told apart from zero or shown equivalent. One architecture, one dataset "
-        f"and one budget of pre-training were tried; each pretext's settings were chosen with one run per variant on "
-        f"validation data. The design was shaped over several earlier runs that were scored on the test set (the "
-        f"design notes, docs/design.md, list them), so the test set is not untouched, though no choice was "
-        f"made on it.")
-    return paragraphs
-
-
-#: the assignment's label fractions (10 %, 20 %, ... 100 % of the labelled set): its own comparison
-ASSIGNMENT_FRACTIONS = tuple(f"{10 * k}%" for k in range(1, 11))
-
-
-def assignment_gain(results: pd.DataFrame, fractions=ASSIGNMENT_FRACTIONS) -> dict:
-    """The headline's paired gain over supervised (points) averaged over the assignment's ten fractions, per seed (the
-    seeds with all ten), and its 95 % t interval over those seeds: one test, a family of its own. Also the number of
-    fractions at which the mean gain is below zero."""
-    from scipy import stats
-
-    from .stats import mean_ci
-
-    shared = results[results["amount"].isin(fractions) & results["method"].isin([BASELINE, HEADLINE])]
-    wide = shared.pivot_table(index=["seed", "amount"], columns="method", values="test_accuracy").dropna()
-    diff = 100 * (wide[HEADLINE] - wide[BASELINE])
-    complete = diff.groupby("seed").size() == len(fractions)
-    per_seed = diff.groupby("seed").mean()[complete]
-    mean, half = mean_ci(per_seed)
-    p = float(stats.ttest_1samp(per_seed, 0).pvalue) if len(per_seed) > 1 else float("nan")
-    by_amount = diff.groupby("amount").mean()
-    return {"gain": mean, "ci_low": mean - half, "ci_high": mean + half, "p_value": p, "seeds": len(per_seed),
-            "below": int((by_amount < 0).sum()), "fractions": len(by_amount)}
-
-
-def _plain(row) -> str:
-    """A gain's word for the front page, without statistics: "is better", "is worse", "is equivalent", or "differs
-    by no amount the data can detect"."""
-    return {"helps": "is better", "hurts": "is worse", "equivalent": f"is equivalent (within ±{EQUIVALENCE_MARGIN:g} "
-            "points)"}.get(kind(row), "differs by no amount the data can detect")
-
-
-def front_page(results: pd.DataFrame, summary: pd.DataFrame, gains: pd.DataFrame) -> str:
-    """The first page's answer (Markdown, for ``reports/index.html``): three plain sentences -- the assignment's
-    comparison over its ten fractions and where labels are scarcest, the other pretext tasks, the semi-supervised
-    methods -- the assignment's ten-row table, and the statistics as numbered notes. Every number and word is computed
-    from ``results`` (notebooks 2 and 5), ``summary`` and ``gains`` (notebook 6, its ``family`` column)."""
-    by = summary.set_index(["method", "amount"])["mean"]
-    seeds = summary.set_index(["method", "amount"])["seeds"]
-    overall = assignment_gain(results)
-    family = lambda name: gains[gains["family"] == name]  # noqa: E731
-    primary = family("primary").sort_values("n_labels")
-    smallest = primary.iloc[0]
-    inside = overall["ci_low"] <= 0 <= overall["ci_high"]
-    verb = ("changes" if inside else "raises" if overall["gain"] > 0 else "lowers")
-    first = (f"Pre-training the encoder on the Siamese task and then fine-tuning the CNN, instead of training it from "
-             f"scratch, {verb} its test accuracy by {overall['gain']:+.2f} points on average over the assignment's "
-             f"ten label fractions (10 % to 100 % of the labelled images){' — an amount the data cannot tell from no change' if inside else ''}"
-             f"¹; it is below training from scratch at "
-             f"{'all ten' if overall['below'] == overall['fractions'] == 10 else str(overall['below']) + ' of the ' + str(overall['fractions'])}"
-             f" of them. Where labels "
-             f"are scarcest, at {amount_words(smallest['amount'])}, the pre-trained CNN {_plain(smallest)}: "
-             f"{by[HEADLINE, smallest['amount']]:.1%} against {by[BASELINE, smallest['amount']]:.1%}².")
-    others = family("pretexts vs supervised")
-    others = others[(others["amount"] == smallest["amount"]) & (others["method"] != HEADLINE)
-                    & others["method"].map(lambda m: parts(m)[0] in PRETEXTS)]  # not the untrained control
-    words = {m: kind(r) for m, r in others.set_index("method").iterrows()}
-    found = {m: w for m, w in words.items() if w in ("helps", "hurts")}
-    names = listing([parts(m)[0] for m in words]) if words else ""
-    second = (f"Fine-tuned from the other pre-trained encoders ({names}), the CNN is "
-              + ("neither better nor worse than training from scratch by an amount the data can detect"
-                 if not found else "; ".join(f"{'better' if w == 'helps' else 'worse'} with {parts(m)[0]}"
-                                             for m, w in found.items()))
-              + f" at {amount_words(smallest['amount'])}³.") if words else ""
-    semi = family("semi-supervised vs supervised")
-    semi = semi[semi["amount"] == smallest["amount"]]
-    third = ""
-    if len(semi):
-        kept = semi[semi.apply(kind, axis=1) == "helps"]
-        third = (f"Using the unlabelled images for semi-supervised training instead changed the accuracy by "
-                 f"{semi['gain'].min():+.1f} to {semi['gain'].max():+.1f} points over training from scratch at "
-                 f"{amount_words(smallest['amount'])} for the {count(len(semi), 'semi-supervised model')} tried; "
-                 + (f"with {count(int(semi['pairs'].min()), 'seed')} each, the correction for "
-                    f"{count(len(family('semi-supervised vs supervised')), 'test')} keeps "
-                    f"{'none of these gains' if not len(kept) else count(len(kept), 'of them')}⁴."))
-    table = ["| labelled images | trained from scratch | Siamese pre-trained, fine-tuned | gain (points) | "
-             "95 % interval | seeds |", "|---|---:|---:|---:|---|---:|"]
-    gain_rows = pd.concat([family("primary"), family("secondary")]).set_index("amount")
-    n_of = summary.drop_duplicates("amount").set_index("amount")["n_labels"]
-    for amount in ASSIGNMENT_FRACTIONS:
-        if amount in gain_rows.index:
-            row = gain_rows.loc[amount]
-            table.append(f"| {amount} ({int(n_of[amount]):,}) | {by[BASELINE, amount]:.2%} | {by[HEADLINE, amount]:.2%} "
-                         f"| {row['gain']:+.2f} | [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}] "
-                         f"| {int(seeds[HEADLINE, amount])} |")
-    notes = [
-        f"¹ The paired difference (same seed, same label subset) averaged over the ten fractions per seed: "
-        f"{overall['gain']:+.2f} points, 95 % t interval [{overall['ci_low']:+.2f}, {overall['ci_high']:+.2f}] over "
-        f"{count(overall['seeds'], 'seed')}, p = {overall['p_value']:.2f} (one test).",
-        f"² The study's primary endpoint: the paired gain at "
-        f"{listing([amount_words(a) for a in primary['amount']])}, {count(int(smallest['pairs']), 'seed')}, Holm's "
-        f"correction over {count(len(primary), 'test')}; at {amount_words(smallest['amount'])} it "
-        f"{claim(smallest, len(primary))}.",
-    ]
-    if second:
-        notes.append(f"³ Paired gains over training from scratch of every fine-tuned encoder at every amount tested, "
-                     f"one family of {count(len(family('pretexts vs supervised')), 'test')} under Holm's correction.")
-    if len(semi):
-        notes.append(f"⁴ Paired gains of the semi-supervised models over training from scratch, one family of "
-                     f"{count(len(family('semi-supervised vs supervised')), 'test')} under Holm's correction; "
-                     f"{count(int(semi['pairs'].min()), 'seed')} each.")
-    return "\n\n".join([" ".join(s for s in (first, second, third) if s), "\n".join(table),
-                         "<small>\n\n" + "\n\n".join(notes) + "\n\n</small>"]) + "\n"
 
 
 def official_summary(results: pd.DataFrame) -> pd.DataFrame:
@@ -399,7 +291,7 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["ASSIGNMENT_FRACTIONS", "BASELINE", "HEADLINE", "amount_words", "answer", "assignment_gain", "claim",
-           "front_page", "kind", "levels_off", "official_summary",
-           "primary_endpoint", "secondary_endpoint", "secondary_sentence", "semi_paragraph", "sweep_sentences",
-           "sweep_summary", "verdict", "why_sentences", "written_answer"]
+__all__ = ["BASELINE", "HEADLINE", "amount_words", "assignment_sentence", "assignment_table", "footnote", "front_page",
+           "official_paragraph",
+           "official_summary", "phrase", "pick", "sweep_sentences", "sweep_summary", "why_sentences",
+           "written_answer"]

@@ -55,7 +55,12 @@ PRIMARY_AMOUNTS = ("10/class", "1%")
 #: probed-then-fine-tuned accuracy on the 3,000 selection images): the second pretext of notebook 4's unlabelled-amount
 #: sweep, and the pre-trained start of notebook 5's semi-supervised methods
 BEST_PRETEXT = "contrastive"
-EQUIVALENCE_MARGIN = 0.5  #: points of accuracy: a gain whose 90 % CI lies within +-this is called equivalent (TOST)
+EQUIVALENCE_MARGIN = 0.5  #: the exploratory run's margin (points); the confirmatory run's: `ssl_study.analysis.margin`
+#: the semi-supervised method of the confirmatory test, chosen on validation data (experiments/results/semi_*.md)
+SEMI_METHOD = "fixmatch"
+#: the commit that froze ANALYSIS_PLAN.md (set by the commit after it; tests/test_analysis.py checks the plan has not
+#: changed since); empty while the plan is a draft
+PLAN_COMMIT = ""
 
 
 #: the assignment's ten fractions of the labelled set (its step 3), where its literal protocol runs
@@ -114,9 +119,9 @@ class Profile:
     #: the amounts of the primary endpoint (ANALYSIS_PLAN.md), where the 2 x 2 runs under more seeds
     primary_amounts: tuple[str, ...] = ()
     batch_size: int = 128
-    #: notebook 4's sweep: the pretexts pre-trained on parts of the unlabelled set (under ``sweep_seeds``), the parts (of the
-    #: images a pretext run uses: ``pretext_images`` or all), the label amounts their frozen features are scored at, and
-    #: those they are trained at with the supervised recipe
+    #: notebook 4's sweep: the pretexts pre-trained on parts of the unlabelled set (under ``sweep_seeds``), the parts
+    #: (of the images a pretext run uses: ``pretext_images`` or all), the label amounts their frozen features are scored
+    #: at, and those they are trained at with the supervised recipe
     sweep_pretexts: tuple[str, ...] = (HEADLINE_PRETEXT,)
     unlabelled_fractions: tuple[float, ...] = (0.01, 0.1, 1.0)
     sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")

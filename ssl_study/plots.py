@@ -163,7 +163,8 @@ def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
 
 def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired by seed), with 95 % CI", axes=None):
     """Paired gain over the baseline per label amount, with 95 % CIs, one series per method in its own style, on the
-    two panels of `plot_accuracy_vs_labels` (series side by side within an amount)."""
+    two panels of `plot_accuracy_vs_labels` (series side by side within an amount); where ``gains`` has a ``margin``
+    column (points), the band of equivalence (±margin at each amount) shaded behind."""
     fig, panels = _two_axes(axes, gains["n_labels"])
     methods = sorted(gains["method"].unique())
     for ax, shown, log in panels:
@@ -177,7 +178,10 @@ def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired b
             err = np.vstack([group["gain"] - group["ci_low"], group["ci_high"] - group["gain"]])
             ax.errorbar(x, group["gain"], yerr=np.nan_to_num(err), capsize=3, ms=4, **method_style(method))
         ax.axhline(0, color="black", lw=0.8)
-        amounts = part.drop_duplicates("n_labels")
+        amounts = part.drop_duplicates("n_labels").sort_values("n_labels")
+        if "margin" in amounts and len(amounts):
+            ax.fill_between(amounts["n_labels"], -amounts["margin"], amounts["margin"], step="mid", color="0.85",
+                            zorder=0, label="equivalence margin" if ax is panels[-1][0] else None)
         _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
     return _finish(fig, panels, "gain in test accuracy (points)", title, axes)
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artefacts import (ArtefactError, atomic_write, load_arrays, load_json, load_table, read_meta, save_arrays, save_json,
-                        save_table, write_meta)
+from .artefacts import (ArtefactError, atomic_write, load_arrays, load_json, load_table, read_meta, save_arrays,
+                        save_json, save_table, write_meta)
 from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED,
                      Profile, Recipe, config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
@@ -332,7 +332,8 @@ def sweep_stage(run: PretextRun) -> str:
 
 
 def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
-    """Per pretext of ``profile.sweep_pretexts``, seed of ``profile.sweep_seeds`` and part of ``profile.unlabelled_fractions``:
+    """Per pretext of ``profile.sweep_pretexts``, seed of ``profile.sweep_seeds`` and part of
+    ``profile.unlabelled_fractions``:
     the pretext run on that part of the unlabelled images (of ``profile.pretext_images`` where set). The whole is the
     pretext's own run of `plan_pretext_runs` (the same task: read from the cache); a part is a `PretextRun` with
     ``part`` set: the first images of the seed's order (nested), repeated so that the run sees as many images as the
@@ -365,8 +366,8 @@ def save_sweep_encoders(runs: list[PretextRun], results: list[dict], inputs: Inp
 
 
 def plan_sweep_fits(runs: list[PretextRun], inputs: Inputs, recipe: Recipe = Recipe()) -> list[Fit]:
-    """The sweep's fits under its seeds (``profile.sweep_seeds``): k-NN and logistic regression on every sweep encoder's frozen
-    features at ``profile.sweep_amounts``, and the supervised recipe from it (random head) at
+    """The sweep's fits under its seeds (``profile.sweep_seeds``): k-NN and logistic regression on every sweep encoder's
+    frozen features at ``profile.sweep_amounts``, and the supervised recipe from it (random head) at
     ``profile.sweep_finetune_amounts``."""
     profile = inputs.profile
     encoders: dict[str, dict[int, str]] = {}

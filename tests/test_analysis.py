@@ -120,7 +120,7 @@ def test_the_plan_has_the_families_of_analysis_plan_md():
     plan = analysis.contrasts(pretexts=["siamese", "contrastive", "rotation"], semi="fixmatch")
     families = pd.Series([c.family for c in plan]).value_counts().to_dict()
     assert families == {"primary": 1, "2 x 2": 3, "assignment": 1, "other pretexts": 2, "other pretexts' weights": 2,
-                        "semi-supervised": 1}
+                        "semi-supervised": 1, "descriptive": 2}
     assignment = next(c for c in plan if c.family == "assignment")
     assert assignment.pooled and len(assignment.amounts) == 10
     text = (analysis.__file__.rsplit("/", 2)[0] + "/ANALYSIS_PLAN.md")

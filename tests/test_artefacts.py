@@ -65,14 +65,14 @@ def test_every_committed_artefact_has_a_matching_side_car():
                 "pretexts.md", "semi.md", "results_sweep.csv", "gains.csv", "timings.json", "answer.md",
                 "written_answer.md", "front_page.md"}
     expected |= {f"{kind}_{name}{ext}" for kind, ext in [("results", ".csv"), ("histories", ".json"),
-                                                           ("confusions", ".json")]
+                                                           ("confusions", ".json"), ("correct", ".npz")]
                  for name in ("supervised", "pretrained")}
     profile = helpers.PROFILES["full"]
     expected |= {f"encoder_{stage}_seed{s}.weights.h5" for stage in ["init", *helpers.PRETEXTS]
-                 for s in (profile.all_seeds if stage in ("init", helpers.HEADLINE_PRETEXT) else profile.seeds)}
+                 for s in (profile.all_seeds if stage == "init" else helpers.pretext_seeds(profile, stage))}
     whole = len(np.load(folder / "split.npz")["unlabelled"])  # the sweep's encoders on parts of the unlabelled set
     expected |= {f"encoder_{name}_u{round(fraction * whole)}_seed{s}.weights.h5" for name in profile.sweep_pretexts
-                 for fraction in profile.unlabelled_fractions if fraction < 1 for s in profile.seeds}
+                 for fraction in profile.unlabelled_fractions if fraction < 1 for s in profile.sweep_seeds}
     assert {p.name for p in files} == expected
     for path in files:
         meta = json.loads(helpers.meta_path(path).read_text())

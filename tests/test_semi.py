@@ -34,13 +34,13 @@ def test_the_consistency_loss_counts_only_the_images_the_weak_view_is_sure_of():
 
 def test_the_sweep_pre_trains_on_nested_parts_of_the_unlabelled_set_seeing_as_many_images(world):  # noqa: F811
     inputs = world["inputs"]
-    profile = replace(PROFILE, sweep_pretexts=("tiny",), unlabelled_fractions=(0.25, 0.5, 1.0))
+    profile = replace(PROFILE, sweep_pretexts=("tiny",), unlabelled_fractions=(0.25, 0.5, 1.0), sweep_seeds=(0, 1))
     inputs = Inputs(profile, inputs.mnist, inputs.split)
     runs = helpers.plan_sweep_runs({"tiny": Tiny()}, inputs)
-    assert len(runs) == len(profile.seeds) * 3
+    assert len(runs) == len(profile.sweep_seeds) * 3
     whole = {r.seed: r for r in helpers.plan_pretext_runs({"tiny": Tiny()}, inputs)}
     unlabelled = inputs.split["unlabelled"]
-    for seed in profile.seeds:
+    for seed in profile.sweep_seeds:
         mine = sorted((r for r in runs if r.seed == seed), key=lambda r: r.images or len(unlabelled))
         assert mine[-1] == whole[seed] and not mine[-1].part  # the notebook's own run
         pools = [np.concatenate(helpers.pretext_indices(unlabelled, r.images, r.settings.val_fraction, seed))

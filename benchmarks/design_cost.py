@@ -1,0 +1,99 @@
+"""What the full profile's design should cost, before it runs: CPU minutes per part, from measured seconds.
+
+    .venv/bin/python benchmarks/design_cost.py
+
+Each fit of the design (`helpers.planned_fits`) costs the median seconds of a fit of the same use and amount in the
+exploratory run (``artefacts/exploratory/results_*.csv``; the recipe from an encoder costs what a supervised fit does);
+each pretext run costs the mean seconds of the chosen setting's runs in the selection experiments
+(``experiments/results/``, measured on this machine while other jobs ran: an overestimate); each semi-supervised run
+the seconds of its method's selection runs at the chosen budget. ANALYSIS_PLAN.md, section 7, quotes the result; the
+run itself measures what it really cost (notebook 6's CPU table and ``benchmarks/results/confirmatory_run.md``).
+Writes ``benchmarks/results/design_cost.md``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+import helpers
+
+OUT = helpers.ROOT / "benchmarks" / "results" / "design_cost.md"
+SELECTION = helpers.ROOT / "experiments" / "results"
+
+
+def fit_seconds() -> pd.Series:
+    """Median seconds of one fit per (use, amount) in the exploratory run."""
+    folder = helpers.ROOT / "artefacts" / "exploratory"
+    results = pd.concat([pd.read_csv(folder / f"results_{name}.csv") for name in ("supervised", "pretrained")])
+    return results.groupby(["use", "amount"])["seconds"].median()
+
+
+def pretext_seconds(name: str, settings) -> float:
+    """Mean seconds of the selection runs of pretext ``name`` at ``settings`` (its epochs and learning rate)."""
+    runs = []
+    for path in SELECTION.glob("*.json"):
+        data = json.loads(path.read_text())
+        if data.get("split_seed") != helpers.CONFIRMATORY_SPLIT_SEED:
+            continue
+        for row in data.get("runs", []):
+            if (row.get("pretext", "siamese") == name and row.get("pretext_epochs") == settings.epochs
+                    and abs(row.get("learning_rate", 0) - settings.learning_rate) < 1e-9 and "pretext_seconds" in row):
+                runs.append(row["pretext_seconds"])
+    if not runs:
+        raise SystemExit(f"no selection run of {name} at {settings.epochs} epochs and learning rate "
+                         f"{settings.learning_rate:g}: run experiments/selection.py schedule first")
+    return float(pd.Series(runs).mean())
+
+
+def semi_seconds(method: str, settings) -> float:
+    """Mean seconds of the selection runs of a semi-supervised method at its chosen budget."""
+    runs = []
+    for path in SELECTION.glob("semi_*.json"):
+        data = json.loads(path.read_text())
+        for row in data.get("runs", []):
+            if row["method"] == method and all(row.get(k) == v for k, v in (("steps", getattr(settings, "steps", None)),
+                                                                           ("rounds", getattr(settings, "rounds", None)))
+                                               if v is not None and k in row):
+                runs.append(row["seconds"])
+    return float(pd.Series(runs).mean()) if runs else float("nan")
+
+
+def main() -> None:
+    profile = helpers.PROFILES["full"]
+    n_labelled = 28_000
+    design = helpers.planned_fits(profile, n_labelled)
+    seconds = fit_seconds()
+    fits = design[~design["use"].isin(list(helpers.SEMI_METHODS))]
+    cost = [seconds.get(("supervised" if use == "recipe" else use, amount), float("nan"))
+            for use, amount in zip(fits["use"], fits["amount"])]
+    parts = {f"classifier fits of notebooks 2 and 5 ({len(fits)})": sum(cost) / 60}
+    encoders = len(profile.sweep_pretexts) * len(profile.sweep_seeds) * len([f for f in profile.unlabelled_fractions
+                                                                            if f < 1])
+    sweep = [(kind, a) for a in profile.sweep_amounts for kind in helpers.FROZEN_KINDS]
+    sweep += [("supervised", a) for a in profile.sweep_finetune_amounts]
+    parts[f"the sweep's fits ({encoders * len(sweep)})"] = encoders * sum(seconds[k] for k in sweep) / 60
+    for name in helpers.PRETEXTS:
+        pretext = helpers.get_pretext(name)
+        runs = len(helpers.pretext_seeds(profile, name))
+        sweep = 0
+        if name in profile.sweep_pretexts:
+            sweep = len(profile.sweep_seeds) * len([f for f in profile.unlabelled_fractions if f < 1])
+        parts[f"{pretext.label} pretext runs ({runs} + {sweep} on parts of the unlabelled set)"] = (
+            (runs + sweep) * pretext_seconds(name, pretext.settings) / 60)
+    for method, unit in helpers.SEMI_METHODS.items():
+        n = int((design["use"] == method).sum())
+        parts[f"{unit.title} runs ({n})"] = n * semi_seconds(method, unit().settings) / 60
+    table = pd.Series(parts, name="CPU minutes").to_frame()
+    table.loc["total"] = table["CPU minutes"].sum()
+    table["CPU minutes"] = table["CPU minutes"].round(0)
+    text = (f"The full profile's design (ANALYSIS_PLAN.md), costed before the run by `benchmarks/design_cost.py`: "
+            f"CPU minutes; with two jobs on two cores the wall time is about half the total, plus the notebooks' own "
+            f"work. The budget is 240 minutes with two jobs (480 CPU minutes).\n\n{table.to_markdown()}\n")
+    OUT.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
