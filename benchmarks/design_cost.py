@@ -6,7 +6,7 @@ Each fit of the design (`helpers.planned_fits`) costs the median seconds of a fi
 exploratory run (``artefacts/exploratory/results_*.csv``; the recipe from an encoder costs what a supervised fit does);
 each pretext run costs the mean seconds of the chosen setting's runs in the selection experiments
 (``experiments/results/``, measured on this machine while other jobs ran: an overestimate); each semi-supervised run
-the seconds of its method's selection runs at the chosen budget. ANALYSIS_PLAN.md, section 7, quotes the result; the
+the exploratory run's seconds scaled to the chosen budget. ANALYSIS_PLAN.md, section 7, quotes the result; the
 run itself measures what it really cost (notebook 6's CPU table and ``benchmarks/results/confirmatory_run.md``).
 Writes ``benchmarks/results/design_cost.md``.
 """
@@ -23,11 +23,15 @@ OUT = helpers.ROOT / "benchmarks" / "results" / "design_cost.md"
 SELECTION = helpers.ROOT / "experiments" / "results"
 
 
+def exploratory_fits() -> pd.DataFrame:
+    """Every fit of the exploratory run (``artefacts/exploratory``)."""
+    folder = helpers.ROOT / "artefacts" / "exploratory"
+    return pd.concat([pd.read_csv(folder / f"results_{name}.csv") for name in ("supervised", "pretrained")])
+
+
 def fit_seconds() -> pd.Series:
     """Median seconds of one fit per (use, amount) in the exploratory run."""
-    folder = helpers.ROOT / "artefacts" / "exploratory"
-    results = pd.concat([pd.read_csv(folder / f"results_{name}.csv") for name in ("supervised", "pretrained")])
-    return results.groupby(["use", "amount"])["seconds"].median()
+    return exploratory_fits().groupby(["use", "amount"])["seconds"].median()
 
 
 def pretext_seconds(name: str, settings) -> float:
@@ -47,17 +51,14 @@ def pretext_seconds(name: str, settings) -> float:
     return float(pd.Series(runs).mean())
 
 
-def semi_seconds(method: str, settings) -> float:
-    """Mean seconds of the selection runs of a semi-supervised method at its chosen budget."""
-    runs = []
-    for path in SELECTION.glob("semi_*.json"):
-        data = json.loads(path.read_text())
-        for row in data.get("runs", []):
-            if row["method"] == method and all(row.get(k) == v for k, v in (("steps", getattr(settings, "steps", None)),
-                                                                           ("rounds", getattr(settings, "rounds", None)))
-                                               if v is not None and k in row):
-                runs.append(row["seconds"])
-    return float(pd.Series(runs).mean()) if runs else float("nan")
+def semi_seconds(method: str, settings, fits: pd.DataFrame) -> float:
+    """Seconds of one semi-supervised run at ``settings``: the exploratory run's median for the method (FixMatch at
+    3,000 steps, pseudo-labelling at 4 rounds), scaled by the chosen steps or rounds (the selection runs' own seconds
+    include time they were paused on a shared machine)."""
+    exploratory = {"fixmatch": ("steps", 3000), "pseudolabel": ("rounds", 4)}
+    median = fits.loc[fits["method"] == method, "seconds"].median()
+    key, value = exploratory.get(method, (None, None))
+    return float(median * (getattr(settings, key) / value if key else 1))
 
 
 def main() -> None:
@@ -84,7 +85,7 @@ def main() -> None:
             (runs + sweep) * pretext_seconds(name, pretext.settings) / 60)
     for method, unit in helpers.SEMI_METHODS.items():
         n = int((design["use"] == method).sum())
-        parts[f"{unit.title} runs ({n})"] = n * semi_seconds(method, unit().settings) / 60
+        parts[f"{unit.title} runs ({n})"] = n * semi_seconds(method, unit().settings, exploratory_fits()) / 60
     table = pd.Series(parts, name="CPU minutes").to_frame()
     table.loc["total"] = table["CPU minutes"].sum()
     table["CPU minutes"] = table["CPU minutes"].round(0)

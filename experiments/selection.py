@@ -444,9 +444,30 @@ def schedule_part(args) -> pd.DataFrame:
         rates = [task.settings.learning_rate * f for f in args.lr_factors] if args.lr_factors else args.learning_rates
         runs += [(name, lr, epochs, seed) for lr in rates for epochs in lengths for seed in SEEDS[: args.seeds]]
     runs.sort(key=lambda run: -run[2] * (helpers.get_pretext(run[0]).views if run[0] else 0))
-    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_pretext_run)(*run, SPLIT_SEED)
-                                                          for run in runs)
-    return pd.DataFrame([row for rows in done for row in rows])
+    return pd.DataFrame(resumable(runs, _pretext_run, args.out or args.part))
+
+
+def resumable(runs: list[tuple], work, out: str) -> list[dict]:
+    """``work(*run, SPLIT_SEED)`` for every run, ``$SSL_JOBS`` at a time, each run's rows appended to
+    ``experiments/results/.<out>.partial.jsonl`` as it finishes; runs already there (an interrupted measurement of the
+    same command) are read back instead of run again. The partial file is removed once the part is written."""
+    import joblib
+
+    partial = OUT / f".{out}.partial.jsonl"
+    done = {}
+    if partial.exists():
+        for line in partial.read_text().splitlines():
+            entry = json.loads(line)
+            done[tuple(entry["run"])] = entry["rows"]
+    todo = [run for run in runs if tuple(json.loads(json.dumps(run))) not in done]
+    OUT.mkdir(parents=True, exist_ok=True)
+    with partial.open("a") as log:
+        for run, rows in zip(todo, joblib.Parallel(n_jobs=helpers.default_jobs(), return_as="generator")(
+                joblib.delayed(work)(*run, SPLIT_SEED) for run in todo)):
+            log.write(json.dumps({"run": json.loads(json.dumps(run)), "rows": rows}, default=float) + "\n")
+            log.flush()
+            done[tuple(json.loads(json.dumps(run)))] = rows
+    return [row for run in runs for row in done[tuple(json.loads(json.dumps(run)))]]
 
 
 def schedule_report(table: pd.DataFrame, cap: int | None = None) -> str:
@@ -572,6 +593,7 @@ def main() -> None:
                      "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
             OUT.mkdir(parents=True, exist_ok=True)
             (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records")}, indent=2) + "\n")
+            (OUT / f".{out}.partial.jsonl").unlink(missing_ok=True)
         SPLIT_SEED = stamp["split_seed"]
         text = (f"Measured {stamp['date']} (`experiments/selection.py {stamp['command']}`), validation data only: "
                 f"the labelled set of the split of seed {SPLIT_SEED}. Scores in % on its 3,000 selection images, "

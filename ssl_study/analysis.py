@@ -15,6 +15,7 @@ degrees of freedom on that standard error.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,14 +45,17 @@ def margin(amounts) -> float:
 @dataclass(frozen=True)
 class Contrast:
     """One planned comparison: ``other`` minus ``baseline`` (method ids), paired by seed, at each of ``amounts`` (one
-    test each) or, with ``pooled``, one test of the per-seed mean over them."""
+    test each) or, with ``pooled``, one test of the per-seed mean over them. ``subject`` and ``reference`` name the two
+    sides in prose ("the CNN trained from the Siamese encoder" ... "training from scratch")."""
 
     family: str
-    question: str  #: what it asks, in words ("the Siamese weights under the recipe")
+    question: str  #: a short name of the comparison, for tables ("Siamese weights, supervised recipe")
     other: str
     baseline: str
     amounts: tuple[str, ...]
     pooled: bool = False
+    subject: str = ""
+    reference: str = "training from scratch"
 
 
 def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None = None,
@@ -59,35 +63,44 @@ def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None 
     """The plan's contrasts (ANALYSIS_PLAN.md, section 5) for the registered ``pretexts`` and the semi-supervised
     method chosen on validation data (``semi``); the other semi-supervised runs (``semi_runs``: method ids) are
     described against supervised at the smallest primary amount, not tested."""
-    h, amounts = HEADLINE_PRETEXT, tuple(primary_amounts)
-    plan = [
-        Contrast("primary", "Siamese weights, supervised recipe", f"{h}_recipe", "supervised", amounts),
-        Contrast("2 x 2", "Siamese weights, probe-then-fine-tune", f"{h}_finetune", "random_finetune", amounts),
-        Contrast("2 x 2", "probe-then-fine-tune, untrained encoder", "random_finetune", "supervised", amounts),
-        Contrast("2 x 2", "probe-then-fine-tune, Siamese encoder", f"{h}_finetune", f"{h}_recipe", amounts),
-        Contrast("assignment", "Siamese weights at the assignment's ten fractions", f"{h}_recipe", "supervised",
-                 ASSIGNMENT_AMOUNTS, pooled=True),
-    ]
-    from .methods import method_label
+    from .methods import encoder_label, method_label
 
-    others = [p for p in pretexts if p != h]
-    plan += [Contrast("other pretexts", f"{method_label(f'{p}_{OTHER_USE}')}, against training from scratch",
-                      f"{p}_{OTHER_USE}", "supervised", amounts, True)
-             for p in sorted(others, key=lambda p: p != BEST_PRETEXT)]
+    h, amounts = HEADLINE_PRETEXT, tuple(primary_amounts)
+    recipe_from = "the CNN trained with the recipe from the Siamese encoder"
+    lpft = "probe-then-fine-tune from the {} encoder"
+    plan = [
+        Contrast("primary", "Siamese weights, supervised recipe", f"{h}_recipe", "supervised", amounts,
+                 subject=recipe_from),
+        Contrast("2 x 2", "Siamese weights, probe-then-fine-tune", f"{h}_finetune", "random_finetune", amounts,
+                 subject=lpft.format("Siamese"), reference=lpft.format("untrained")),
+        Contrast("2 x 2", "probe-then-fine-tune, untrained encoder", "random_finetune", "supervised", amounts,
+                 subject=lpft.format("untrained")),
+        Contrast("2 x 2", "probe-then-fine-tune, Siamese encoder", f"{h}_finetune", f"{h}_recipe", amounts,
+                 subject=lpft.format("Siamese"), reference="the recipe from the Siamese encoder"),
+        Contrast("assignment", "Siamese weights at the assignment's ten fractions", f"{h}_recipe", "supervised",
+                 ASSIGNMENT_AMOUNTS, pooled=True, subject=recipe_from),
+    ]
+    others = sorted([p for p in pretexts if p != h], key=lambda p: p != BEST_PRETEXT)
     control = "supervised" if OTHER_USE == "recipe" else f"random_{OTHER_USE}"
-    plan += [Contrast("other pretexts' weights", f"{method_label(f'{p}_{OTHER_USE}')}, against the untrained encoder",
-                      f"{p}_{OTHER_USE}", control,
-                      amounts, True) for p in sorted(others, key=lambda p: p != BEST_PRETEXT)]
+    for p in others:
+        method = f"{p}_{OTHER_USE}"
+        schedule = "the recipe" if OTHER_USE == "recipe" else "probe-then-fine-tune"
+        subject = f"the CNN trained from the {encoder_label(p)} encoder ({schedule})"
+        plan.append(Contrast("other pretexts", method_label(method), method, "supervised", amounts, True,
+                             subject=subject))
+        plan.append(Contrast("other pretexts' weights", f"{method_label(method)}, against the untrained encoder",
+                             method, control, amounts, True, subject=subject,
+                             reference="the untrained encoder trained the same way"))
     if semi:
-        plan.append(Contrast("semi-supervised", f"{method_label(semi)}, against training from scratch", semi,
-                             "supervised", amounts[:1]))
+        plan.append(Contrast("semi-supervised", method_label(semi), semi, "supervised", amounts[:1],
+                             subject=method_label(semi)))
     # descriptive (no claim): the assignment's comparison at each fraction, and the exploratory run's primary
     # comparison (probe-then-fine-tune from the Siamese encoder against supervised), to set beside that run's
     plan += [Contrast(DESCRIPTIVE, "Siamese weights, supervised recipe, per amount", f"{h}_recipe", "supervised",
-                      amounts + tuple(ASSIGNMENT_AMOUNTS)),
+                      amounts + tuple(ASSIGNMENT_AMOUNTS), subject=recipe_from),
              Contrast(DESCRIPTIVE, "Siamese, probe-then-fine-tune, against supervised", f"{h}_finetune", "supervised",
-                      amounts)]
-    plan += [Contrast(DESCRIPTIVE, f"{method_label(m)}, against training from scratch", m, "supervised", amounts[:1])
+                      amounts, subject=lpft.format("Siamese"))]
+    plan += [Contrast(DESCRIPTIVE, method_label(m), m, "supervised", amounts[:1], subject=method_label(m))
              for m in semi_runs if m != semi]
     return plan
 
@@ -108,8 +121,10 @@ class Correctness:
         return np.unpackbits(self._rows[key], count=self.n_test).astype(bool)
 
 
+@functools.lru_cache(maxsize=2)
 def _image_weights(n: int, seed: int = 0) -> np.ndarray:
-    """`BOOTSTRAP` Poisson(1) weights per test image (a bootstrap of the test images; seeded, float32)."""
+    """`BOOTSTRAP` Poisson(1) weights per test image (a bootstrap of the test images; seeded, float32; the same draw for
+    every test of a run, made once)."""
     return np.random.default_rng(seed).poisson(1.0, size=(BOOTSTRAP, n)).astype("float32")
 
 
@@ -176,7 +191,8 @@ def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contr
             if paired is None:
                 continue
             test = gain_test(paired["per_seed"], paired["per_image"], margin(amounts))
-            rows.append({"family": contrast.family, "question": contrast.question, "method": contrast.other,
+            rows.append({"family": contrast.family, "question": contrast.question, "subject": contrast.subject,
+                         "reference": contrast.reference, "method": contrast.other,
                          "baseline": contrast.baseline,
                          "amount": "pooled: " + ", ".join(amounts) if contrast.pooled else amounts[0],
                          "amounts": len(amounts), "n_labels": paired["n_labels"],

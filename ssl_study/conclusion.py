@@ -128,8 +128,8 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
         if untrained is not None and weights is not None:
             text.append(sentence(f"Fine-tuned the other way, by training a linear probe first and then every layer "
                                  f"(probe-then-fine-tune), the CNN from the untrained encoder "
-                                 f"{phrase(untrained, 'the recipe')}{note(untrained)}, and under that schedule the "
-                                 f"Siamese encoder {phrase(weights, 'the untrained one')}{note(weights)}"))
+                                 f"{phrase(untrained, 'training from scratch')}{note(untrained)}, and under that "
+                                 f"schedule the Siamese encoder {phrase(weights, 'the untrained one')}{note(weights)}"))
     best = pick(tests, "other pretexts", f"{BEST_PRETEXT}_" + _use_of(tests, BEST_PRETEXT))
     if best is not None:
         text.append(sentence(f"Of the other pre-training tasks, {encoder_label(BEST_PRETEXT)} (the best on "
@@ -191,10 +191,10 @@ def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.Data
     accuracy on them), and the limitations."""
     paragraphs = []
     for family, rows in tests[tests["family"] != DESCRIPTIVE].groupby("family", sort=False):
-        clauses = [f"{row['question']} at {amount_words(row['amount'])}: {phrase(row, _reference(row))}"
+        clauses = [f"at {amount_words(row['amount'])}, {row['subject']} {phrase(row, row['reference'])}"
                    for _, row in rows.iterrows()]
         paragraphs.append(f"**{family[:1].upper() + family[1:]}** ({count(len(rows), 'test')}, Holm's correction "
-                          f"within the family). " + "; ".join(clauses) + ".")
+                          f"within the family). " + sentence("; ".join(clauses)))
     why = why_sentences(diagnostics, pretexts)
     if why:
         paragraphs.append("**What the pretext tasks learned** (descriptive). " + " ".join(why))
@@ -214,11 +214,6 @@ def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.Data
     return paragraphs
 
 
-def _reference(row) -> str:
-    """The baseline of a test, in prose."""
-    return SCRATCH if row["baseline"] == BASELINE else method_label(row["baseline"])
-
-
 def official_paragraph(official: pd.DataFrame, origin: pd.DataFrame) -> str:
     """The test images from MNIST's official test set: how many of each part of the split come from it (``origin``:
     part x {official test, official training} counts), and the accuracy of the assignment's two models on them at the
@@ -230,8 +225,8 @@ def official_paragraph(official: pd.DataFrame, origin: pd.DataFrame) -> str:
     return (f"**MNIST's official test images.** The split pools all 70,000 images, so the official test images are in "
             f"every part ({counts}) and writers are shared across parts; the accuracies here are not comparable with "
             f"results on the official test set. On the official test images of this test set, at "
-            f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%} (±{100 * base['ci95']:.2f} over "
-            f"{count(int(base['seeds']), 'seed')}) and the CNN from the Siamese encoder {head['mean']:.2%} "
+            f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%} "
+            f"(±{100 * base['ci95']:.2f} over {count(int(base['seeds']), 'seed')}) and the CNN from the Siamese encoder {head['mean']:.2%} "
             f"(±{100 * head['ci95']:.2f}).")
 
 

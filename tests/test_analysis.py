@@ -127,3 +127,24 @@ def test_the_plan_has_the_families_of_analysis_plan_md():
     plan_text = open(text).read()
     for family in families:
         assert family.lower() in plan_text.lower()
+
+
+def test_the_plan_has_not_changed_since_the_commit_that_froze_it():
+    """Once `helpers.PLAN_COMMIT` names the commit that froze ANALYSIS_PLAN.md, the plan may not change, and the
+    committed results cite that commit."""
+    import json
+    import subprocess
+
+    import helpers
+
+    if not helpers.PLAN_COMMIT:
+        assert "**Status: draft.**" in (helpers.ROOT / "ANALYSIS_PLAN.md").read_text()
+        return
+    git = lambda *args: subprocess.run(["git", *args], cwd=helpers.ROOT, capture_output=True, text=True)  # noqa: E731
+    if git("rev-parse", "--git-dir").returncode:
+        pytest.skip("not a git checkout")
+    assert git("merge-base", "--is-ancestor", helpers.PLAN_COMMIT, "HEAD").returncode == 0
+    assert git("diff", "--quiet", helpers.PLAN_COMMIT, "HEAD", "--", "ANALYSIS_PLAN.md").returncode == 0
+    assert "**Status: frozen" in (helpers.ROOT / "ANALYSIS_PLAN.md").read_text()
+    meta = json.loads(helpers.meta_path(helpers.ARTEFACTS_DIR / "full" / "gains.csv").read_text())
+    assert meta.get("plan_commit") == helpers.PLAN_COMMIT
