@@ -15,7 +15,7 @@ from .methods import method_label, method_style, style
 
 #: Keras' metric names, shown to a reader in words
 METRIC_LABELS = {"binary_accuracy": "accuracy (%)", "sparse_categorical_accuracy": "accuracy (%)",
-                 "accuracy": "accuracy (%)", "mse": "reconstruction error (mean squared)", "loss": "loss"}
+                 "accuracy": "accuracy (%)", "mse": "error (mean squared)", "loss": "loss"}
 _CODE_NAME = re.compile(r"[a-z]+(_[a-z0-9]+)+|mse|on|value")
 
 
@@ -50,13 +50,13 @@ def plot_digits(images: np.ndarray, titles: Sequence[str], ncols: int = 10, size
     import matplotlib.pyplot as plt
 
     nrows = int(np.ceil(len(images) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False,
+                             layout="constrained")  # room for a suptitle added later
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, title in zip(axes.flat, images, titles):
         ax.imshow(np.squeeze(image), cmap="gray_r", vmin=0, vmax=1 if image.dtype != np.uint8 else 255)
         ax.set_title(title, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -64,13 +64,12 @@ def plot_pairs(view_a: np.ndarray, view_b: np.ndarray, target: np.ndarray, n: in
     """Example pairs of the pretext task: two rows per pair column, titled by the target."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, n, figsize=(n * 1.1, 2.6))
+    fig, axes = plt.subplots(2, n, figsize=(n * 1.1, 2.6), layout="constrained")  # room for a suptitle added later
     for k in range(n):
         for row, view in enumerate((view_a, view_b)):
             axes[row, k].imshow(np.squeeze(view[k]), cmap="gray_r", vmin=0, vmax=1)
             axes[row, k].axis("off")
         axes[0, k].set_title("same (1)" if target[k] == 1 else "different (0)", fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -128,7 +127,7 @@ def _finish(fig, panels, ylabel: str, title: str, axes):
     """Label the panels of `_two_axes` (y label, legend, the two panels' names, the title) and lay out a figure of
     its own."""
     panels[0][0].set(ylabel=ylabel)
-    panels[-1][0].legend(fontsize=8)
+    panels[-1][0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the data, not over it
     if len(panels) == 2:
         panels[0][0].set_title("the low-label regime", fontsize=10)
         panels[1][0].set_title("the assignment's amounts", fontsize=10)
@@ -158,7 +157,8 @@ def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
         amounts = part.drop_duplicates("n_labels")
         _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
         _percent_axis(ax)
-    return _finish(fig, panels, "test accuracy (band: 95 % CI over seeds)", title, axes)
+    return _finish(fig, panels, "test accuracy (%)", title + " (bands: 95 % intervals over seeds)" if title else "",
+                   axes)
 
 
 def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired by seed), with 95 % CI", axes=None):
@@ -218,15 +218,18 @@ def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[st
 
 def plot_time_to_accuracy(results: pd.DataFrame, cost: pd.Series):
     """Mean test accuracy against the training seconds it cost (``cost``, one per row; log axis): one point per
-    method and label amount, no lines (a smaller amount can cost more: small subsets get more passes)."""
+    method and label amount, each marked with its amount, no lines (a smaller amount can cost more: small subsets get
+    more passes)."""
     import matplotlib.pyplot as plt
 
-    means = results.assign(total_seconds=cost).groupby(["method", "n_labels"], as_index=False)[
+    means = results.assign(total_seconds=cost).groupby(["method", "n_labels", "amount"], as_index=False)[
         ["total_seconds", "test_accuracy"]].mean()
     fig, ax = plt.subplots(figsize=(9, 4.0))
     for method, group in means.groupby("method"):
         style = {k: v for k, v in method_style(method).items() if k != "linestyle"}
         ax.scatter(group["total_seconds"], group["test_accuracy"], s=28, alpha=0.85, **style)
+        for x, y, amount in zip(group["total_seconds"], group["test_accuracy"], group["amount"]):
+            ax.annotate(amount, (x, y), xytext=(4, -3), textcoords="offset points", fontsize=6, color="0.35")
     ax.set_xscale("log")
     _percent_axis(ax)
     ax.set(xlabel="training seconds per model, pre-training included (log scale)", ylabel="mean test accuracy",
