@@ -9,7 +9,8 @@ as well as the spread over seeds:
     variance of a mean gain = (variance of the per-seed gains) / seeds + (its variance under resampling the test images)
 
 (the test images are the same for every seed, so their sampling error does not average out over seeds; the second
-term is a bootstrap of the test images with the seeds held fixed). Tests and intervals use Student's t with seeds - 1
+term is a bootstrap of the test images with the seeds held fixed; it also holds part of each seed's own test-image
+noise, which the first term already counts, so the interval errs on the wide side). Tests and intervals use Student's t with seeds - 1
 degrees of freedom on that standard error.
 """
 
