@@ -6,11 +6,13 @@ verdict the wording rule allows. Nothing here reads the test set again: it works
 test images each fit classified correctly (``correct``), so that the intervals include the sampling of the test images
 as well as the spread over seeds:
 
-    variance of a mean gain = (variance of the per-seed gains) / seeds + (its variance under resampling the test images)
+    variance of a mean gain = (variance of the per-seed gains) / seeds + (the part of the test images' sampling error
+                              that all seeds share)
 
-(the test images are the same for every seed, so their sampling error does not average out over seeds; the second
-term is a bootstrap of the test images with the seeds held fixed; it also holds part of each seed's own test-image
-noise, which the first term already counts, so the interval errs on the wide side). Tests and intervals use Student's t with seeds - 1
+(the test images are the same for every seed, so the part of their sampling error that the seeds share does not
+average out over seeds, and the spread over seeds cannot show it; each seed's own share of it is already in that
+spread). The shared part comes from a bootstrap of the test images with the seeds held fixed: the variance of the
+seed-mean gain under resampling, less the seeds' own resampling variances divided by the seeds (`gain_test`). Tests and intervals use Student's t with seeds - 1
 degrees of freedom on that standard error.
 """
 
@@ -111,6 +113,8 @@ class Correctness:
     (from the bits `ssl_study.workers` returns with every fit and notebooks 2 and 5 save beside their results)."""
 
     def __init__(self, table: pd.DataFrame, bits: np.ndarray | None, n_test: int):
+        if bits is not None and len(bits) != len(table):
+            raise ValueError(f"{len(bits)} rows of correctness for {len(table)} results: they must be the same fits")
         self.n_test = n_test
         self._rows = {} if bits is None else {key: row for key, row in zip(
             zip(table["method"], table["amount"], table["seed"]), bits)}
@@ -137,16 +141,19 @@ def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points:
 
     per_seed = np.asarray(per_seed, dtype=float)
     n = len(per_seed)
-    mean = float(per_seed.mean())
+    mean = float(per_seed.mean()) if n else np.nan
     if n < 2:
-        return {"gain": mean, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+        return {"gain": mean if n else np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
                 "p_equivalence": np.nan, "pairs": n, "margin": margin_points, "image_share": np.nan}
     seed_var = per_seed.var(ddof=1) / n
     image_var = 0.0
     if per_image is not None:
         weights = _image_weights(per_image.shape[1])
         resampled = 100 * (per_image.astype("float32") @ weights.T) / weights.sum(axis=1)  # seeds x bootstrap
-        image_var = float(resampled.mean(axis=0).var(ddof=1))
+        # Var(mean over seeds) = (sum of the seeds' own variances + sum of their covariances) / seeds^2; the own
+        # variances are in the spread over seeds already, so only the covariances (what the seeds share) are added
+        own = resampled.var(axis=1, ddof=1).mean() / n
+        image_var = max(0.0, float(resampled.mean(axis=0).var(ddof=1) - own))
     se = float(np.sqrt(seed_var + image_var))
     t = stats.t.ppf(0.975, n - 1)
     if se == 0:
@@ -176,21 +183,30 @@ def _paired(results: pd.DataFrame, correct: Correctness | None, contrast: Contra
     if correct is not None and all((m, a, s) in correct for m, a in needed for s in wide.index):
         per_image = np.mean([[correct[(contrast.other, a, s)].astype("int8") - correct[(contrast.baseline, a, s)]
                               for s in wide.index] for a in amounts], axis=0)
+        if not np.allclose(100 * per_image.mean(axis=1), per_seed, atol=1e-6):
+            raise ValueError(f"the correctness bits of {contrast.other} or {contrast.baseline} do not give their test "
+                             "accuracies: the bits and the results are not of the same fits")
     n_labels = rows.groupby("amount")["n_labels"].first() if "n_labels" in rows else pd.Series(dtype=float)
     return {"per_seed": per_seed, "per_image": per_image, "seeds": list(wide.index),
             "n_labels": int(n_labels[amounts[0]]) if len(amounts) == 1 and len(n_labels) else np.nan}
 
 
-def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contrast]) -> pd.DataFrame:
-    """Every test of ``plan`` on ``results``: one row per contrast and amount (or per pooled contrast), with Holm's
-    correction within each family for both the difference tests and the equivalence tests, and the `verdict`."""
+def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contrast],
+            require_images: bool = True) -> pd.DataFrame:
+    """Every test of ``plan`` on ``results``: one row per contrast and amount (or per pooled contrast; a planned test
+    without data is kept, untested), with Holm's correction within each family for both the difference tests and the
+    equivalence tests, and the `verdict` (``require_images``: no claim on an interval without the test images' term,
+    as the plan requires; tests of the wording on constructed results turn it off)."""
     rows = []
     for contrast in plan:
         groups = [contrast.amounts] if contrast.pooled else [(a,) for a in contrast.amounts]
         for amounts in groups:
             paired = _paired(results, correct, contrast, amounts)
             if paired is None:
-                continue
+                if contrast.family == DESCRIPTIVE:
+                    continue
+                # a planned test without its data stays in its family (so that Holm counts it) and is untested
+                paired = {"per_seed": np.array([]), "per_image": None, "n_labels": np.nan}
             test = gain_test(paired["per_seed"], paired["per_image"], margin(amounts))
             rows.append({"family": contrast.family, "question": contrast.question, "subject": contrast.subject,
                          "reference": contrast.reference, "method": contrast.other,
@@ -203,20 +219,22 @@ def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contr
         return tests
     tests[["p_holm", "p_equivalence_holm", "tests_in_family"]] = np.nan
     for family, index in tests[tests["family"] != DESCRIPTIVE].groupby("family", sort=False).groups.items():
-        tests.loc[index, "p_holm"] = holm(tests.loc[index, "p_value"].to_numpy())
-        tests.loc[index, "p_equivalence_holm"] = holm(tests.loc[index, "p_equivalence"].to_numpy())
+        # a test that could not be run counts as p = 1: it takes its place in the correction of the others
+        tests.loc[index, "p_holm"] = holm(tests.loc[index, "p_value"].fillna(1.0).to_numpy())
+        tests.loc[index, "p_equivalence_holm"] = holm(tests.loc[index, "p_equivalence"].fillna(1.0).to_numpy())
         tests.loc[index, "tests_in_family"] = len(index)
-    tests["verdict"] = tests.apply(verdict, axis=1)
+    tests["verdict"] = tests.apply(verdict, axis=1, require_images=require_images)
     return tests
 
 
-def verdict(row) -> str:
+def verdict(row, require_images: bool = True) -> str:
     """The wording rule (ANALYSIS_PLAN.md, section 8) for one test: ``better`` / ``worse`` where the Holm-corrected
     p-value of its family is below `ALPHA`; ``equivalent`` where the Holm-corrected equivalence test is; ``untested``
-    with fewer than two seeds; otherwise ``undetected``."""
+    with fewer than two seeds, or (``require_images``) without the test images' term in its interval; otherwise
+    ``undetected``."""
     if row["family"] == DESCRIPTIVE:
         return DESCRIPTIVE
-    if not row["pairs"] >= 2 or np.isnan(row["p_holm"]):
+    if not row["pairs"] >= 2 or np.isnan(row["p_value"]) or (require_images and not row["images_bootstrapped"]):
         return "untested"
     if row["p_holm"] < ALPHA:
         return "better" if row["gain"] > 0 else "worse"

@@ -51,6 +51,11 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def pts(value: float) -> str:
+    """A signed number of points with two decimals, never "-0.00"."""
+    return f"{round(float(value), 2) + 0.0:+.2f}"
+
+
 def phrase(row, reference: str = SCRATCH) -> str:
     """One test of the plan as a plain clause against ``reference``, by the wording rule (`analysis.verdict`): "is
     better than training from scratch by 0.62 points", "is equivalent to training from scratch (within ±0.96
@@ -61,13 +66,13 @@ def phrase(row, reference: str = SCRATCH) -> str:
         return f"is {kind} than {reference} by {abs(row['gain']):.2f} points"
     if kind == "equivalent":
         return f"is equivalent to {reference} (within ±{row['margin']:.2f} points)"
-    interval = f"95 % interval [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}] points"
+    interval = f"95 % interval [{pts(row['ci_low'])}, {pts(row['ci_high'])}] points"
     if kind == "undetected":
         seeds = count(int(row["pairs"]), "seed")
         return f"shows no difference from {reference} that the data can detect with {seeds} ({interval})"
     if kind == DESCRIPTIVE:
-        return f"differs from {reference} by {row['gain']:+.2f} points ({interval}; descriptive, not tested)"
-    return f"differs from {reference} by {row['gain']:+.2f} points ({count(int(row['pairs']), 'seed')}: not tested)"
+        return f"differs from {reference} by {pts(row['gain'])} points ({interval}; descriptive, not tested)"
+    return f"differs from {reference} by {pts(row['gain'])} points ({count(int(row['pairs']), 'seed')}: not tested)"
 
 
 def footnote(row) -> str:
@@ -75,15 +80,17 @@ def footnote(row) -> str:
     tests = int(row["tests_in_family"]) if not np.isnan(row["tests_in_family"]) else 1
     question = row["question"][:1].upper() + row["question"][1:]
     if row["pairs"] < 2:
-        return (f"{question}, {amount_words(row['amount'])}: {row['gain']:+.2f} points on one seed (no interval, "
+        return (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points on one seed (no interval, "
                 "no test).")
-    text = (f"{question}, {amount_words(row['amount'])}: {row['gain']:+.2f} points, 95 % interval "
-            f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}] over {count(int(row['pairs']), 'seed')}")
+    text = (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points, 95 % interval "
+            f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}] over {count(int(row['pairs']), 'seed')}")
     if row["verdict"] in (DESCRIPTIVE, "untested"):
         return text + " (descriptive)."
-    return (text + f"; p = {row['p_value']:.3g}, Holm-corrected {row['p_holm']:.3g} over the "
-            f"{count(tests, 'test')} of the family \"{row['family']}\"; equivalence within ±{row['margin']:.2f} "
-            f"points, Holm-corrected p = {row['p_equivalence_holm']:.3g}.")
+    images = ", seeds and test images counted" if row.get("images_bootstrapped", False) else ", seeds only"
+    return (text + f"{images}; p = {row['p_value']:.3g}, Holm-corrected {row['p_holm']:.3g} over "
+            f"{count(tests, 'test')} in the family \"{row['family']}\"; equivalence within ±{row['margin']:.2f} "
+            f"points (two one-sided tests: the 90 % interval inside the margin), Holm-corrected "
+            f"p = {row['p_equivalence_holm']:.3g}.")
 
 
 def pick(tests: pd.DataFrame, family: str, method: str | None = None, amount: str | None = None,
@@ -109,7 +116,7 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
         return f"<sup>{len(notes)}</sup>"
 
     primary = tests[tests["family"] == "primary"]
-    scarce = primary.iloc[0] if len(primary) else None
+    scarce = primary.loc[primary["n_labels"].idxmin()] if len(primary) else None
     pooled = pick(tests, "assignment")
     said = []
     if pooled is not None:
@@ -118,8 +125,8 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
                     f"the assignment's ten label fractions on average{note(pooled)}")
     if scarce is not None:
         a = scarce["amount"]
-        said.append(f"where labels are scarcest, at {amount_words(a)}, it {phrase(scarce)} "
-                     f"({by.get((HEADLINE, a), np.nan):.1%} against {by.get((BASELINE, a), np.nan):.1%}){note(scarce)}")
+        said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.1%} against "
+                     f"{by.get((BASELINE, a), np.nan):.1%}), it {phrase(scarce)}{note(scarce)}")
     text = [sentence("; ".join(said))] if said else []
     if scarce is not None:
         a = scarce["amount"]
@@ -162,9 +169,9 @@ def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
     for amount in per_amount.index:
         row = per_amount.loc[amount]
         n = int(by.loc[(BASELINE, amount), "n_labels"])
-        interval = "–" if row["pairs"] < 2 else f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+        interval = "–" if row["pairs"] < 2 else f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
         rows.append(f"| {amount} ({n:,}) | {by.loc[(BASELINE, amount), 'mean']:.2%} | "
-                    f"{by.loc[(HEADLINE, amount), 'mean']:.2%} | {row['gain']:+.2f} | {interval} | "
+                    f"{by.loc[(HEADLINE, amount), 'mean']:.2%} | {pts(row['gain'])} | {interval} | "
                     f"{int(row['pairs'])} |")
     return "\n".join(rows)
 
@@ -205,11 +212,13 @@ def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.Data
     paragraphs.append(
         f"**Limitations.** The primary amounts have {count(int(seeds.min()), 'seed')} (each its own label subset, "
         f"initialisation and pretext run), which gives 95 % intervals of ±{half.min():.2f} to ±{half.max():.2f} "
-        f"points "
-        f"on the primary gains, test images included; descriptive amounts have fewer seeds. One architecture, one "
+        f"points on the primary gains"
+        + (", test images included" if tests.loc[tests["family"] == "primary", "images_bootstrapped"].all() else
+           ", over the seeds only")
+        + f"; descriptive amounts have fewer seeds. One architecture, one "
         f"dataset and one budget of pre-training per task (the same number of encoder passes for every pretext, set "
-        f"by the run's time budget; longer Siamese pre-training did better on validation data, "
-        f"experiments/results/siamese_length.md) were tried. The settings were chosen on validation data of this "
+        f"by the run's time budget; experiments/results/siamese_lr.md shows what longer runs scored on validation "
+        f"data) were tried. The settings were chosen on validation data of this "
         f"split; the design was shaped by an exploratory run on another split, whose test set it did see.")
     return paragraphs
 
@@ -226,8 +235,8 @@ def official_paragraph(official: pd.DataFrame, origin: pd.DataFrame) -> str:
             f"every part ({counts}) and writers are shared across parts; the accuracies here are not comparable with "
             f"results on the official test set. On the official test images of this test set, at "
             f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%} "
-            f"(±{100 * base['ci95']:.2f} over {count(int(base['seeds']), 'seed')}) and the CNN from the Siamese encoder {head['mean']:.2%} "
-            f"(±{100 * head['ci95']:.2f}).")
+            f"(±{100 * base['ci95']:.2f} points over {count(int(base['seeds']), 'seed')}) and the CNN from the Siamese "
+            f"encoder {head['mean']:.2%} (±{100 * head['ci95']:.2f} points).")
 
 
 def why_sentences(diagnostics: dict, pretexts) -> list[str]:
@@ -239,14 +248,6 @@ def why_sentences(diagnostics: dict, pretexts) -> list[str]:
         if sentence:
             lines.append(sentence)
     return lines
-
-
-def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
-    """Notebook 4's sweep (`study.sweep_table`) as `stats.summary_table` (mean test accuracy, half-width of its 95 % CI
-    over seeds, seeds) per fit method and label amount, with the pretext, use and unlabelled images of each method."""
-    summary = summary_table(sweep)
-    keys = sweep.drop_duplicates("method").set_index("method")
-    return summary.join(keys[[c for c in ("pretext", "use", "unlabelled") if c not in summary.columns]], on="method")
 
 
 def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:

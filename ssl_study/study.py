@@ -223,8 +223,8 @@ def save_outcome(outcome: Outcome, name: str, inputs: Inputs, sources=()) -> lis
     notebook, stem = RESULTS[name]
     art = inputs.profile.artefacts
     made_from = [inputs.split_path, *sources]
-    order = outcome.table.sort_values(["method", "n_labels", "seed"]).index.to_numpy()
-    table = outcome.table.loc[order].reset_index(drop=True)
+    order = outcome.table.reset_index(drop=True).sort_values(["method", "n_labels", "seed"]).index.to_numpy()
+    table = outcome.table.iloc[order].reset_index(drop=True)  # positions: the bits' rows follow the same order
     if outcome.correct is None:
         raise ArtefactError("some fits did not record which test images they classified correctly: run the notebook "
                             "again (their cache entries are from an older version)")

@@ -35,7 +35,7 @@ PRIMARY = [Contrast("primary", "Siamese weights", "siamese_recipe", "supervised"
     ({"10/class": 2.0, "1%": 0.0}, ["better", "equivalent"]),
 ])
 def test_each_kind_of_result_gets_the_word_the_plan_allows(gains, expected):
-    tests = analysis.analyse(results_with(gains, spread=0.3), None, PRIMARY)
+    tests = analysis.analyse(results_with(gains, spread=0.3), None, PRIMARY, require_images=False)
     assert tests["verdict"].tolist() == expected
     for (_, row), kind in zip(tests.iterrows(), expected):
         text = analysis.words(row)
@@ -45,7 +45,7 @@ def test_each_kind_of_result_gets_the_word_the_plan_allows(gains, expected):
 
 def test_a_result_the_data_cannot_decide_is_never_called_no_difference():
     noisy = results_with({"10/class": 0.4, "1%": 0.3}, seeds=4, spread=1.5)
-    tests = analysis.analyse(noisy, None, PRIMARY)
+    tests = analysis.analyse(noisy, None, PRIMARY, require_images=False)
     assert (tests["verdict"] == "undetected").all()
     for _, row in tests.iterrows():
         text = analysis.words(row)
@@ -54,7 +54,7 @@ def test_a_result_the_data_cannot_decide_is_never_called_no_difference():
 
 
 def test_one_seed_is_not_tested():
-    row = analysis.analyse(results_with({"10/class": 1.0, "1%": 1.0}, seeds=1), None, PRIMARY).iloc[0]
+    row = analysis.analyse(results_with({"10/class": 1.0, "1%": 1.0}, seeds=1), None, PRIMARY, require_images=False).iloc[0]
     assert row["verdict"] == "untested" and "not tested" in analysis.words(row)
 
 
@@ -67,16 +67,17 @@ def test_holm_corrects_within_a_family_only():
                                                                           else 0)}
             for a in AMOUNTS for k in range(30) for m in ("supervised", "siamese_recipe")]
     data = pd.DataFrame(rows)
-    together = analysis.analyse(data, None, PRIMARY)
+    together = analysis.analyse(data, None, PRIMARY, require_images=False)
     apart = analysis.analyse(data, None, [Contrast(f"family {a}", "q", "siamese_recipe", "supervised", (a,))
-                                          for a in AMOUNTS])
+                                          for a in AMOUNTS], require_images=False)
     assert (together["p_value"] < 0.05).all() and (together["p_value"] > 0.025).all()
     assert (together["verdict"] != "better").all() and (apart["verdict"] == "better").all()
 
 
 def test_a_pooled_contrast_is_one_test_of_the_per_seed_mean():
     data = results_with({"10/class": 1.0, "1%": 0.0}, seeds=10, spread=0.2)
-    row = analysis.analyse(data, None, [Contrast("f", "q", "siamese_recipe", "supervised", AMOUNTS, pooled=True)])
+    row = analysis.analyse(data, None, [Contrast("f", "q", "siamese_recipe", "supervised", AMOUNTS, pooled=True)],
+                           require_images=False)
     assert len(row) == 1 and row["amounts"].iloc[0] == 2 and abs(row["gain"].iloc[0] - 0.5) < 0.15
     assert row["margin"].iloc[0] == pytest.approx(0.1 * (9.55 + 5.28) / 2)
 
@@ -89,31 +90,69 @@ def test_the_margins_are_a_tenth_of_the_exploratory_runs_supervised_errors():
     assert analysis.margin(["10/class"]) == pytest.approx(0.955) and analysis.margin(["1%"]) == pytest.approx(0.528)
 
 
-def test_the_interval_includes_the_sampling_of_the_test_images():
-    """The same per-seed gains with per-image differences: a wider interval than the seeds' alone, by the bootstrap's
-    variance of the seed-mean gain; identical correctness adds nothing."""
-    n_test, seeds = 2000, 10
+def correctness_study(shared: float, own: float, seeds: int = 10, n_test: int = 4000):
+    """Results and correctness bits of two methods whose per-image differences are a share ``shared`` of the test
+    images flipped the same way in every seed (what all seeds share) and a share ``own`` flipped at random per seed."""
     rng = np.random.default_rng(1)
-    base = rng.random((seeds, n_test)) < 0.9
+    base = np.tile(rng.random(n_test) < 0.9, (seeds, 1))  # the baseline right on the same images in every seed
     other = base.copy()
-    flips = rng.random((seeds, n_test)) < 0.04  # each seed's fine-tuned CNN gets 4 % of the images the other way
-    other[flips] = ~other[flips]
+    common = rng.random(n_test) < shared
+    for s in range(seeds):
+        flips = common | (rng.random(n_test) < own)
+        other[s, flips] = ~other[s, flips]
     rows, bits = [], []
     for s in range(seeds):
         for method, c in (("supervised", base[s]), ("siamese_recipe", other[s])):
             rows.append({"method": method, "amount": "10/class", "seed": s, "test_accuracy": c.mean()})
             bits.append(np.packbits(c))
     table = pd.DataFrame(rows)
-    plan = [Contrast("f", "q", "siamese_recipe", "supervised", ("10/class",))]
-    with_images = analysis.analyse(table, Correctness(table, np.array(bits), n_test), plan).iloc[0]
-    seeds_only = analysis.analyse(table, None, plan).iloc[0]
+    return table, Correctness(table, np.array(bits), n_test)
+
+
+PLAN_10 = [Contrast("f", "q", "siamese_recipe", "supervised", ("10/class",))]
+
+
+def test_the_interval_adds_the_part_of_the_test_images_error_that_the_seeds_share():
+    """Flips of their own in each seed are in the spread over seeds already: they add (almost) nothing. Flips shared
+    by every seed do not show in that spread: they add their sampling variance, about 100^2 x share / images."""
+    table, correct = correctness_study(shared=0.0, own=0.04)
+    with_images = analysis.analyse(table, correct, PLAN_10).iloc[0]
+    seeds_only = analysis.analyse(table, None, PLAN_10, require_images=False).iloc[0]
     assert with_images["images_bootstrapped"] and not seeds_only["images_bootstrapped"]
     assert with_images["gain"] == pytest.approx(seeds_only["gain"])
-    assert with_images["se"] > seeds_only["se"] and 0 < with_images["image_share"] < 1
-    expected = np.sqrt(np.mean(flips) / n_test / seeds) * 100  # about: the discordant share over all pairs
-    assert with_images["se"] ** 2 - seeds_only["se"] ** 2 == pytest.approx(expected ** 2, rel=0.35)
-    same = Correctness(table, np.array([np.packbits(base[s]) for s in range(seeds) for _ in range(2)]), n_test)
-    assert analysis.analyse(table.assign(test_accuracy=np.repeat(base.mean(1), 2)), same, plan)["image_share"].iloc[0] == 0
+    assert with_images["image_share"] < 0.2
+    table, correct = correctness_study(shared=0.03, own=0.01)
+    with_images = analysis.analyse(table, correct, PLAN_10).iloc[0]
+    seeds_only = analysis.analyse(table, None, PLAN_10, require_images=False).iloc[0]
+    assert with_images["image_share"] > 0.5
+    added = with_images["se"] ** 2 - seeds_only["se"] ** 2
+    assert added == pytest.approx(1e4 * 0.03 / 4000, rel=0.35)
+
+
+def test_no_claim_without_the_test_images_term():
+    """The plan's intervals include the test images: without the correctness bits a test is reported, not worded."""
+    table, correct = correctness_study(shared=0.0, own=0.04)
+    table.loc[table["method"] == "siamese_recipe", "test_accuracy"] += 0.05  # a large gain: better, were it tested
+    assert analysis.analyse(table, None, PLAN_10)["verdict"].iloc[0] == "untested"
+    assert analysis.analyse(table, None, PLAN_10, require_images=False)["verdict"].iloc[0] == "better"
+
+
+def test_bits_that_do_not_give_the_results_accuracy_are_refused():
+    table, correct = correctness_study(shared=0.0, own=0.04)
+    table.loc[0, "test_accuracy"] += 0.01
+    with pytest.raises(ValueError, match="not of the same fits"):
+        analysis.analyse(table, correct, PLAN_10)
+    with pytest.raises(ValueError, match="rows of correctness"):
+        Correctness(table, np.zeros((3, 500), "uint8"), 4000)
+
+
+def test_a_planned_test_without_data_stays_in_its_family():
+    """A missing test is not dropped: it is reported untested and counted by Holm's correction as p = 1."""
+    data = results_with({"10/class": 2.0, "1%": 1.5}, spread=0.3)
+    data = data[data["amount"] != "1%"]
+    tests = analysis.analyse(data, None, PRIMARY, require_images=False).set_index("amount")
+    assert tests.loc["1%", "verdict"] == "untested" and tests.loc["10/class", "tests_in_family"] == 2
+    assert tests.loc["10/class", "p_holm"] == pytest.approx(min(1, 2 * tests.loc["10/class", "p_value"]))
 
 
 def test_the_plan_has_the_families_of_analysis_plan_md():
@@ -123,6 +162,9 @@ def test_the_plan_has_the_families_of_analysis_plan_md():
                         "semi-supervised": 1, "descriptive": 2}
     assignment = next(c for c in plan if c.family == "assignment")
     assert assignment.pooled and len(assignment.amounts) == 10
+    tests_per_family = {f: sum(1 if c.pooled else len(c.amounts) for c in plan if c.family == f) for f in families}
+    assert tests_per_family == {"primary": 2, "2 x 2": 6, "assignment": 1, "other pretexts": 2,
+                                "other pretexts' weights": 2, "semi-supervised": 1, "descriptive": 14}
     text = (analysis.__file__.rsplit("/", 2)[0] + "/ANALYSIS_PLAN.md")
     plan_text = open(text).read()
     for family in families:
@@ -144,7 +186,7 @@ def test_the_plan_has_not_changed_since_the_commit_that_froze_it():
     if git("rev-parse", "--git-dir").returncode:
         pytest.skip("not a git checkout")
     assert git("merge-base", "--is-ancestor", helpers.PLAN_COMMIT, "HEAD").returncode == 0
-    assert git("diff", "--quiet", helpers.PLAN_COMMIT, "HEAD", "--", "ANALYSIS_PLAN.md").returncode == 0
+    assert git("diff", "--quiet", helpers.PLAN_COMMIT, "--", "ANALYSIS_PLAN.md").returncode == 0  # the working tree
     assert "**Status: frozen" in (helpers.ROOT / "ANALYSIS_PLAN.md").read_text()
     meta = json.loads(helpers.meta_path(helpers.ARTEFACTS_DIR / "full" / "gains.csv").read_text())
     assert meta.get("plan_commit") == helpers.PLAN_COMMIT

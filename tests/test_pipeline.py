@@ -96,7 +96,12 @@ def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuni
     assert [w.shape for w in probes.heads["tiny_probe"]["50%/1"]] == [(288, 10), (10,)]
     assert table["test_accuracy"].between(0, 1).all()
     helpers.save_outcome(helpers.combine(finetuned, probes), "pretrained", inputs, files.values())
-    assert len(helpers.load_outcome("pretrained", inputs).table) == 8
+    loaded = helpers.load_outcome("pretrained", inputs)
+    assert len(loaded.table) == 8
+    # the bits saved beside the results give each row's accuracy: sorting on saving kept them together
+    n_test = len(inputs.split["test"])
+    accuracy = [np.unpackbits(bits, count=n_test).mean() for bits in loaded.correct]
+    assert np.allclose(accuracy, loaded.table["test_accuracy"])
     # an encoder re-trained after notebook 5 used it: notebook 5's results are refused
     path = helpers.encoder_weights(PROFILE, "tiny", 0)
     encoder, _ = helpers.load_encoder(path, helpers.NOTEBOOK_PRETEXT)
