@@ -19,6 +19,14 @@ METRIC_LABELS = {"binary_accuracy": "accuracy (%)", "sparse_categorical_accuracy
 _CODE_NAME = re.compile(r"[a-z]+(_[a-z0-9]+)+|mse|on|value")
 
 
+def score_text(value: float, metric: str) -> str:
+    """A pretext task's held-out score in words: an accuracy in %, an error with its name ("0.0123 mean squared
+    error")."""
+    if "accuracy" in metric:
+        return f"{value:.1%} accuracy"
+    return f"{value:.4f} {METRIC_LABELS.get(metric, metric).replace('error (mean squared)', 'mean squared error')}"
+
+
 def code_names(fig) -> list[str]:
     """The axis labels, titles and legend titles and entries of ``fig`` that are code names (``siamese_finetune``,
     ``binary_accuracy``, ``mse``, a legend titled ``on``) rather than words."""
