@@ -190,3 +190,13 @@ def test_the_plan_has_not_changed_since_the_commit_that_froze_it():
     assert "**Status: frozen" in (helpers.ROOT / "ANALYSIS_PLAN.md").read_text()
     meta = json.loads(helpers.meta_path(helpers.ARTEFACTS_DIR / "full" / "gains.csv").read_text())
     assert meta.get("plan_commit") == helpers.PLAN_COMMIT
+
+
+def test_every_pretext_of_the_full_run_gets_the_plans_budget_of_encoder_passes():
+    """ANALYSIS_PLAN.md, section 3: 64 encoder passes per unlabelled image for every task (epochs x views)."""
+    import helpers
+
+    assert helpers.PROFILES["full"].pretext_epochs is None  # each task's own epochs
+    for name, cls in helpers.PRETEXTS.items():
+        if cls.__module__.startswith("ssl_study."):
+            assert cls.Settings().epochs * cls.views == 64, name

@@ -21,7 +21,7 @@ class AutoencoderSettings(PretextSettings):
     """Chosen on validation data (``experiments/results/pretexts_b.md``: the plain autoencoder over the denoising one
     (`DENOISING`), by the probed-then-fine-tuned accuracy at 10 labels per class; within one standard deviation)."""
 
-    epochs: int = 10
+    epochs: int = 64  #: the budget: 64 encoder passes per unlabelled image (one view)
     corrupt: AugmentConfig | None = None  #: None: a plain autoencoder; `DENOISING`: a denoising one
 
 
@@ -36,6 +36,7 @@ class Autoencoder(Pretext):
     label = "autoencoder"
     colour = "#9467bd"
     Settings = AutoencoderSettings
+    version = 2  #: 2: the plan's budget of 64 encoder passes per unlabelled image (ANALYSIS_PLAN.md, section 3)
     loss = "binary_crossentropy"
     monitor = "mse"
     chance = None

@@ -17,7 +17,7 @@ class ContrastiveSettings(PretextSettings):
     """Chosen on validation data (``experiments/results/pretexts_b.md``: temperature 0.1 of 0.1 / 0.2 / 0.5, by the
     probed-then-fine-tuned accuracy at 10 labels per class; the three were within one standard deviation)."""
 
-    epochs: int = 10
+    epochs: int = 32  #: the budget: 64 encoder passes per unlabelled image (two views)
     batch_size: int = 256  #: images per batch: 2 x 256 views, each with 510 negatives
     learning_rate: float = 2e-3
     temperature: float = 0.1  #: of the cosine similarities
@@ -37,6 +37,7 @@ class Contrastive(Pretext):
     label = "contrastive"
     colour = "#2ca02c"
     Settings = ContrastiveSettings
+    version = 2  #: 2: the plan's budget of 64 encoder passes per unlabelled image (ANALYSIS_PLAN.md, section 3)
     loss = None  # set in __init__: cross-entropy from logits
     monitor = "sparse_categorical_accuracy"
     chance = None  # 1 / (2B - 1): depends on the batch

@@ -21,7 +21,7 @@ class RotationSettings(PretextSettings):
     """Chosen on validation data (``experiments/results/pretexts_a.md``: a light augmentation before the rotations
     rather than none, by the probed-then-fine-tuned accuracy at 10 labels per class)."""
 
-    epochs: int = 6
+    epochs: int = 16  #: the budget: 64 encoder passes per unlabelled image (four rotations)
     batch_size: int = 64  #: images per batch; each is seen in its four rotations, so 256 encoder inputs
     augment: AugmentConfig = field(default_factory=lambda: ROTATION_AUGMENT)
     head_units: int = 128  #: hidden units of the head (0: a linear head)
@@ -38,6 +38,7 @@ class Rotation(Pretext):
     label = "rotation"
     colour = "#ff7f0e"
     Settings = RotationSettings
+    version = 2  #: 2: the plan's budget of 64 encoder passes per unlabelled image (ANALYSIS_PLAN.md, section 3)
     loss = "sparse_categorical_crossentropy"
     monitor = "sparse_categorical_accuracy"
     chance = 0.25

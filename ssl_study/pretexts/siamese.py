@@ -13,8 +13,12 @@ from . import Pretext, PretextSettings, register
 
 @dataclass(frozen=True)
 class SiameseSettings(PretextSettings):
-    """Chosen on validation data (experiments/results/pretext.md): no flips, 8 epochs."""
+    """Chosen on validation data: no flips (experiments/results/pretext.md); the length is the budget's, 64 encoder
+    passes per unlabelled image (ANALYSIS_PLAN.md, section 3), and the learning rate was chosen at that length
+    (experiments/results/siamese_lr.md)."""
 
+    epochs: int = 32
+    learning_rate: float = 3e-3
     augment: AugmentConfig = field(default_factory=AugmentConfig)  #: rotation, zoom, shift, blur, erasing, noise
     head_units: int = 64
 
@@ -30,6 +34,7 @@ class Siamese(Pretext):
     label = "Siamese"
     colour = "#1f77b4"
     Settings = SiameseSettings
+    version = 2  #: 2: the plan's budget of 64 encoder passes per unlabelled image (ANALYSIS_PLAN.md, section 3)
     loss = "binary_crossentropy"
     monitor = "binary_accuracy"
     chance = 0.5
