@@ -287,7 +287,7 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["BASELINE", "HEADLINE", "amount_words", "assignment_sentence", "assignment_table", "footnote", "front_page",
+__all__ = ["BASELINE", "HEADLINE", "amount_words", "pts", "assignment_sentence", "assignment_table", "footnote", "front_page",
            "official_paragraph",
            "official_summary", "phrase", "pick", "sweep_sentences", "sweep_summary", "why_sentences",
            "written_answer"]
