@@ -52,8 +52,8 @@ def sentence(text: str) -> str:
 
 
 def pts(value: float) -> str:
-    """A signed number of points with two decimals, never "-0.00"."""
-    return f"{round(float(value), 2) + 0.0:+.2f}"
+    """A signed number of points with two decimals, never "-0.00" ("–" for none)."""
+    return "–" if np.isnan(value) else f"{round(float(value), 2) + 0.0:+.2f}"
 
 
 def phrase(row, reference: str = SCRATCH) -> str:
