@@ -119,7 +119,7 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
     scarce = primary.loc[primary["n_labels"].idxmin()] if len(primary) else None
     pooled = pick(tests, "assignment")
     said = []
-    if pooled is not None:
+    if pooled is not None and pooled["pairs"] >= 1:
         said.append(f"Trained with the supervised recipe from the Siamese encoder's weights instead of random ones "
                     f"(the assignment's comparison: only the initial weights differ), the CNN {phrase(pooled)} over "
                     f"the assignment's ten label fractions on average{note(pooled)}")

@@ -15,12 +15,13 @@ from __future__ import annotations
 import zlib
 
 FIXED_ENCODERS = {"none": "random init", "random": "untrained encoder", "pixels": "raw pixels"}
-FIXED_USES = {"supervised": "supervised", "recipe": "fine-tuned, random head", "finetune": "fine-tuned", "probe": "linear probe", "knn": "k-NN",
+FIXED_USES = {"supervised": "supervised", "recipe": "fine-tuned", "finetune": "probed, then fine-tuned",
+              "probe": "linear probe", "knn": "k-NN",
               "logistic": "logistic regression"}
 #: colours of the encoders that are not units (a pretext's is its own `Pretext.colour`)
 FIXED_COLOURS = {"none": "#222222", "random": "#8c8c8c", "pixels": "#8c564b"}
 #: line style and marker of the uses that are not units (a semi-supervised method's marker is its own)
-FIXED_STYLES = {"supervised": ("-", "D"), "recipe": ("-", "X"), "finetune": ("-", "o"), "probe": ("--", "s"), "knn": (":", "^"),
+FIXED_STYLES = {"supervised": ("-", "D"), "recipe": ("-", "X"), "finetune": ((0, (6, 2)), "o"), "probe": ("--", "s"), "knn": (":", "^"),
                 "logistic": ("-.", "v")}
 
 

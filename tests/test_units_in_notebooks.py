@@ -25,12 +25,12 @@ def test_units_registered_by_a_test_run_through_notebooks_4_to_6(monkeypatch):
     methods = set(results["method"])
     assert {"tiny_knn", "tiny_logistic", "tiny_probe", "tiny_finetune", "labelsonly",
             f"{helpers.BEST_PRETEXT}_labelsonly"} <= methods
-    assert set(results.loc[results["method"] == "tiny_finetune", "label"]) == {"Tiny, fine-tuned"}
+    assert set(results.loc[results["method"] == "tiny_finetune", "label"]) == {"Tiny, probed, then fine-tuned"}
     assert set(results.loc[results["method"] == "labelsonly", "label"]) == {"labels only (random init)"}
     gains = pd.read_csv(staged / "gains.csv")
     assert {"tiny_finetune", "labelsonly"} <= set(gains["method"])
     assert ">tiny</th>" in (staged / "reports" / "04_siamese_pretext.html").read_text()  # its settings and runs
     history = pd.read_csv(staged / "pretext_history.csv")
     assert "tiny" in set(history["pretext"])
-    assert "Tiny, fine-tuned" in (staged / "reports" / "06_comparison.html").read_text()
+    assert "Tiny, probed, then fine-tuned" in (staged / "reports" / "06_comparison.html").read_text()
     assert not (helpers.ARTEFACTS_DIR / "quick" / "encoder_tiny_seed0.weights.h5").exists()  # nothing published
