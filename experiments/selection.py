@@ -64,24 +64,30 @@ def labelled_data():
     return split, x[split["labelled"]], y[split["labelled"]], x, split
 
 
+def _recipe_run(batch_size: int, lr: float, epochs: int, seed: int, split_seed: int | None) -> list[dict]:
+    """One fit of the recipe at 100 % of the labelled set: trained on 90 % of it, scored on the other 10 %."""
+    from threadpoolctl import threadpool_limits
+
+    global SPLIT_SEED
+    SPLIT_SEED = split_seed  # in a worker process too
+    with threadpool_limits(1):
+        _, x_lab, y_lab, _, _ = labelled_data()
+        recipe = dataclasses.replace(helpers.Recipe(), learning_rate=lr)
+        train, val = helpers.train_val_split(np.arange(len(y_lab)), y_lab, 0.1, seed)
+        model, fit = helpers.train_supervised(x_lab[train], y_lab[train], epochs, batch_size, seed, recipe)
+        row = {"batch_size": batch_size, "learning_rate": lr, "epochs_at_full": epochs, "seed": seed,
+               "val_accuracy": helpers.evaluate(model, x_lab[val], y_lab[val])["accuracy"],
+               "seconds": round(fit["seconds"], 1)}
+        print(row, flush=True)
+        return [row]
+
+
 def recipe_part(args) -> pd.DataFrame:
     """Learning rate x passes at 100 % of the labelled set: trained on 90 % of it with the study's fixed schedule (no
-    early stopping), scored at the end on the 10 % held out."""
-    _, x_lab, y_lab, _, _ = labelled_data()
-    rows = []
-    index = np.arange(len(y_lab))
-    for batch_size in args.batch_sizes:
-        for lr in args.learning_rates:
-            for epochs in args.epochs:
-                for seed in SEEDS[: args.seeds]:
-                    recipe = dataclasses.replace(helpers.Recipe(), learning_rate=lr)
-                    train, val = helpers.train_val_split(index, y_lab, 0.1, seed)
-                    model, fit = helpers.train_supervised(x_lab[train], y_lab[train], epochs, batch_size, seed, recipe)
-                    rows.append({"batch_size": batch_size, "learning_rate": lr, "epochs_at_full": epochs, "seed": seed,
-                                 "val_accuracy": helpers.evaluate(model, x_lab[val], y_lab[val])["accuracy"],
-                                 "seconds": round(fit["seconds"], 1)})
-                    print(rows[-1], flush=True)
-    return pd.DataFrame(rows)
+    early stopping), scored at the end on the 10 % held out (`_recipe_run`; resumable)."""
+    runs = [(b, lr, e, seed) for b in args.batch_sizes for lr in args.learning_rates for e in args.epochs
+            for seed in SEEDS[: args.seeds]]
+    return pd.DataFrame(resumable(runs, _recipe_run, args.out or args.part))
 
 
 def decision(table: pd.DataFrame, keys: list[str], score: str, cost: str) -> str:
@@ -173,11 +179,14 @@ def finetune_lr_part(args) -> pd.DataFrame:
 
 def _semi_run(method: str, settings, seed: int, split_seed: int | None = None) -> list[dict]:
     """One semi-supervised run at 10 labels per class from random weights (selection seed ``seed``): the
-    validation accuracy, pseudo-label coverage and pseudo-label accuracy at each round or report."""
+    validation accuracy, pseudo-label coverage and pseudo-label accuracy at each round or report. ``settings``: the
+    method's settings, or a dict of those that differ from its defaults."""
     from threadpoolctl import threadpool_limits
 
     from ssl_study import semi
 
+    if isinstance(settings, dict):
+        settings = dataclasses.replace(semi.get_semi(method).Settings(), **settings)
     global SPLIT_SEED
     SPLIT_SEED = split_seed  # in a worker process too
     with threadpool_limits(1):
@@ -224,9 +233,8 @@ def semi_part(args) -> pd.DataFrame:
     runs = [run for run in runs if run[0] in args.methods]
     runs = [(m, settings, seed) for m, settings in runs for seed in SEEDS[: args.seeds]]
     runs.sort(key=lambda run: -getattr(run[1], "steps", 0) - getattr(run[1], "student_images", 0) / 100)  # the longest first: two workers finish together
-    done = joblib.Parallel(n_jobs=helpers.default_jobs())(joblib.delayed(_semi_run)(m, s, seed, SPLIT_SEED)
-                                                          for m, s, seed in runs)
-    return pd.DataFrame([row for rows in done for row in rows])
+    as_dict = lambda settings: {k: v for k, v in dataclasses.asdict(settings).items() if k != "strong"}  # noqa: E731
+    return pd.DataFrame(resumable([(m, as_dict(s), seed) for m, s, seed in runs], _semi_run, args.out or "semi"))
 
 
 def semi_report(table: pd.DataFrame) -> str:
@@ -437,7 +445,7 @@ def schedule_part(args) -> pd.DataFrame:
     the longest first."""
     import joblib
 
-    runs = [(None, 0.0, 0, seed) for seed in SEEDS[: args.seeds]]
+    runs = [] if args.no_control else [(None, 0.0, 0, seed) for seed in SEEDS[: args.seeds]]
     for name in args.pretexts:
         task = helpers.get_pretext(name)
         lengths = [args.encoder_passes // task.views] if args.encoder_passes else args.pretext_epochs
@@ -453,21 +461,24 @@ def resumable(runs: list[tuple], work, out: str) -> list[dict]:
     same command) are read back instead of run again. The partial file is removed once the part is written."""
     import joblib
 
+    key = lambda run: json.dumps(run, sort_keys=True, default=float)  # noqa: E731 -- a run's identity, as text
     partial = OUT / f".{out}.partial.jsonl"
     done = {}
     if partial.exists():
         for line in partial.read_text().splitlines():
             entry = json.loads(line)
-            done[tuple(entry["run"])] = entry["rows"]
-    todo = [run for run in runs if tuple(json.loads(json.dumps(run))) not in done]
+            done[key(entry["run"])] = entry["rows"]
+    todo = [run for run in runs if key(run) not in done]
+    if todo:
+        print(f"{len(runs) - len(todo)} of {len(runs)} runs read back from {partial.name}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     with partial.open("a") as log:
         for run, rows in zip(todo, joblib.Parallel(n_jobs=helpers.default_jobs(), return_as="generator")(
                 joblib.delayed(work)(*run, SPLIT_SEED) for run in todo)):
-            log.write(json.dumps({"run": json.loads(json.dumps(run)), "rows": rows}, default=float) + "\n")
+            log.write(json.dumps({"run": run, "rows": rows}, default=float) + "\n")
             log.flush()
-            done[tuple(json.loads(json.dumps(run)))] = rows
-    return [row for run in runs for row in done[tuple(json.loads(json.dumps(run)))]]
+            done[key(run)] = rows
+    return [row for run in runs for row in done[key(run)]]
 
 
 def schedule_report(table: pd.DataFrame, cap: int | None = None) -> str:
@@ -564,6 +575,8 @@ def main() -> None:
                         help="schedule: encoder passes per unlabelled image (every task the same budget)")
     parser.add_argument("--lr-factors", type=float, nargs="+", default=None,
                         help="schedule: learning rates as multiples of each task's own")
+    parser.add_argument("--no-control", action="store_true",
+                        help="schedule: leave out the untrained encoder (a report merges another part's control)")
     parser.add_argument("--budget-passes", type=int, default=None,
                         help="schedule: the most encoder passes per unlabelled image a candidate may cost")
     parser.add_argument("--merge", nargs="+", default=[],
@@ -613,6 +626,7 @@ def main() -> None:
                  "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records")}, indent=2) + "\n")
+        (OUT / f".{out}.partial.jsonl").unlink(missing_ok=True)
         text = (f"Measured {stamp['date']} (`experiments/selection.py {stamp['command']}`), validation data only: "
                 f"the labelled set of the split of seed {SPLIT_SEED}, 10 labels per class from random weights, scored "
                 "on its 3,000 selection images; mean and standard error over selection seeds.\n\n"
@@ -636,10 +650,12 @@ def main() -> None:
     summary = summary.groupby(keys, sort=False)[[c for c in scores if c in table]].agg(["mean", "std"])
     summary.columns = [" ".join(c) for c in summary.columns]
     summary = summary.reset_index().assign(runs=runs)
-    stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS}
+    stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
+             "split_seed": SPLIT_SEED}
     out = args.out or args.part
     (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records"),
                                                         "summary": summary.to_dict("records")}, indent=2))
+    (OUT / f".{out}.partial.jsonl").unlink(missing_ok=True)
     rule = ("\n" + decision(table, keys, "val_accuracy", "epochs_at_full")) if args.part == "recipe" else ""
     (OUT / f"{out}.md").write_text(f"Measured {stamp['date']} (`experiments/selection.py {' '.join(sys.argv[1:])}`), "
                                    f"validation data only" + (f", the split of seed {SPLIT_SEED}" if SPLIT_SEED else "")
