@@ -72,8 +72,8 @@ from ssl_study.methods import (encoder_label, label, method_id, method_label, me
 
 # Figures.
 from ssl_study.plots import (METRIC_LABELS, code_names, plot_accuracy_vs_labels, plot_confusions, plot_sweep,
-                             plot_digits, plot_gains, plot_history, plot_pairs, plot_time_to_accuracy, savefig,
-                             score_text)
+                             percent_axis, plot_digits, plot_gains, plot_history, plot_pairs, plot_time_to_accuracy,
+                             savefig, score_text)
 
 
 def setup_notebook(keras: bool = True):

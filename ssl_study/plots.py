@@ -114,6 +114,9 @@ def _percent_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
     getattr(ax, f"{axis}axis").set_major_formatter(PercentFormatter(1.0, decimals=decimals))
 
 
+percent_axis = _percent_axis  #: for the notebooks' own figures
+
+
 def _two_axes(axes, n_labels, width: float = 12, height: float = 4.6):
     """The axes of an accuracy or gain figure: ``axes`` (a pair, from a larger figure) or a new figure's; with the
     amounts of each (`_panels`). A second axis that is not needed is hidden."""
