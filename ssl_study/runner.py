@@ -140,7 +140,20 @@ def render_html(nb, name: str) -> str:
     config.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
     exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="report")
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
-    return html
+    return fold_appendix(html)
+
+
+def fold_appendix(html: str) -> str:
+    """The page with everything from its "Appendix" heading on folded into one "Appendix" line that opens on a click:
+    the story reads without it, the secondary material is one click away (a page without an appendix is unchanged)."""
+    heading = html.find('<h2 id="Appendix"')
+    start = html.rfind('<div class="jp-Cell ', 0, heading)  # the cell itself, not its inner wrappers
+    end = html.rfind("</main>")
+    if heading < 0 or start < 0 or end < heading:
+        return html
+    summary = ('<details class="appendix"><summary>Appendix: the secondary material, the checks and what the notebook '
+               'saves (click to open)</summary>\n')
+    return html[:start] + summary + html[start:end] + "</details>\n" + html[end:]
 
 
 QUESTION = ("The course's assignment: split MNIST's 70,000 images at random into labelled (40 %), unlabelled (40 %) "
