@@ -209,9 +209,11 @@ def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.Data
     paragraphs.append(official_paragraph(official, origin))
     seeds = tests.loc[tests["family"] == "primary", "pairs"]
     half = (tests.loc[tests["family"] == "primary", "ci_high"] - tests.loc[tests["family"] == "primary", "ci_low"]) / 2
+    widths = (f"±{half.min():.2f}" if f"{half.min():.2f}" == f"{half.max():.2f}" else
+              f"±{half.min():.2f} to ±{half.max():.2f}")
     paragraphs.append(
         f"**Limitations.** The primary amounts have {count(int(seeds.min()), 'seed')} (each its own label subset, "
-        f"initialisation and pretext run), which gives 95 % intervals of ±{half.min():.2f} to ±{half.max():.2f} "
+        f"initialisation and pretext run), which gives 95 % intervals of {widths} "
         f"points on the primary gains"
         + (", test images included" if tests.loc[tests["family"] == "primary", "images_bootstrapped"].all() else
            ", over the seeds only")
@@ -231,12 +233,17 @@ def official_paragraph(official: pd.DataFrame, origin: pd.DataFrame) -> str:
     largest = official.sort_values("n_labels")["amount"].iloc[-1]
     counts = "; ".join(f"{part} {int(row['testing']):,} of {int(row.sum()):,}" for part, row in origin.iterrows())
     base, head = o.loc[(BASELINE, largest)], o.loc[(HEADLINE, largest)]
+
+    def interval(row, seeds: bool) -> str:
+        if row["seeds"] < 2:
+            return f" ({count(int(row['seeds']), 'seed')})"
+        return f" (±{100 * row['ci95']:.2f} points" + (f" over {count(int(row['seeds']), 'seed')})" if seeds else ")")
+
     return (f"**MNIST's official test images.** The split pools all 70,000 images, so the official test images are in "
             f"every part ({counts}) and writers are shared across parts; the accuracies here are not comparable with "
             f"results on the official test set. On the official test images of this test set, at "
-            f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%} "
-            f"(±{100 * base['ci95']:.2f} points over {count(int(base['seeds']), 'seed')}) and the CNN from the Siamese "
-            f"encoder {head['mean']:.2%} (±{100 * head['ci95']:.2f} points).")
+            f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%}{interval(base, True)} and the CNN "
+            f"from the Siamese encoder {head['mean']:.2%}{interval(head, False)}.")
 
 
 def why_sentences(diagnostics: dict, pretexts) -> list[str]:
@@ -262,8 +269,10 @@ def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("recipe", "logisti
     """Per pretext and use at ``amount``: the mean accuracy with the fewest and with the most unlabelled images, each
     with the half-width of its 95 % interval and the seeds (descriptive: no test, no "levels off")."""
     lines = []
-    words = {"recipe": "trained with the supervised recipe", "finetune": "probed, then fine-tuned",
-             "logistic": "with logistic regression on its frozen features", "knn": "with k-NN on its frozen features"}
+    subjects = {"recipe": "the CNN trained with the recipe from the {} encoder",
+                "finetune": "the CNN probed, then fine-tuned from the {} encoder",
+                "logistic": "logistic regression on the {} encoder's frozen features",
+                "knn": "k-NN on the {} encoder's frozen features"}
     for (pretext, use), group in summary[summary["amount"] == amount].groupby(["pretext", "use"], sort=False):
         if use not in uses:
             continue
@@ -274,9 +283,10 @@ def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("recipe", "logisti
             half = "" if np.isnan(g.loc[images, "ci95"]) else f" ± {100 * g.loc[images, 'ci95']:.1f}"
             return f"{g.loc[images, 'mean']:.1%}{half}"
 
-        lines.append(f"the CNN from the {encoder_label(pretext)} encoder {words.get(use, use)} reaches {mean(low)} "
-                     f"with {low:,} unlabelled images and {mean(high)} with {high:,} "
-                     f"({count(int(g['seeds'].min()), 'seed')}, 95 % intervals; descriptive)")
+        seeds = int(g["seeds"].min())
+        lines.append(f"{subjects.get(use, '{} ' + use).format(encoder_label(pretext))} reaches {mean(low)} with "
+                     f"{low:,} unlabelled images and {mean(high)} with {high:,} ({count(seeds, 'seed')}"
+                     f"{', 95 % intervals' if seeds > 1 else ''}; descriptive)")
     return [sentence(line) for line in lines]
 
 
