@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .analysis import DESCRIPTIVE
-from .config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT
-from .methods import encoder_label, method_label, parts
+from .config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE
+from .methods import encoder_label, method_label
 from .pretexts import PRETEXTS
 from .stats import summary_table
 
@@ -137,7 +137,7 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
                                  f"(probe-then-fine-tune), the CNN from the untrained encoder "
                                  f"{phrase(untrained, 'training from scratch')}{note(untrained)}, and under that "
                                  f"schedule the Siamese encoder {phrase(weights, 'the untrained one')}{note(weights)}"))
-    best = pick(tests, "other pretexts", f"{BEST_PRETEXT}_" + _use_of(tests, BEST_PRETEXT))
+    best = pick(tests, "other pretexts", f"{BEST_PRETEXT}_{OTHER_USE}")
     if best is not None:
         text.append(sentence(f"Of the other pre-training tasks, {encoder_label(BEST_PRETEXT)} (the best on "
                              f"validation data) {phrase(best)} at the primary amounts on average{note(best)}"))
@@ -151,12 +151,6 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
     footer = f"Tests, families and wording: the analysis plan{f' (commit {plan_commit})' if plan_commit else ''}."
     return "\n\n".join([" ".join(text), table, "<small>\n\n" + "\n\n".join(
         f"<sup>{i}</sup> {n}" for i, n in enumerate(notes, 1)) + f"\n\n{footer}\n\n</small>"]) + "\n"
-
-
-def _use_of(tests: pd.DataFrame, pretext: str) -> str:
-    """The use of ``pretext``'s encoder in the tests (its schedule, chosen on validation data)."""
-    methods = tests.loc[tests["method"].str.startswith(f"{pretext}_"), "method"]
-    return parts(methods.iloc[0])[1] if len(methods) else "finetune"
 
 
 def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
