@@ -61,10 +61,8 @@ from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_f
                              run_fits, run_pretexts, save_encoder, save_outcome, save_pretext_encoder,
                              save_pretext_encoders, save_sweep, save_sweep_encoders, sweep_stage, sweep_table)
 
-# Statistics: means and t intervals, paired gains, Holm's correction per family of tests, rankings, cost in seconds.
-from ssl_study.stats import (compare, cost_seconds, direction, effective_rank, equivalence_p, gain_cell, gain_grid,
-                             holm, mean_ci, paired_gain, per_class_accuracy, ranking, summary_markdown,
-                             summary_table)
+# Statistics: means and t intervals, the summary table, Holm's correction, cost in seconds.
+from ssl_study.stats import cost_seconds, effective_rank, holm, mean_ci, summary_table
 
 # Methods: an encoder and a use; labels and figure styles come from the units that define them.
 from ssl_study.methods import (encoder_label, label, method_id, method_label, method_style, parts, style,

@@ -4,8 +4,8 @@
 
 Each fit of the design (`helpers.planned_fits`) costs the median seconds of a fit of the same use and amount in the
 exploratory run (``artefacts/exploratory/results_*.csv``; the recipe from an encoder costs what a supervised fit does);
-each pretext run costs the mean seconds of the chosen setting's runs in the selection experiments
-(``experiments/results/``, measured on this machine while other jobs ran: an overestimate); each semi-supervised run
+each pretext run costs the exploratory run's seconds per epoch of that pretext times the chosen epochs (a run on
+part of the unlabelled set sees as many images as a whole one, so it costs as much); each semi-supervised run
 the exploratory run's seconds scaled to the chosen budget. ANALYSIS_PLAN.md, section 7, quotes the result; the
 run itself measures what it really cost (notebook 6's CPU table and ``benchmarks/results/confirmatory_run.md``).
 Writes ``benchmarks/results/design_cost.md``.
@@ -13,14 +13,11 @@ Writes ``benchmarks/results/design_cost.md``.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 import helpers
 
 OUT = helpers.ROOT / "benchmarks" / "results" / "design_cost.md"
-SELECTION = helpers.ROOT / "experiments" / "results"
 
 
 def exploratory_fits() -> pd.DataFrame:
@@ -35,20 +32,15 @@ def fit_seconds() -> pd.Series:
 
 
 def pretext_seconds(name: str, settings) -> float:
-    """Mean seconds of the selection runs of pretext ``name`` at ``settings`` (its epochs and learning rate)."""
-    runs = []
-    for path in SELECTION.glob("*.json"):
-        data = json.loads(path.read_text())
-        if data.get("split_seed") != helpers.CONFIRMATORY_SPLIT_SEED:
-            continue
-        for row in data.get("runs", []):
-            if (row.get("pretext", "siamese") == name and row.get("pretext_epochs") == settings.epochs
-                    and abs(row.get("learning_rate", 0) - settings.learning_rate) < 1e-9 and "pretext_seconds" in row):
-                runs.append(row["pretext_seconds"])
-    if not runs:
-        raise SystemExit(f"no selection run of {name} at {settings.epochs} epochs and learning rate "
-                         f"{settings.learning_rate:g}: run experiments/selection.py schedule first")
-    return float(pd.Series(runs).mean())
+    """Seconds of one run of pretext ``name`` at ``settings``: the exploratory run's median seconds per epoch of that
+    pretext on the whole unlabelled set (``artefacts/exploratory/pretext_runs.csv``, measured in a full run with two
+    jobs, as the confirmatory run will be) times the chosen epochs. The selection runs' own seconds are no guide: some
+    of them ran beside other experiments (the Siamese pretext's 32 epochs took 164 to 573 seconds)."""
+    runs = pd.read_csv(helpers.ROOT / "artefacts" / "exploratory" / "pretext_runs.csv")
+    runs = runs[(runs["pretext"] == name) & (runs["encoder"] == name)]
+    if runs.empty:
+        raise SystemExit(f"the exploratory run has no run of pretext {name}")
+    return float((runs["seconds"] / runs["epochs"]).median() * settings.epochs)
 
 
 def semi_seconds(method: str, settings, fits: pd.DataFrame) -> float:
