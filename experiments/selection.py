@@ -517,13 +517,18 @@ def schedule_report(table: pd.DataFrame, cap: int | None = None) -> str:
         runner_up = ranked.index[1]
         diff = (trained.loc[best, "decision"] - trained.loc[runner_up, "decision"]).dropna()
         beats = diff.mean() > diff.sem()
-        cheaper = min(best, runner_up, key=lambda s: (s[1], s[0]))
+        # a tie goes to the cheaper setting (fewer epochs); settings of the same length cost the same (a learning
+        # rate costs nothing), so between them the tie keeps the higher mean
+        cheaper = min(best, runner_up, key=lambda s: s[1])
         chosen = best if beats else cheaper
+        tie = ("Not more than the standard error: a tie, and the cheaper one is chosen "
+               f"({cheaper[1]} epochs at {cheaper[0]:g})." if best[1] != runner_up[1] else
+               "Not more than the standard error: a tie between settings of the same length (the same cost), so the "
+               "higher mean stays.")
         text = (f"**{label}**: best on the decision score {best[1]} epochs at {best[0]:g}; runner-up {runner_up[1]} "
                 f"epochs at {runner_up[0]:g}, {100 * diff.mean():.2f} ± {100 * diff.sem():.2f} points behind (paired "
                 f"over {len(diff)} seeds). " + ("The winner beats it by more than the standard error: chosen."
-                                               if beats else "Not more than the standard error: a tie, and the "
-                                               f"cheaper one is chosen ({cheaper[1]} epochs at {cheaper[0]:g}).")
+                                               if beats else tie)
                 + f" Chosen: {chosen[1]} epochs at learning rate {chosen[0]:g}.")
         edge = [what for what, values, value in (("length", ranked.index.get_level_values(1), chosen[1]),
                                                  ("learning rate", ranked.index.get_level_values(0), chosen[0]))

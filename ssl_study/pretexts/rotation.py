@@ -23,6 +23,7 @@ class RotationSettings(PretextSettings):
 
     epochs: int = 16  #: the budget: 64 encoder passes per unlabelled image (four rotations)
     batch_size: int = 64  #: images per batch; each is seen in its four rotations, so 256 encoder inputs
+    learning_rate: float = 9e-3  #: chosen at the budget's length of 3.3e-4 to 2.7e-2 (pretexts_budget.md)
     augment: AugmentConfig = field(default_factory=lambda: ROTATION_AUGMENT)
     head_units: int = 128  #: hidden units of the head (0: a linear head)
 
@@ -38,7 +39,8 @@ class Rotation(Pretext):
     label = "rotation"
     colour = "#ff7f0e"
     Settings = RotationSettings
-    version = 2  #: 2: the plan's budget of 64 encoder passes per unlabelled image (ANALYSIS_PLAN.md, section 3)
+    version = 3  #: 2: the plan's budget of 64 encoder passes per unlabelled image (ANALYSIS_PLAN.md, section 3); 3: its
+    #: learning rate chosen at that budget (experiments/results/pretexts_budget.md)
     loss = "sparse_categorical_crossentropy"
     monitor = "sparse_categorical_accuracy"
     chance = 0.25
