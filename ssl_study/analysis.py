@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT
+from .config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT, SCHEDULE_AMOUNTS
 from .stats import holm
 
 ALPHA = 0.05  #: two-sided, after Holm's correction within a family
@@ -41,8 +41,9 @@ EXPLORATORY_SUMMARY = ROOT / "artefacts" / "exploratory" / "summary.csv"  #: the
 
 def margin(amounts) -> float:
     """The margin of equivalence (points) of a test over ``amounts`` (one amount, or several pooled): `MARGIN_SHARE`
-    of the mean of their exploratory errors."""
-    return MARGIN_SHARE * float(np.mean([EXPLORATORY_ERRORS[a] for a in amounts]))
+    of the exploratory error, the smallest of theirs for a pooled test (so that a pooled "equivalent" holds within
+    every amount's own margin: a mean of margins would let a loss beyond the strictest one pass)."""
+    return MARGIN_SHARE * float(min(EXPLORATORY_ERRORS[a] for a in amounts))
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,18 @@ def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None 
     if semi:
         plan.append(Contrast("semi-supervised", method_label(semi), semi, "supervised", amounts[:1],
                              subject=method_label(semi)))
-    # descriptive (no claim): the assignment's comparison at each fraction, and the exploratory run's primary
-    # comparison (probe-then-fine-tune from the Siamese encoder against supervised), to set beside that run's
+    # descriptive (no claim): the assignment's comparison at each fraction; the exploratory run's primary comparison
+    # (probe-then-fine-tune from the Siamese encoder against supervised), to set beside that run's; the schedule's
+    # effect where labels are many (`SCHEDULE_AMOUNTS`)
     plan += [Contrast(DESCRIPTIVE, "Siamese weights, supervised recipe, per amount", f"{h}_recipe", "supervised",
                       amounts + tuple(ASSIGNMENT_AMOUNTS), subject=recipe_from),
              Contrast(DESCRIPTIVE, "Siamese, probe-then-fine-tune, against supervised", f"{h}_finetune", "supervised",
-                      amounts, subject=lpft.format("Siamese"))]
+                      amounts, subject=lpft.format("Siamese")),
+             Contrast(DESCRIPTIVE, "probe-then-fine-tune, untrained encoder, many labels", "random_finetune",
+                      "supervised", SCHEDULE_AMOUNTS, subject=lpft.format("untrained")),
+             Contrast(DESCRIPTIVE, "probe-then-fine-tune, Siamese encoder, many labels", f"{h}_finetune",
+                      f"{h}_recipe", SCHEDULE_AMOUNTS, subject=lpft.format("Siamese"),
+                      reference="the recipe from the Siamese encoder")]
     plan += [Contrast(DESCRIPTIVE, method_label(m), m, "supervised", amounts[:1], subject=method_label(m))
              for m in semi_runs if m != semi]
     return plan
@@ -191,12 +198,19 @@ def _paired(results: pd.DataFrame, correct: Correctness | None, contrast: Contra
             "n_labels": int(n_labels[amounts[0]]) if len(amounts) == 1 and len(n_labels) else np.nan}
 
 
+def planned_seeds(design: pd.DataFrame) -> dict[tuple[str, str], frozenset]:
+    """(method, amount) -> the seeds the design plans for it, from `helpers.planned_fits`'s table."""
+    return {key: frozenset(group["seed"]) for key, group in design.groupby(["method", "amount"])}
+
+
 def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contrast],
-            require_images: bool = True) -> pd.DataFrame:
+            require_images: bool = True, planned: dict[tuple[str, str], frozenset] | None = None) -> pd.DataFrame:
     """Every test of ``plan`` on ``results``: one row per contrast and amount (or per pooled contrast; a planned test
     without data is kept, untested), with Holm's correction within each family for both the difference tests and the
     equivalence tests, and the `verdict` (``require_images``: no claim on an interval without the test images' term,
-    as the plan requires; tests of the wording on constructed results turn it off)."""
+    as the plan requires; tests of the wording on constructed results turn it off). With ``planned`` (`planned_seeds`)
+    each row says how many seed pairs the design planned (``planned_pairs``): a test on fewer is untested, and takes
+    p = 1 in its family's correction, as does a test without the test images' term."""
     rows = []
     for contrast in plan:
         groups = [contrast.amounts] if contrast.pooled else [(a,) for a in contrast.amounts]
@@ -208,33 +222,51 @@ def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contr
                 # a planned test without its data stays in its family (so that Holm counts it) and is untested
                 paired = {"per_seed": np.array([]), "per_image": None, "n_labels": np.nan}
             test = gain_test(paired["per_seed"], paired["per_image"], margin(amounts))
+            pairs = np.nan
+            if planned is not None:
+                sets = [planned.get((m, a), frozenset()) for m in (contrast.other, contrast.baseline) for a in amounts]
+                pairs = len(frozenset.intersection(*sets))
             rows.append({"family": contrast.family, "question": contrast.question, "subject": contrast.subject,
                          "reference": contrast.reference, "method": contrast.other,
                          "baseline": contrast.baseline,
                          "amount": "pooled: " + ", ".join(amounts) if contrast.pooled else amounts[0],
                          "amounts": len(amounts), "n_labels": paired["n_labels"],
-                         "images_bootstrapped": paired["per_image"] is not None, **test})
+                         "images_bootstrapped": paired["per_image"] is not None, "planned_pairs": pairs, **test})
     tests = pd.DataFrame(rows)
     if tests.empty:
         return tests
     tests[["p_holm", "p_equivalence_holm", "tests_in_family"]] = np.nan
+    # a test that cannot be worded (too few seeds, fewer than planned, or no test-image term) counts as p = 1: it
+    # takes its place in the correction of the others without loosening it
+    usable = tests.apply(_usable, axis=1, require_images=require_images)
     for family, index in tests[tests["family"] != DESCRIPTIVE].groupby("family", sort=False).groups.items():
-        # a test that could not be run counts as p = 1: it takes its place in the correction of the others
-        tests.loc[index, "p_holm"] = holm(tests.loc[index, "p_value"].fillna(1.0).to_numpy())
-        tests.loc[index, "p_equivalence_holm"] = holm(tests.loc[index, "p_equivalence"].fillna(1.0).to_numpy())
+        ok = usable[index]
+        tests.loc[index, "p_holm"] = holm(tests.loc[index, "p_value"].where(ok, 1.0).fillna(1.0).to_numpy())
+        tests.loc[index, "p_equivalence_holm"] = holm(
+            tests.loc[index, "p_equivalence"].where(ok, 1.0).fillna(1.0).to_numpy())
         tests.loc[index, "tests_in_family"] = len(index)
     tests["verdict"] = tests.apply(verdict, axis=1, require_images=require_images)
     return tests
 
 
+def _usable(row, require_images: bool = True) -> bool:
+    """Whether a test may be worded: two seeds or more, a p-value, no fewer seed pairs than planned, and
+    (``require_images``) the test images' term in its interval."""
+    planned = row.get("planned_pairs", np.nan)
+    fewer = planned == planned and row["pairs"] < planned  # (NaN: no plan given)
+    return bool(row["pairs"] >= 2 and not np.isnan(row["p_value"]) and not fewer
+                and (row["images_bootstrapped"] or not require_images))
+
+
 def verdict(row, require_images: bool = True) -> str:
     """The wording rule (ANALYSIS_PLAN.md, section 8) for one test: ``better`` / ``worse`` where the Holm-corrected
-    p-value of its family is below `ALPHA`; ``equivalent`` where the Holm-corrected equivalence test is; ``untested``
-    with fewer than two seeds, or (``require_images``) without the test images' term in its interval; otherwise
-    ``undetected``."""
+    p-value of its family is below `ALPHA` (first: a difference that is also inside the margin is still a difference,
+    and `words` says it is inside the margin); ``equivalent`` where the Holm-corrected equivalence test is;
+    ``untested`` with fewer than two seeds, fewer seed pairs than planned, or (``require_images``) without the test
+    images' term in its interval; otherwise ``undetected``."""
     if row["family"] == DESCRIPTIVE:
         return DESCRIPTIVE
-    if not row["pairs"] >= 2 or np.isnan(row["p_value"]) or (require_images and not row["images_bootstrapped"]):
+    if not _usable(row, require_images):
         return "untested"
     if row["p_holm"] < ALPHA:
         return "better" if row["gain"] > 0 else "worse"
@@ -251,10 +283,14 @@ def words(row) -> str:
     seeds = f"{int(row['pairs'])} seed{'s' if row['pairs'] != 1 else ''}"
     kind = row["verdict"]
     if kind in ("better", "worse"):
-        return f"is {kind} by {abs(row['gain']):.2f} points ({interval}, {seeds})"
+        inside = (f", inside the margin of equivalence of ±{row['margin']:.2f} points"
+                  if row.get("p_equivalence_holm", 1.0) < ALPHA else "")
+        return f"is {kind} by {abs(row['gain']):.2f} points ({interval}, {seeds}{inside})"
     if kind == "equivalent":
         return (f"is equivalent, within ±{row['margin']:.2f} points ({row['gain']:+.2f} points, {interval}, "
                 f"{seeds})")
     if kind == "untested":
-        return f"differs by {row['gain']:+.2f} points on {seeds} (not tested)"
+        planned = row.get("planned_pairs", np.nan)
+        short = f" of {int(planned)} planned" if planned == planned and row["pairs"] < planned else ""
+        return f"differs by {row['gain']:+.2f} points on {seeds}{short} (not tested)"
     return f"shows no difference the data can detect with {seeds} ({row['gain']:+.2f} points, {interval})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .analysis import DESCRIPTIVE
+from .analysis import ALPHA, DESCRIPTIVE
 from .config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE
 from .methods import encoder_label, method_label
 from .pretexts import PRETEXTS
@@ -63,7 +63,9 @@ def phrase(row, reference: str = SCRATCH) -> str:
     [-0.20, +0.35] points)". The statistics of a claim go to a footnote (`footnote`)."""
     kind = row["verdict"]
     if kind in ("better", "worse"):
-        return f"is {kind} than {reference} by {abs(row['gain']):.2f} points"
+        inside = (f", a difference inside the margin of equivalence (±{row['margin']:.2f} points)"
+                  if row.get("p_equivalence_holm", 1.0) < ALPHA else "")
+        return f"is {kind} than {reference} by {abs(row['gain']):.2f} points{inside}"
     if kind == "equivalent":
         return f"is equivalent to {reference} (within ±{row['margin']:.2f} points)"
     interval = f"95 % interval [{pts(row['ci_low'])}, {pts(row['ci_high'])}] points"
@@ -72,7 +74,10 @@ def phrase(row, reference: str = SCRATCH) -> str:
         return f"shows no difference from {reference} that the data can detect with {seeds} ({interval})"
     if kind == DESCRIPTIVE:
         return f"differs from {reference} by {pts(row['gain'])} points ({interval}; descriptive, not tested)"
-    return f"differs from {reference} by {pts(row['gain'])} points ({count(int(row['pairs']), 'seed')}: not tested)"
+    planned = row.get("planned_pairs", np.nan)
+    short = f" of {int(planned)} planned" if planned == planned and row["pairs"] < planned else ""
+    seeds = count(int(row["pairs"]), "seed")
+    return f"differs from {reference} by {pts(row['gain'])} points ({seeds}{short}: not tested)"
 
 
 def footnote(row) -> str:
@@ -291,7 +296,6 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["BASELINE", "HEADLINE", "amount_words", "pts", "assignment_sentence", "assignment_table", "footnote", "front_page",
-           "official_paragraph",
-           "official_summary", "phrase", "pick", "sweep_sentences", "sweep_summary", "why_sentences",
-           "written_answer"]
+__all__ = ["BASELINE", "HEADLINE", "amount_words", "assignment_sentence", "assignment_table", "footnote", "front_page",
+           "official_paragraph", "official_summary", "phrase", "pick", "pts", "sweep_sentences", "sweep_summary",
+           "why_sentences", "written_answer"]

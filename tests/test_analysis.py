@@ -79,7 +79,7 @@ def test_a_pooled_contrast_is_one_test_of_the_per_seed_mean():
     row = analysis.analyse(data, None, [Contrast("f", "q", "siamese_recipe", "supervised", AMOUNTS, pooled=True)],
                            require_images=False)
     assert len(row) == 1 and row["amounts"].iloc[0] == 2 and abs(row["gain"].iloc[0] - 0.5) < 0.15
-    assert row["margin"].iloc[0] == pytest.approx(0.1 * (9.55 + 5.28) / 2)
+    assert row["margin"].iloc[0] == pytest.approx(0.1 * 5.28)  # the strictest of its amounts' margins
 
 
 def test_the_margins_are_a_tenth_of_the_exploratory_runs_supervised_errors():
@@ -155,16 +155,45 @@ def test_a_planned_test_without_data_stays_in_its_family():
     assert tests.loc["10/class", "p_holm"] == pytest.approx(min(1, 2 * tests.loc["10/class", "p_value"]))
 
 
+def test_a_test_that_cannot_be_worded_counts_as_p_1_in_its_family():
+    """A test without the test images' term keeps its seeds-only p in the table, but Holm's correction of the others
+    counts it as p = 1, so that it cannot loosen them."""
+    table, correct = correctness_study(shared=0.0, own=0.04)
+    table.loc[table["method"] == "siamese_recipe", "test_accuracy"] += 0.05
+    plan = [Contrast("f", "a", "siamese_recipe", "supervised", ("10/class",)),
+            Contrast("f", "b", "siamese_recipe", "supervised", ("10/class",))]
+    tests = analysis.analyse(table, Correctness(table, None, 4000), plan)  # no bits: neither test has the term
+    assert (tests["verdict"] == "untested").all() and (tests["p_holm"] == 1.0).all()
+    assert (tests["p_value"] < 1e-6).all()
+
+
+def test_a_test_on_fewer_seed_pairs_than_planned_is_not_worded():
+    data = results_with({"10/class": 2.0, "1%": 1.5}, spread=0.3)
+    planned = {(m, a): frozenset(range(30)) for m in ("supervised", "siamese_recipe") for a in AMOUNTS}
+    tests = analysis.analyse(data, None, PRIMARY, require_images=False, planned=planned)
+    assert (tests["verdict"] == "better").all() and (tests["planned_pairs"] == 30).all()
+    short = analysis.analyse(data[data["seed"] < 25], None, PRIMARY, require_images=False, planned=planned)
+    assert (short["verdict"] == "untested").all()
+    assert "on 25 seeds of 30 planned (not tested)" in analysis.words(short.iloc[0])
+
+
+def test_a_difference_inside_the_margin_is_a_difference_and_says_so():
+    data = results_with({"10/class": 0.3, "1%": 0.3}, spread=0.05)  # certain, and well inside 0.96 and 0.53
+    tests = analysis.analyse(data, None, PRIMARY, require_images=False)
+    assert (tests["verdict"] == "better").all() and (tests["p_equivalence_holm"] < 0.05).all()
+    assert "inside the margin of equivalence of ±0.96 points" in analysis.words(tests.iloc[0])
+
+
 def test_the_plan_has_the_families_of_analysis_plan_md():
     plan = analysis.contrasts(pretexts=["siamese", "contrastive", "rotation"], semi="fixmatch")
     families = pd.Series([c.family for c in plan]).value_counts().to_dict()
     assert families == {"primary": 1, "2 x 2": 3, "assignment": 1, "other pretexts": 2, "other pretexts' weights": 2,
-                        "semi-supervised": 1, "descriptive": 2}
+                        "semi-supervised": 1, "descriptive": 4}
     assignment = next(c for c in plan if c.family == "assignment")
     assert assignment.pooled and len(assignment.amounts) == 10
     tests_per_family = {f: sum(1 if c.pooled else len(c.amounts) for c in plan if c.family == f) for f in families}
     assert tests_per_family == {"primary": 2, "2 x 2": 6, "assignment": 1, "other pretexts": 2,
-                                "other pretexts' weights": 2, "semi-supervised": 1, "descriptive": 14}
+                                "other pretexts' weights": 2, "semi-supervised": 1, "descriptive": 18}
     text = (analysis.__file__.rsplit("/", 2)[0] + "/ANALYSIS_PLAN.md")
     plan_text = open(text).read()
     for family in families:
@@ -200,3 +229,13 @@ def test_every_pretext_of_the_full_run_gets_the_plans_budget_of_encoder_passes()
     for name, cls in helpers.PRETEXTS.items():
         if cls.__module__.startswith("ssl_study."):
             assert cls.Settings().epochs * cls.views == 64, name
+
+
+def test_the_semi_supervised_method_chosen_on_validation_data_has_the_planned_five_seeds():
+    import helpers
+
+    full = helpers.PROFILES["full"]
+    chosen = full.semi_plan(helpers.SEMI_METHOD, 28_000)
+    assert [start for start, _, _ in chosen] == [None] and len(chosen[0][2]) >= 5
+    others = [m for m in helpers.SEMI_METHODS if m != helpers.SEMI_METHOD]
+    assert all(len(seeds) == 3 for m in others for _, _, seeds in full.semi_plan(m, 28_000))
