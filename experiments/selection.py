@@ -243,7 +243,7 @@ def semi_report(table: pd.DataFrame) -> str:
     whole student, so the number of rounds is a setting) -- with the mean accuracy on the selection images and its
     standard error over seeds, and the decision rule applied: the winner must beat the runner-up by more than the
     standard error of their paired difference, or the cheaper one (fewer steps, rounds or images) is taken."""
-    lines = []
+    lines, chosen_scores = [], {}
     for method, runs in table.groupby("method"):
         runs = runs.dropna(axis=1, how="all")
         if method == "fixmatch":
@@ -279,7 +279,41 @@ def semi_report(table: pd.DataFrame) -> str:
                      and chosen[k] == scores.index.get_level_values(k).max()]
             if edges:
                 lines += [f"At the grid's upper edge in {', '.join(edges)}: a grid past it must be tried.", ""]
+        else:
+            chosen = {k: v.item() if hasattr(v, "item") else v for k, v in zip(keys, best if len(keys) > 1 else [best])}
+        chosen_scores[method] = (chosen, scores.loc[[tuple(chosen[k] for k in keys) if len(keys) > 1
+                                                     else chosen[keys[0]]]].iloc[0], _semi_seconds(runs, chosen))
+    if len(chosen_scores) > 1:
+        lines += _method_decision(chosen_scores)
     return "\n".join(lines)
+
+
+def _semi_seconds(runs: pd.DataFrame, chosen: dict) -> float:
+    """Seconds of one run at the ``chosen`` setting: FixMatch's runs of those steps; pseudo-labelling's runs scaled
+    to the chosen rounds (a run trains its teacher and one student per round, and records every round)."""
+    if "steps" in chosen:
+        return float(runs.loc[runs["steps"] == chosen["steps"], "seconds"].mean())
+    rounds = runs["round"].max()
+    return float(runs["seconds"].mean() * (1 + chosen["round"]) / (1 + rounds))
+
+
+def _method_decision(chosen: dict) -> list[str]:
+    """The semi-supervised method of the confirmatory test (ANALYSIS_PLAN.md, section 3): each method at its chosen
+    setting, paired over the selection seeds; the best must beat the runner-up by more than the standard error of
+    their difference, otherwise the cheaper (the fewer seconds per run) is taken."""
+    means = {m: scores.mean() for m, (_, scores, _) in chosen.items()}
+    best, runner_up = sorted(means, key=means.get, reverse=True)[:2]
+    diff = (chosen[best][1] - chosen[runner_up][1]).dropna()
+    beats = diff.mean() > diff.sem()
+    cheaper = min((best, runner_up), key=lambda m: chosen[m][2])
+    pick = best if beats else cheaper
+    seconds = ", ".join(f"{m} about {chosen[m][2]:.0f} s" for m in (best, runner_up))
+    return ["**The method of the confirmatory test**", "",
+            f"At their chosen settings: {best} {100 * means[best]:.2f} %, {runner_up} {100 * means[runner_up]:.2f} %; "
+            f"{best} ahead by {100 * diff.mean():.2f} ± {100 * diff.sem():.2f} points (paired over {len(diff)} "
+            "seeds): " + ("more than the standard error: chosen." if beats else
+                          f"not more than the standard error, a tie: the cheaper is taken ({seconds} per run).")
+            + f" Chosen: {pick}.", ""]
 
 
 VARIANTS = {  # "default" is the augmentation the study used before this selection; helpers.AugmentConfig() is now no_flip
