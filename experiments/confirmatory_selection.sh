@@ -31,3 +31,6 @@ part semi_pseudolabel semi --methods pseudolabel --thresholds 0.9 --rounds 8 --s
 $PY $S schedule --from-json --split-seed 20261130 --out siamese_lr --merge siamese_length siamese_lr_edge --budget-passes 64
 $PY $S schedule --from-json --split-seed 20261130 --out pretexts_budget --merge pretexts_budget_edge pretexts_budget_edge_ae \
     pretexts_budget_edge_rot --budget-passes 64
+# the semi-supervised method of the confirmatory test: each method at its chosen setting, by the same rule (no new
+# runs: --seeds 0; the report merges the two parts)
+$PY $S semi --methods fixmatch --seeds 0 --split-seed 20261130 --out semi_confirmatory --merge semi_fixmatch semi_pseudolabel

@@ -63,8 +63,9 @@ SEMI_METHOD = "fixmatch"
 PLAN_COMMIT = ""
 
 
-#: where probe-then-fine-tune is set against the recipe with many labels (descriptive; ANALYSIS_PLAN.md, section 4)
-SCHEDULE_AMOUNTS = ("10%", "100%")
+#: where probe-then-fine-tune is set against the recipe with more labels (descriptive; ANALYSIS_PLAN.md, section 4;
+#: 100 % was cut to fit the budget, section 7)
+SCHEDULE_AMOUNTS = ("10%",)
 #: the assignment's ten fractions of the labelled set (its step 3), where its literal protocol runs
 ASSIGNMENT_AMOUNTS = tuple(f"{k}0%" for k in range(1, 10)) + ("100%",)
 
@@ -209,8 +210,9 @@ PROFILES: dict[str, Profile] = {
             # the untrained encoder under the recipe is the supervised CNN itself (tests/test_pipeline.py)
             Arm("none", "supervised", _PRIMARY, tuple(range(30))),
             Arm(HEADLINE_PRETEXT, "recipe", _PRIMARY, tuple(range(30))),
-            Arm(HEADLINE_PRETEXT, "finetune", _PRIMARY, tuple(range(30))),
-            Arm("random", "finetune", _PRIMARY, tuple(range(30))),
+            # (probe-then-fine-tune under 20 seeds: issue 19's number; 30 would cost 9 minutes the budget lacks)
+            Arm(HEADLINE_PRETEXT, "finetune", _PRIMARY, tuple(range(20))),
+            Arm("random", "finetune", _PRIMARY, tuple(range(20))),
             # the assignment's literal protocol at its ten fractions
             Arm("none", "supervised", ASSIGNMENT_AMOUNTS, tuple(range(5))),
             Arm(HEADLINE_PRETEXT, "recipe", ASSIGNMENT_AMOUNTS, tuple(range(5))),
@@ -223,7 +225,7 @@ PROFILES: dict[str, Profile] = {
             # frozen features of every encoder and the raw pixels (descriptive)
             Arm("any", "frozen", None, _BREADTH),
         ),
-        sweep_seeds=(0, 1),  # of the breadth seeds: a cut of the budget (ANALYSIS_PLAN.md, section 7)
+        sweep_seeds=(0,),  # of the breadth seeds: a cut of the budget (ANALYSIS_PLAN.md, section 7)
         # the semi-supervised method chosen on validation data under 5 seeds, the other under 3 (descriptive)
         semi_arms=((SEMI_METHOD, None, ("10/class",), tuple(range(5))),
                    (_OTHER_SEMI, None, ("10/class",), _BREADTH)),

@@ -81,8 +81,15 @@ def refresh_readme() -> None:
             "them; *Speed* says what this run reused):\n\n"
             "| notebook | seconds | largest peak memory of a kernel and its workers so far, MB |\n|---|---:|---:|\n"
             f"{rows}\n")
+    timed = ROOT / "benchmarks" / "results" / "confirmatory_run.jsonl"
     fresh = ROOT / "benchmarks" / "results" / "full_profile_from_empty.json"
-    if fresh.exists():  # the timings.json of the last full `run_study.py --fresh` run (copied there by the runner)
+    if timed.exists():  # the parts of the run from an empty cache, timed by benchmarks/timed_run.py
+        parts = [json.loads(line) for line in timed.read_text().splitlines() if line.strip()]
+        block += (f"\nFrom an **empty** fit cache with two jobs: **{sum(p['wall_s'] for p in parts) / 60:.0f} "
+                  f"minutes** of wall time in all, in {len(parts)} part{'s' if len(parts) != 1 else ''} (a part "
+                  "ends when the run is stopped, and the next resumes from the fit cache; "
+                  "`benchmarks/results/confirmatory_run.md`, measured by `benchmarks/timed_run.py`).\n")
+    elif fresh.exists():  # the timings.json of the last full `run_study.py --fresh` run (copied there by the runner)
         run = json.loads(fresh.read_text())
         block += (f"\nFrom an **empty** fit cache (`run_study.py --jobs {run['jobs']} --fresh`, finished "
                   f"{run['finished']}, {run['machine']}): **{run['total_seconds'] / 60:.1f} minutes**; "
