@@ -60,7 +60,7 @@ EQUIVALENCE_MARGIN = 0.5  #: the exploratory run's margin (points); the confirma
 SEMI_METHOD = "fixmatch"
 #: the commit that froze ANALYSIS_PLAN.md (set by the commit after it; tests/test_analysis.py checks the plan has not
 #: changed since); empty while the plan is a draft
-PLAN_COMMIT = ""
+PLAN_COMMIT = "24d6c5ce1d58"
 
 
 #: where probe-then-fine-tune is set against the recipe with more labels (descriptive; ANALYSIS_PLAN.md, section 4;
