@@ -34,3 +34,7 @@ $PY $S schedule --from-json --split-seed 20261130 --out pretexts_budget --merge 
 # the semi-supervised method of the confirmatory test: each method at its chosen setting, by the same rule (no new
 # runs: --seeds 0; the report merges the two parts)
 $PY $S semi --methods fixmatch --seeds 0 --split-seed 20261130 --out semi_confirmatory --merge semi_fixmatch semi_pseudolabel
+# after the confirmatory run (ANALYSIS_PLAN.md, section 3): FixMatch past its chosen 6,000 steps, the budget's limit --
+# what a longer run would add, reported and not used
+part semi_fixmatch_12000 semi --methods fixmatch --thresholds 0.95 --learning-rates 0.003 --steps 12000 \
+    --ema-decay 0.999,0.05 --seeds 3 --merge semi_fixmatch
