@@ -326,7 +326,7 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
 def _loaded(mnist: Mnist, path: Path) -> str:
     """What a notebook says it loaded: the same words whether the PNGs were decoded now or read back decoded."""
     note = "" if len(mnist) == sum(map(sum, MNIST_COUNTS.values())) else " (not the 70,000 of the course's MNIST)"
-    return f"{len(mnist):,} images from {path.name}{note}"
+    return f"{len(mnist):,} MNIST images, decoded from the course's PNGs{note}"
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

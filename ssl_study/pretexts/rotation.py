@@ -83,8 +83,8 @@ class Rotation(Pretext):
         hard = per_digit[worst].mean() < per_digit.mean() - 0.05
         return (f"Rotation prediction is hardest for the digits {listing([str(d) for d in worst])} "
                 f"({listing([f'{per_digit[d]:.0%}' for d in worst])} of their rotations named right, against "
-                f"{per_digit.mean():.0%} on average)" + (": digits that look alike when turned give the task little "
-                                                         "signal." if hard else ", not far below the rest."))
+                f"{per_digit.mean():.0%} on average; mean of {len(analyses)} runs, descriptive)"
+                + (": the task teaches less about some digits than others." if hard else ", not far below the rest."))
 
 
 def rotation_targets(n_images: int) -> np.ndarray:
