@@ -36,6 +36,16 @@ def amount_words(amount: str) -> str:
     return f"{amount.rstrip('%')} % of the labels"
 
 
+#: the verdicts of `analysis.verdict` as a table shows them
+VERDICT_WORDS = {"better": "better", "worse": "worse", "equivalent": "equivalent",
+                 "undetected": "no difference detected", "untested": "not tested", DESCRIPTIVE: "described, not tested"}
+
+
+def verdict_words(verdict: str) -> str:
+    """A verdict for a table: "no difference detected" for ``undetected`` (the interval says how much it could be)."""
+    return VERDICT_WORDS.get(verdict, verdict)
+
+
 def count(n: int, noun: str) -> str:
     """``count(1, "test")`` -> "1 test"; ``count(2, "test")`` -> "2 tests"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -130,8 +140,9 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
                     f"the assignment's ten label fractions on average{note(pooled)}")
     if scarce is not None:
         a = scarce["amount"]
+        subject = "it" if said else "the CNN trained with the supervised recipe from the Siamese encoder"
         said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.1%} against "
-                     f"{by.get((BASELINE, a), np.nan):.1%}), it {phrase(scarce)}{note(scarce)}")
+                     f"{by.get((BASELINE, a), np.nan):.1%}), {subject} {phrase(scarce)}{note(scarce)}")
     text = [sentence("; ".join(said))] if said else []
     if scarce is not None:
         a = scarce["amount"]
@@ -145,7 +156,7 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
     best = pick(tests, "other pretexts", f"{BEST_PRETEXT}_{OTHER_USE}")
     if best is not None:
         text.append(sentence(f"Of the other pre-training tasks, {encoder_label(BEST_PRETEXT)} (the best on "
-                             f"validation data) {phrase(best)} at the primary amounts on average{note(best)}"))
+                             f"validation data) {phrase(best)} at {amount_words(best['amount'])}{note(best)}"))
     semi = tests[tests["family"] == "semi-supervised"]
     if len(semi):
         row = semi.iloc[0]
@@ -153,7 +164,9 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
                              f"{method_label(row['method'])} {phrase(row)} at {amount_words(row['amount'])}"
                              f"{note(row)}"))
     table = assignment_table(tests, summary)
-    footer = f"Tests, families and wording: the analysis plan{f' (commit {plan_commit})' if plan_commit else ''}."
+    footer = (f"Tests, families and wording: the analysis plan, ANALYSIS_PLAN.md"
+              f"{f' (frozen in commit {plan_commit} before the run)' if plan_commit else ''}; the words used (seeds, "
+              "families, Holm's correction, margins of equivalence): notebook 6, appendix A6.")
     return "\n\n".join([" ".join(text), table, "<small>\n\n" + "\n\n".join(
         f"<sup>{i}</sup> {n}" for i, n in enumerate(notes, 1)) + f"\n\n{footer}\n\n</small>"]) + "\n"
 
@@ -163,7 +176,7 @@ def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
     and from the Siamese encoder, the paired gain with its 95 % interval (descriptive), and the seeds."""
     by = summary.set_index(["method", "amount"])
     per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)].set_index("amount")
-    rows = ["| labelled images | trained from scratch | from the Siamese encoder | gain (points) | 95 % interval | "
+    rows = ["| labelled images | trained from scratch | Siamese, fine-tuned | gain (points) | 95 % interval | "
             "seeds |", "|---|---:|---:|---:|---|---:|"]
     for amount in per_amount.index:
         row = per_amount.loc[amount]
@@ -296,6 +309,6 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["BASELINE", "HEADLINE", "amount_words", "assignment_sentence", "assignment_table", "footnote", "front_page",
-           "official_paragraph", "official_summary", "phrase", "pick", "pts", "sweep_sentences", "sweep_summary",
-           "why_sentences", "written_answer"]
+__all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "amount_words", "assignment_sentence", "assignment_table",
+           "footnote", "front_page", "official_paragraph", "official_summary", "phrase", "pick", "pts",
+           "sweep_sentences", "sweep_summary", "verdict_words", "why_sentences", "written_answer"]
