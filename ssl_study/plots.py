@@ -262,7 +262,7 @@ def plot_history(history: dict, metrics: Sequence[str], title: str):
             ax.plot(epochs, history[f"val_{metric}"], "s-", ms=3, label="held-out")
         if "accuracy" in metric:
             _percent_axis(ax)
-        ax.set(xlabel="epoch", ylabel=metric)
+        ax.set(xlabel="epoch", ylabel=METRIC_LABELS.get(metric, metric))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
