@@ -141,8 +141,8 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
     if scarce is not None:
         a = scarce["amount"]
         subject = "it" if said else "the CNN trained with the supervised recipe from the Siamese encoder"
-        said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.1%} against "
-                     f"{by.get((BASELINE, a), np.nan):.1%}), {subject} {phrase(scarce)}{note(scarce)}")
+        said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.2%} against "
+                     f"{by.get((BASELINE, a), np.nan):.2%}), {subject} {phrase(scarce)}{note(scarce)}")
     text = [sentence("; ".join(said))] if said else []
     if scarce is not None:
         a = scarce["amount"]
@@ -195,7 +195,7 @@ def assignment_sentence(tests: pd.DataFrame) -> str:
                        & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]
     below = int((per_amount["gain"] < 0).sum())
     pooled = pick(tests, "assignment")
-    if pooled is None:
+    if pooled is None or not pooled["pairs"] >= 1:
         return (f"At the {count(len(per_amount), 'fraction')} of the assignment in this run, the CNN from the Siamese "
                 f"encoder is below training from scratch at {below} (descriptive).")
     return (f"Over the assignment's ten fractions, the CNN from the Siamese encoder {phrase(pooled)}; its mean gain "
