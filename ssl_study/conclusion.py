@@ -84,6 +84,8 @@ def phrase(row, reference: str = SCRATCH) -> str:
         return f"shows no difference from {reference} that the data can detect with {seeds} ({interval})"
     if kind == DESCRIPTIVE:
         return f"differs from {reference} by {pts(row['gain'])} points ({interval}; descriptive, not tested)"
+    if not row["pairs"] >= 1:
+        return f"was not measured against {reference} in this run (not tested)"
     planned = row.get("planned_pairs", np.nan)
     short = f" of {int(planned)} planned" if planned == planned and row["pairs"] < planned else ""
     seeds = count(int(row["pairs"]), "seed")
