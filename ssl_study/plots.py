@@ -272,7 +272,8 @@ def plot_history(history: dict, metrics: Sequence[str], title: str):
 
 def plot_sweep(summary: pd.DataFrame, title: str = "Accuracy against the unlabelled images pre-trained on"):
     """Notebook 4's sweep (`conclusion.sweep_summary`): one panel per label amount, mean test accuracy (95 % CI over
-    seeds, where there are two or more) against the number of unlabelled images of the pretext run (log axis), one line per pretext and use."""
+    seeds, where there are two or more) against the number of unlabelled images of the pretext run (log axis), one
+    line per pretext and use."""
     import matplotlib.pyplot as plt
 
     amounts = summary.sort_values("n_labels")["amount"].unique()
