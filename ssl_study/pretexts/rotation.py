@@ -84,7 +84,8 @@ class Rotation(Pretext):
         return (f"Rotation prediction is hardest for the digits {listing([str(d) for d in worst])} "
                 f"({listing([f'{per_digit[d]:.0%}' for d in worst])} of their rotations named right, against "
                 f"{per_digit.mean():.0%} on average; mean of {len(analyses)} runs, descriptive)"
-                + (": the task is much harder for some digits than for others." if hard else ", not far below the rest."))
+                + (": the task is much harder for some digits than for others." if hard else
+                   ", not far below the rest."))
 
 
 def rotation_targets(n_images: int) -> np.ndarray:
