@@ -181,7 +181,8 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
                      f'</a> — {html_lib.escape(meta.get("summary", ""))}</li>')
     answer = markdown2html(front_md.read_text()) if front_md and front_md.exists() else ""
     figure = (figures / FRONT_FIGURE) if figures else None
-    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:100%" '
+    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:75%;display:block;'
+             f'margin:0.4em auto" '
              f'src="data:image/png;base64,{base64.b64encode(figure.read_bytes()).decode()}">'
              if figure and figure.exists() else "")
     if image and "<table" in answer:  # the figure between the sentences and the table
@@ -189,7 +190,7 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.45;padding:0 1em}"
-            "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.15em 0.7em;"
+            "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.08em 0.7em;"
             "border-bottom:1px solid #ddd;text-align:right}th{text-align:center}td:first-child{text-align:left}"
             "small p{margin:0.3em 0;color:#444}</style></head><body>\n"
             "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
