@@ -96,6 +96,8 @@ def footnote(row) -> str:
     """The statistics of one test: gain, interval, seeds, p-values and family."""
     tests = int(row["tests_in_family"]) if not np.isnan(row["tests_in_family"]) else 1
     question = row["question"][:1].upper() + row["question"][1:]
+    if not row["pairs"] >= 1:
+        return f"{question}, {amount_words(row['amount'])}: not measured in this run."
     if row["pairs"] < 2:
         return (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points on one seed (no interval, "
                 "no test).")

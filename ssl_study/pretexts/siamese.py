@@ -77,6 +77,8 @@ class Siamese(Pretext):
     def why(self, analyses: list[dict]) -> str | None:
         import pandas as pd
 
+        from ..conclusion import count
+
         if not analyses:
             return None
         pairs = pd.DataFrame([a["pair errors"] for a in analyses]).mean()
@@ -85,8 +87,8 @@ class Siamese(Pretext):
                    "while the task rewards telling two 7s apart as much as a 7 from a 1"
                    if same > 1.5 * different and same - different > 0.02 else "")
         return (f"The Siamese network calls {same:.0%} of the negative pairs that show the same digit 'same image', "
-                f"against {different:.0%} of those that show different digits (mean of {len(analyses)} runs, descriptive)"
-                f"{reading}.")
+                f"against {different:.0%} of those that show different digits (mean of "
+                f"{count(len(analyses), 'run')}, descriptive){reading}.")
 
 
 def pretext_targets(n_images: int) -> np.ndarray:
