@@ -135,7 +135,7 @@ def official_sentence(summary_csv) -> str:
     by = summary.set_index(["method", "amount"])["official_mean"]
     ordered = summary.sort_values("n_labels")["amount"].drop_duplicates().tolist()
     shown = [a for a in (ordered[0], ordered[-1])]
-    parts = [f"{a}: supervised {by['supervised', a]:.2%}, from the Siamese encoder {by[HEADLINE, a]:.2%}"
+    parts = [f"{a}: trained from scratch {by['supervised', a]:.2%}, Siamese, fine-tuned {by[HEADLINE, a]:.2%}"
              for a in shown if (HEADLINE, a) in by.index]
     return ("On the test images that come from MNIST's official test set (the split pools MNIST's training and test "
             "sets, so official test images and the writers of both are in every part; notebook 1 counts them): "
