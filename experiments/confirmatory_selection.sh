@@ -32,8 +32,8 @@ $PY $S schedule --from-json --split-seed 20261130 --out siamese_lr --merge siame
 $PY $S schedule --from-json --split-seed 20261130 --out pretexts_budget --merge pretexts_budget_edge pretexts_budget_edge_ae \
     pretexts_budget_edge_rot --budget-passes 64
 # the semi-supervised method of the confirmatory test: each method at its chosen setting, by the same rule (no new
-# runs: --seeds 0; the report merges the two parts)
-$PY $S semi --methods fixmatch --seeds 0 --split-seed 20261130 --out semi_confirmatory --merge semi_fixmatch semi_pseudolabel
+# runs: the report merges the two parts)
+$PY $S semi --from-json --split-seed 20261130 --out semi_confirmatory --merge semi_fixmatch semi_pseudolabel
 # after the confirmatory run (ANALYSIS_PLAN.md, section 3): FixMatch past its chosen 6,000 steps, the budget's limit --
 # what a longer run would add, reported and not used
 part semi_fixmatch_12000 semi --methods fixmatch --thresholds 0.95 --learning-rates 0.003 --steps 12000 \

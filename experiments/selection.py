@@ -627,7 +627,8 @@ def main() -> None:
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
     parser.add_argument("--from-json", action="store_true",
-                        help="schedule: measure nothing, write the report again from the saved runs")
+                        help="schedule: measure nothing, write the report again from the saved runs; semi (with "
+                             "--split-seed): measure nothing, report the --merge parts' runs")
     args = parser.parse_args()
     global SPLIT_SEED
     SPLIT_SEED = args.split_seed
@@ -660,8 +661,9 @@ def main() -> None:
         return
     if args.part == "semi" and args.split_seed is not None:  # issue 19's protocol: seeds, the decision rule
         out = args.out or "semi_confirmatory"
-        table = pd.concat([semi_part(args), *(pd.DataFrame(json.loads((OUT / f"{name}.json").read_text())["runs"])
-                                              for name in args.merge)], ignore_index=True)
+        measured = [] if args.from_json else [semi_part(args)]  # --from-json: only the --merge parts' saved runs
+        table = pd.concat([*measured, *(pd.DataFrame(json.loads((OUT / f"{name}.json").read_text())["runs"])
+                                        for name in args.merge)], ignore_index=True)
         stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
                  "split_seed": SPLIT_SEED, "command": " ".join(sys.argv[1:])}
         OUT.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,8 @@ as well as the spread over seeds:
 (the test images are the same for every seed, so the part of their sampling error that the seeds share does not
 average out over seeds, and the spread over seeds cannot show it; each seed's own share of it is already in that
 spread). The shared part comes from a bootstrap of the test images with the seeds held fixed: the variance of the
-seed-mean gain under resampling, less the seeds' own resampling variances divided by the seeds (`gain_test`). Tests and intervals use Student's t with seeds - 1
-degrees of freedom on that standard error.
+seed-mean gain under resampling, less the seeds' own resampling variances divided by the seeds (`gain_test`). Tests
+and intervals use Student's t with seeds - 1 degrees of freedom on that standard error.
 """
 
 from __future__ import annotations
@@ -72,16 +72,18 @@ def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None 
     h, amounts = HEADLINE_PRETEXT, tuple(primary_amounts)
     recipe_from = "the CNN trained with the recipe from the Siamese encoder"
     lpft = "probe-then-fine-tune from the {} encoder"
+    scratch, untrained = "trained from scratch", "untrained encoder"
+    both = "both probed, then fine-tuned"
     plan = [
-        Contrast("primary", "Siamese weights, supervised recipe", f"{h}_recipe", "supervised", amounts,
+        Contrast("primary", f"Siamese, fine-tuned vs {scratch}", f"{h}_recipe", "supervised", amounts,
                  subject=recipe_from),
-        Contrast("2 x 2", "Siamese weights, probe-then-fine-tune", f"{h}_finetune", "random_finetune", amounts,
+        Contrast("2 x 2", f"Siamese vs {untrained}, {both}", f"{h}_finetune", "random_finetune", amounts,
                  subject=lpft.format("Siamese"), reference=lpft.format("untrained")),
-        Contrast("2 x 2", "probe-then-fine-tune, untrained encoder", "random_finetune", "supervised", amounts,
-                 subject=lpft.format("untrained")),
-        Contrast("2 x 2", "probe-then-fine-tune, Siamese encoder", f"{h}_finetune", f"{h}_recipe", amounts,
+        Contrast("2 x 2", f"{untrained}, probed, then fine-tuned vs {scratch}", "random_finetune", "supervised",
+                 amounts, subject=lpft.format("untrained")),
+        Contrast("2 x 2", "Siamese: probed, then fine-tuned vs fine-tuned", f"{h}_finetune", f"{h}_recipe", amounts,
                  subject=lpft.format("Siamese"), reference="the recipe from the Siamese encoder"),
-        Contrast("assignment", "Siamese weights at the assignment's ten fractions", f"{h}_recipe", "supervised",
+        Contrast("assignment", f"Siamese, fine-tuned vs {scratch}", f"{h}_recipe", "supervised",
                  ASSIGNMENT_AMOUNTS, pooled=True, subject=recipe_from),
     ]
     others = sorted([p for p in pretexts if p != h], key=lambda p: p != BEST_PRETEXT)
@@ -90,28 +92,28 @@ def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None 
         method = f"{p}_{OTHER_USE}"
         schedule = "the recipe" if OTHER_USE == "recipe" else "probe-then-fine-tune"
         subject = f"the CNN trained from the {encoder_label(p)} encoder ({schedule})"
-        plan.append(Contrast("other pretexts", method_label(method), method, "supervised", amounts, True,
-                             subject=subject))
-        plan.append(Contrast("other pretexts' weights", f"{method_label(method)}, against the untrained encoder",
+        plan.append(Contrast("other pretexts", f"{method_label(method)} vs {scratch}", method, "supervised", amounts,
+                             True, subject=subject))
+        plan.append(Contrast("other pretexts' weights", f"{encoder_label(p)} vs {untrained}, trained the same way",
                              method, control, amounts, True, subject=subject,
                              reference="the untrained encoder trained the same way"))
     if semi:
-        plan.append(Contrast("semi-supervised", method_label(semi), semi, "supervised", amounts[:1],
+        plan.append(Contrast("semi-supervised", f"{method_label(semi)} vs {scratch}", semi, "supervised", amounts[:1],
                              subject=method_label(semi)))
     # descriptive (no claim): the assignment's comparison at each fraction; the exploratory run's primary comparison
     # (probe-then-fine-tune from the Siamese encoder against supervised), to set beside that run's; the schedule's
-    # effect where labels are many (`SCHEDULE_AMOUNTS`)
-    plan += [Contrast(DESCRIPTIVE, "Siamese weights, supervised recipe, per amount", f"{h}_recipe", "supervised",
+    # effect with more labels (`SCHEDULE_AMOUNTS`)
+    plan += [Contrast(DESCRIPTIVE, f"Siamese, fine-tuned vs {scratch}", f"{h}_recipe", "supervised",
                       amounts + tuple(ASSIGNMENT_AMOUNTS), subject=recipe_from),
-             Contrast(DESCRIPTIVE, "Siamese, probe-then-fine-tune, against supervised", f"{h}_finetune", "supervised",
+             Contrast(DESCRIPTIVE, f"Siamese, probed, then fine-tuned vs {scratch}", f"{h}_finetune", "supervised",
                       amounts, subject=lpft.format("Siamese")),
-             Contrast(DESCRIPTIVE, "probe-then-fine-tune, untrained encoder, many labels", "random_finetune",
+             Contrast(DESCRIPTIVE, f"{untrained}, probed, then fine-tuned vs {scratch}", "random_finetune",
                       "supervised", SCHEDULE_AMOUNTS, subject=lpft.format("untrained")),
-             Contrast(DESCRIPTIVE, "probe-then-fine-tune, Siamese encoder, many labels", f"{h}_finetune",
+             Contrast(DESCRIPTIVE, "Siamese: probed, then fine-tuned vs fine-tuned", f"{h}_finetune",
                       f"{h}_recipe", SCHEDULE_AMOUNTS, subject=lpft.format("Siamese"),
                       reference="the recipe from the Siamese encoder")]
-    plan += [Contrast(DESCRIPTIVE, method_label(m), m, "supervised", amounts[:1], subject=method_label(m))
-             for m in semi_runs if m != semi]
+    plan += [Contrast(DESCRIPTIVE, f"{method_label(m)} vs {scratch}", m, "supervised", amounts[:1],
+                      subject=method_label(m)) for m in semi_runs if m != semi]
     return plan
 
 

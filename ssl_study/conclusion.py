@@ -36,6 +36,16 @@ def amount_words(amount: str) -> str:
     return f"{amount.rstrip('%')} % of the labels"
 
 
+#: the verdicts of `analysis.verdict` as a table shows them
+VERDICT_WORDS = {"better": "better", "worse": "worse", "equivalent": "equivalent",
+                 "undetected": "no difference detected", "untested": "not tested", DESCRIPTIVE: "described, not tested"}
+
+
+def verdict_words(verdict: str) -> str:
+    """A verdict for a table: "no difference detected" for ``undetected`` (the interval says how much it could be)."""
+    return VERDICT_WORDS.get(verdict, verdict)
+
+
 def count(n: int, noun: str) -> str:
     """``count(1, "test")`` -> "1 test"; ``count(2, "test")`` -> "2 tests"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -74,6 +84,8 @@ def phrase(row, reference: str = SCRATCH) -> str:
         return f"shows no difference from {reference} that the data can detect with {seeds} ({interval})"
     if kind == DESCRIPTIVE:
         return f"differs from {reference} by {pts(row['gain'])} points ({interval}; descriptive, not tested)"
+    if not row["pairs"] >= 1:
+        return f"was not measured against {reference} in this run (not tested)"
     planned = row.get("planned_pairs", np.nan)
     short = f" of {int(planned)} planned" if planned == planned and row["pairs"] < planned else ""
     seeds = count(int(row["pairs"]), "seed")
@@ -84,6 +96,8 @@ def footnote(row) -> str:
     """The statistics of one test: gain, interval, seeds, p-values and family."""
     tests = int(row["tests_in_family"]) if not np.isnan(row["tests_in_family"]) else 1
     question = row["question"][:1].upper() + row["question"][1:]
+    if not row["pairs"] >= 1:
+        return f"{question}, {amount_words(row['amount'])}: not measured in this run."
     if row["pairs"] < 2:
         return (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points on one seed (no interval, "
                 "no test).")
@@ -130,8 +144,9 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
                     f"the assignment's ten label fractions on average{note(pooled)}")
     if scarce is not None:
         a = scarce["amount"]
-        said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.1%} against "
-                     f"{by.get((BASELINE, a), np.nan):.1%}), it {phrase(scarce)}{note(scarce)}")
+        subject = "it" if said else "the CNN trained with the supervised recipe from the Siamese encoder"
+        said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.2%} against "
+                     f"{by.get((BASELINE, a), np.nan):.2%}), {subject} {phrase(scarce)}{note(scarce)}")
     text = [sentence("; ".join(said))] if said else []
     if scarce is not None:
         a = scarce["amount"]
@@ -145,7 +160,7 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
     best = pick(tests, "other pretexts", f"{BEST_PRETEXT}_{OTHER_USE}")
     if best is not None:
         text.append(sentence(f"Of the other pre-training tasks, {encoder_label(BEST_PRETEXT)} (the best on "
-                             f"validation data) {phrase(best)} at the primary amounts on average{note(best)}"))
+                             f"validation data) {phrase(best)} at {amount_words(best['amount'])}{note(best)}"))
     semi = tests[tests["family"] == "semi-supervised"]
     if len(semi):
         row = semi.iloc[0]
@@ -153,7 +168,9 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
                              f"{method_label(row['method'])} {phrase(row)} at {amount_words(row['amount'])}"
                              f"{note(row)}"))
     table = assignment_table(tests, summary)
-    footer = f"Tests, families and wording: the analysis plan{f' (commit {plan_commit})' if plan_commit else ''}."
+    footer = (f"Tests, families and wording: the analysis plan, ANALYSIS_PLAN.md"
+              f"{f' (frozen in commit {plan_commit} before the run)' if plan_commit else ''}; the words used (seeds, "
+              "families, Holm's correction, margins of equivalence): notebook 6, appendix A6.")
     return "\n\n".join([" ".join(text), table, "<small>\n\n" + "\n\n".join(
         f"<sup>{i}</sup> {n}" for i, n in enumerate(notes, 1)) + f"\n\n{footer}\n\n</small>"]) + "\n"
 
@@ -163,7 +180,7 @@ def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
     and from the Siamese encoder, the paired gain with its 95 % interval (descriptive), and the seeds."""
     by = summary.set_index(["method", "amount"])
     per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)].set_index("amount")
-    rows = ["| labelled images | trained from scratch | from the Siamese encoder | gain (points) | 95 % interval | "
+    rows = ["| labelled images | trained from scratch | Siamese, fine-tuned | gain (points) | 95 % interval | "
             "seeds |", "|---|---:|---:|---:|---|---:|"]
     for amount in per_amount.index:
         row = per_amount.loc[amount]
@@ -182,7 +199,7 @@ def assignment_sentence(tests: pd.DataFrame) -> str:
                        & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]
     below = int((per_amount["gain"] < 0).sum())
     pooled = pick(tests, "assignment")
-    if pooled is None:
+    if pooled is None or not pooled["pairs"] >= 1:
         return (f"At the {count(len(per_amount), 'fraction')} of the assignment in this run, the CNN from the Siamese "
                 f"encoder is below training from scratch at {below} (descriptive).")
     return (f"Over the assignment's ten fractions, the CNN from the Siamese encoder {phrase(pooled)}; its mean gain "
@@ -296,6 +313,6 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["BASELINE", "HEADLINE", "amount_words", "assignment_sentence", "assignment_table", "footnote", "front_page",
-           "official_paragraph", "official_summary", "phrase", "pick", "pts", "sweep_sentences", "sweep_summary",
-           "why_sentences", "written_answer"]
+__all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "amount_words", "assignment_sentence", "assignment_table",
+           "footnote", "front_page", "official_paragraph", "official_summary", "phrase", "pick", "pts",
+           "sweep_sentences", "sweep_summary", "verdict_words", "why_sentences", "written_answer"]

@@ -130,15 +130,17 @@ class Profile:
     sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")
     sweep_finetune_amounts: tuple[str, ...] = ("10/class",)
     sweep_seeds: tuple[int, ...] = (0,)
-    #: notebook 5's semi-supervised arm: (method, start -- None for random weights, or a pretext --, amounts, seeds);
+    #: notebook 5's semi-supervised arm: (method -- or "other": every method but `SEMI_METHOD` --, start -- None for random weights, or a pretext --, amounts, seeds);
     #: their budgets (FixMatch's steps, a student's images) times ``semi_scale`` (1: the methods' own)
     semi_arms: tuple[tuple[str, str | None, tuple[str, ...], tuple[int, ...]], ...] = ()
     semi_scale: float = 1.0
 
     def semi_plan(self, method: str, n_labelled: int) -> list[tuple[str | None, tuple[str, ...], tuple[int, ...]]]:
-        """(start, amounts, seeds) of a semi-supervised method: its ``semi_arms``; a method without one runs at the
-        smallest amount under ``seeds``, from random weights and from `BEST_PRETEXT`'s encoder."""
-        mine = [arm[1:] for arm in self.semi_arms if arm[0] == method]
+        """(start, amounts, seeds) of a semi-supervised method: its ``semi_arms`` (``"other"`` names every method but
+        `SEMI_METHOD`); a method without one runs at the smallest amount under ``seeds``, from random weights and from
+        `BEST_PRETEXT`'s encoder."""
+        mine = [arm[1:] for arm in self.semi_arms
+                if arm[0] == method or (arm[0] == "other" and method != SEMI_METHOD)]
         return mine or [(start, (self.amounts(n_labelled)[0][0],), self.seeds) for start in (None, BEST_PRETEXT)]
 
     def seeds_of(self, encoder: str, use: str, amount: str) -> tuple[int, ...]:
@@ -186,7 +188,6 @@ class Profile:
 
 
 _PRIMARY = PRIMARY_AMOUNTS
-_OTHER_SEMI = "pseudolabel" if SEMI_METHOD == "fixmatch" else "fixmatch"
 _BREADTH = (0, 1, 2)
 #: the other pretexts' use (the recipe with a random head, or probe-then-fine-tune): the better of the two for the best
 #: other pretext at its chosen setting on validation data (experiments/results/pretexts_budget.md)
@@ -228,7 +229,7 @@ PROFILES: dict[str, Profile] = {
         sweep_seeds=(0,),  # of the breadth seeds: a cut of the budget (ANALYSIS_PLAN.md, section 7)
         # the semi-supervised method chosen on validation data under 5 seeds, the other under 3 (descriptive)
         semi_arms=((SEMI_METHOD, None, ("10/class",), tuple(range(5))),
-                   (_OTHER_SEMI, None, ("10/class",), _BREADTH)),
+                   ("other", None, ("10/class",), _BREADTH)),
     ),
     "quick": Profile(
         name="quick",

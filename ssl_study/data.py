@@ -312,21 +312,21 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
             intact = False
         if intact:
             if verbose:
-                print(_loaded(mnist, path))
+                print(_loaded(mnist))
             return mnist
         print(f"The decoded-data cache {shown} is unreadable or corrupt: decoding the PNGs again and replacing it.")
     mnist = read_source(path)
     atomic_write(cache, lambda tmp: np.savez(tmp, images=mnist.images, labels=mnist.labels, origin=mnist.origin,
                                              files=mnist.files, fingerprint=np.array(mnist.fingerprint)))
     if verbose:
-        print(_loaded(mnist, path))
+        print(_loaded(mnist))
     return mnist
 
 
-def _loaded(mnist: Mnist, path: Path) -> str:
+def _loaded(mnist: Mnist) -> str:
     """What a notebook says it loaded: the same words whether the PNGs were decoded now or read back decoded."""
     note = "" if len(mnist) == sum(map(sum, MNIST_COUNTS.values())) else " (not the 70,000 of the course's MNIST)"
-    return f"{len(mnist):,} images from {path.name}{note}"
+    return f"{len(mnist):,} MNIST images, decoded from the course's PNGs{note}"
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

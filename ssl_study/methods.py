@@ -69,9 +69,10 @@ def use_label(use: str) -> str:
 
 
 def label(encoder: str, use: str) -> str:
-    """A method's name for readers: "Siamese, fine-tuned", "supervised (random init)", "FixMatch (random init)"."""
+    """A method's name for readers: "Siamese, fine-tuned", "trained from scratch" (the supervised CNN), "FixMatch
+    (random init)"."""
     if encoder == "none":
-        return f"{use_label(use)} (random init)"
+        return "trained from scratch" if use == "supervised" else f"{use_label(use)} (random init)"
     return f"{encoder_label(encoder)}, {use_label(use)}"
 
 

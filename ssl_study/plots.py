@@ -262,7 +262,7 @@ def plot_history(history: dict, metrics: Sequence[str], title: str):
             ax.plot(epochs, history[f"val_{metric}"], "s-", ms=3, label="held-out")
         if "accuracy" in metric:
             _percent_axis(ax)
-        ax.set(xlabel="epoch", ylabel=metric)
+        ax.set(xlabel="epoch", ylabel=METRIC_LABELS.get(metric, metric))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
@@ -272,7 +272,8 @@ def plot_history(history: dict, metrics: Sequence[str], title: str):
 
 def plot_sweep(summary: pd.DataFrame, title: str = "Accuracy against the unlabelled images pre-trained on"):
     """Notebook 4's sweep (`conclusion.sweep_summary`): one panel per label amount, mean test accuracy (95 % CI over
-    seeds) against the number of unlabelled images of the pretext run (log axis), one line per pretext and use."""
+    seeds, where there are two or more) against the number of unlabelled images of the pretext run (log axis), one
+    line per pretext and use."""
     import matplotlib.pyplot as plt
 
     amounts = summary.sort_values("n_labels")["amount"].unique()
@@ -291,7 +292,8 @@ def plot_sweep(summary: pd.DataFrame, title: str = "Accuracy against the unlabel
         ax.set(xlabel="unlabelled images of the pretext run", title=f"{amount} of the labels"
                if amount.endswith("%") else f"{amount.split('/')[0]} labels per class")
         _percent_axis(ax)
-    axes[0, 0].set_ylabel("test accuracy (mean, 95 % CI)")
+    seeds = int(summary["seeds"].min())
+    axes[0, 0].set_ylabel("test accuracy (%, mean and 95 % CI)" if seeds > 1 else "test accuracy (%, one seed)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=9)
     fig.suptitle(title)

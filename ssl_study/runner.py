@@ -164,7 +164,7 @@ QUESTION = ("The course's assignment: split MNIST's 70,000 images at random into
 FRONT_FIGURE = "06_accuracy_vs_labels.png"  #: the figure of the first page (notebook 6's)
 
 
-def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = None) -> Path:
+def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = None, profile_name: str = "full") -> Path:
     """``index.html``, the one page an examiner must read: the question, the answer in plain sentences with the
     accuracy-versus-labels figure and the assignment's ten-row table (notebook 6's ``front_page.md``, statistics in
     its notes), and a link to each notebook's page with its one-line summary (the notebook's ``summary`` metadata)."""
@@ -181,7 +181,8 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
                      f'</a> — {html_lib.escape(meta.get("summary", ""))}</li>')
     answer = markdown2html(front_md.read_text()) if front_md and front_md.exists() else ""
     figure = (figures / FRONT_FIGURE) if figures else None
-    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:100%" '
+    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:75%;display:block;'
+             f'margin:0.4em auto" '
              f'src="data:image/png;base64,{base64.b64encode(figure.read_bytes()).decode()}">'
              if figure and figure.exists() else "")
     if image and "<table" in answer:  # the figure between the sentences and the table
@@ -189,13 +190,14 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.45;padding:0 1em}"
-            "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.15em 0.7em;"
+            "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.08em 0.7em;"
             "border-bottom:1px solid #ddd;text-align:right}th{text-align:center}td:first-child{text-align:left}"
             "small p{margin:0.3em 0;color:#444}</style></head><body>\n"
             "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
             f"<p><em>{html_lib.escape(QUESTION)}</em></p>\n<h2>The answer</h2>\n{answer}\n"
             "<h2>The six notebooks</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
-            "<p><small>Each page is a notebook executed top to bottom in the full profile (<code>run_study.py</code>); "
+            f"<p><small>Each page is a notebook executed top to bottom in the {profile_name} profile "
+            "(<code>run_study.py</code>); "
             "its code is folded under each \"code\" line.</small></p>\n</body></html>\n")
     path = html_dir / "index.html"
     path.write_text(page, encoding="utf-8")
@@ -335,7 +337,7 @@ def _run(profile, notebooks: list[str], parameters: dict, jobs: int, args, stage
         published = ARTEFACTS_DIR / profile.name  # a partial run: what the published run wrote
         write_index(html_dir, front if front.exists() else published / "front_page.md",
                     figures if (figures / FRONT_FIGURE).exists() else
-                    ROOT / "figures" if profile.name == "full" else published / "figures")
+                    ROOT / "figures" if profile.name == "full" else published / "figures", profile.name)
     if not publish_after:
         print(f"[{profile.name}] done in {total / 60:.1f} min; results kept in {_shown(stage)} (not published)")
         return 0

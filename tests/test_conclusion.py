@@ -85,7 +85,7 @@ def test_a_gain_the_family_correction_rejects_is_not_called_better():
 def test_the_first_page_has_the_assignments_table_and_its_statistics_as_notes():
     tests, text = study({"10/class": steady(1.5, 30, 0.5), "1%": steady(1.0, 30, 0.5)}, fractions=-0.2)
     assert "\n| 10/class (100) |" in text and text.count("\n| ") == 13  # header, 2 primary amounts, ten fractions
-    assert "<sup>1</sup> Siamese weights at the assignment's ten fractions, the assignment's ten fractions on average" \
+    assert "<sup>1</sup> Siamese, fine-tuned vs trained from scratch, the assignment's ten fractions on average" \
            in text
     assert "Holm-corrected" in text and "commit abc1234" in text
     assert "over the assignment's ten label fractions on average" in text and "is worse" in text

@@ -74,7 +74,7 @@ class Rotation(Pretext):
     def why(self, analyses: list[dict]) -> str | None:
         import pandas as pd
 
-        from ..conclusion import listing
+        from ..conclusion import count, listing
 
         if not analyses:
             return None
@@ -83,8 +83,9 @@ class Rotation(Pretext):
         hard = per_digit[worst].mean() < per_digit.mean() - 0.05
         return (f"Rotation prediction is hardest for the digits {listing([str(d) for d in worst])} "
                 f"({listing([f'{per_digit[d]:.0%}' for d in worst])} of their rotations named right, against "
-                f"{per_digit.mean():.0%} on average)" + (": digits that look alike when turned give the task little "
-                                                         "signal." if hard else ", not far below the rest."))
+                f"{per_digit.mean():.0%} on average; mean of {count(len(analyses), 'run')}, descriptive)"
+                + (": the task is much harder for some digits than for others." if hard else
+                   ", not far below the rest."))
 
 
 def rotation_targets(n_images: int) -> np.ndarray:

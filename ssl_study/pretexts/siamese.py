@@ -77,15 +77,18 @@ class Siamese(Pretext):
     def why(self, analyses: list[dict]) -> str | None:
         import pandas as pd
 
+        from ..conclusion import count
+
         if not analyses:
             return None
         pairs = pd.DataFrame([a["pair errors"] for a in analyses]).mean()
         same, different = pairs["negative pairs, same digit"], pairs["negative pairs, different digits"]
-        reading = ("its features group images by digit, which a classifier needs, but the task rewards telling two 7s "
-                   "apart as much as a 7 from a 1" if same > 1.5 * different and same - different > 0.02 else
-                   "the task does not make it group images by digit any more than by other likenesses")
+        reading = (": two images of the same digit pass for one image more often, so its features carry the digit, "
+                   "while the task rewards telling two 7s apart as much as a 7 from a 1"
+                   if same > 1.5 * different and same - different > 0.02 else "")
         return (f"The Siamese network calls {same:.0%} of the negative pairs that show the same digit 'same image', "
-                f"against {different:.0%} of those that show different digits: {reading}.")
+                f"against {different:.0%} of those that show different digits (mean of "
+                f"{count(len(analyses), 'run')}, descriptive){reading}.")
 
 
 def pretext_targets(n_images: int) -> np.ndarray:
