@@ -98,7 +98,7 @@ def _amount_axis(ax, n_labels, amounts, log: bool) -> None:
     ticks = dict(zip(n_labels, amounts))
     if log:
         ax.set_xscale("log")
-    ax.set_xticks(sorted(ticks), [f"{ticks[n]}\n{n:,}" if n < 2000 else ticks[n] for n in sorted(ticks)],
+    ax.set_xticks(sorted(ticks), [f"{ticks[n]}\n{int(n):,}" if n < 2000 else ticks[n] for n in sorted(ticks)],
                   fontsize=8)
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("labelled training images" + (" (log scale)" if log else ""))
@@ -138,7 +138,12 @@ def _finish(fig, panels, ylabel: str, title: str, axes):
     """Label the panels of `_two_axes` (y label, legend, the two panels' names, the title) and lay out a figure of
     its own."""
     panels[0][0].set(ylabel=ylabel)
-    panels[-1][0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the data, not over it
+    entries = {}  # every line of every panel once (a method shown only where labels are few is in the legend too)
+    for ax, _, _ in panels:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    panels[-1][0].legend(entries.values(), entries.keys(), fontsize=8, loc="upper left",
+                         bbox_to_anchor=(1.01, 1.0))  # beside the data, not over it
     if len(panels) == 2:
         panels[0][0].set_title("the low-label regime", fontsize=10)
         panels[1][0].set_title("the assignment's amounts", fontsize=10)

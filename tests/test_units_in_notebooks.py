@@ -29,7 +29,7 @@ def test_units_registered_by_a_test_run_through_notebooks_4_to_6(monkeypatch):
     assert set(results.loc[results["method"] == "labelsonly", "label"]) == {"labels only (random init)"}
     gains = pd.read_csv(staged / "gains.csv")
     assert {"tiny_finetune", "labelsonly"} <= set(gains["method"])
-    assert ">tiny</th>" in (staged / "reports" / "04_siamese_pretext.html").read_text()  # its settings and runs
+    assert ">Tiny</th>" in (staged / "reports" / "04_siamese_pretext.html").read_text()  # its settings and runs
     history = pd.read_csv(staged / "pretext_history.csv")
     assert "tiny" in set(history["pretext"])
     assert "Tiny, probed, then fine-tuned" in (staged / "reports" / "06_comparison.html").read_text()
