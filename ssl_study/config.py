@@ -130,8 +130,9 @@ class Profile:
     sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")
     sweep_finetune_amounts: tuple[str, ...] = ("10/class",)
     sweep_seeds: tuple[int, ...] = (0,)
-    #: notebook 5's semi-supervised arm: (method -- or "other": every method but `SEMI_METHOD` --, start -- None for random weights, or a pretext --, amounts, seeds);
-    #: their budgets (FixMatch's steps, a student's images) times ``semi_scale`` (1: the methods' own)
+    #: notebook 5's semi-supervised arm: (method -- or "other": every method but `SEMI_METHOD` --, start -- None for
+    #: random weights, or a pretext --, amounts, seeds); their budgets (FixMatch's steps, a student's images) times
+    #: ``semi_scale`` (1: the methods' own)
     semi_arms: tuple[tuple[str, str | None, tuple[str, ...], tuple[int, ...]], ...] = ()
     semi_scale: float = 1.0
 
