@@ -3,13 +3,15 @@
 #                  their HTML (reports/) only when all succeed. FRESH=1 recomputes every fit; JOBS=N fits at once.
 # make test      : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
 # make test-jax  : the model tests and the notebooks (quick profile) again with KERAS_BACKEND=jax
+# make verify    : recompute a stratified sample of the committed fits on this machine and compare them with the
+#                  committed ones (a table and one sentence; about 5 minutes with two jobs). FITS=2: CI's short one.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # the profile of `make run`: $SSL_PROFILE where set (`SSL_PROFILE=quick make run`), else full
 PROFILE ?= $(or $(SSL_PROFILE),full)
 
-.PHONY: setup setup-jax run test test-jax unit nbval clean-quick
+.PHONY: setup setup-jax run test test-jax unit nbval verify clean-quick
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -39,6 +41,9 @@ test: setup
 test-jax: setup-jax
 	KERAS_BACKEND=jax SSL_PROFILE=quick $(PY) -m pytest tests/test_models.py tests/test_pretexts.py --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider notebooks
+
+verify: setup
+	$(PY) -m ssl_study.verify $(if $(FITS),--fits $(FITS)) --jobs $(or $(JOBS),2)
 
 clean-quick:
 	rm -rf artefacts/quick

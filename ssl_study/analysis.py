@@ -137,9 +137,15 @@ class Correctness:
 
 @functools.lru_cache(maxsize=2)
 def _image_weights(n: int, seed: int = 0) -> np.ndarray:
-    """`BOOTSTRAP` Poisson(1) weights per test image (a bootstrap of the test images; seeded, float32; the same draw for
-    every test of a run, made once)."""
-    return np.random.default_rng(seed).poisson(1.0, size=(BOOTSTRAP, n)).astype("float32")
+    """`BOOTSTRAP` Poisson(1) weights per test image (a bootstrap of the test images; seeded, whole numbers in float64;
+    the same draw for every test of a run, made once)."""
+    return np.random.default_rng(seed).poisson(1.0, size=(BOOTSTRAP, n)).astype("float64")
+
+
+#: a per-image difference is a mean over at most 12 amounts of -1, 0 or +1: times this number (the least common multiple
+#: of 1 to 12) it is a whole number, and products and sums of whole numbers below 2**53 are exact in float64 whatever
+#: order BLAS sums them in -- so the test-image term is the same on every processor, not only in its leading digits
+WHOLE = 27720
 
 
 def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points: float) -> dict:
@@ -158,7 +164,10 @@ def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points:
     image_var = 0.0
     if per_image is not None:
         weights = _image_weights(per_image.shape[1])
-        resampled = 100 * (per_image.astype("float32") @ weights.T) / weights.sum(axis=1)  # seeds x bootstrap
+        whole = np.rint(per_image * WHOLE)
+        if not np.allclose(whole, per_image * WHOLE, rtol=0, atol=1e-6):
+            raise ValueError("per-image differences must be means of -1, 0 and +1 over at most 12 amounts")
+        resampled = 100 * (whole @ weights.T) / (WHOLE * weights.sum(axis=1))  # seeds x bootstrap, exact products
         # Var(mean over seeds) = (sum of the seeds' own variances + sum of their covariances) / seeds^2; the own
         # variances are in the spread over seeds already, so only the covariances (what the seeds share) are added
         own = resampled.var(axis=1, ddof=1).mean() / n

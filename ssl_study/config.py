@@ -135,6 +135,7 @@ class Profile:
     #: ``semi_scale`` (1: the methods' own)
     semi_arms: tuple[tuple[str, str | None, tuple[str, ...], tuple[int, ...]], ...] = ()
     semi_scale: float = 1.0
+    map_images: int = 1500  #: test images in notebook 4's 2-D maps of the embeddings (t-SNE; analysis only)
 
     def semi_plan(self, method: str, n_labelled: int) -> list[tuple[str | None, tuple[str, ...], tuple[int, ...]]]:
         """(start, amounts, seeds) of a semi-supervised method: its ``semi_arms`` (``"other"`` names every method but
@@ -256,7 +257,12 @@ PROFILES: dict[str, Profile] = {
         ),
         unlabelled_fractions=(0.5, 1.0),
         sweep_amounts=("10/class", "10%"),
+        # the full profile's semi-supervised arms (from random weights) under one seed, and the chosen method from the
+        # best other pretext's encoder too (the path of a semi-supervised run from an encoder)
+        semi_arms=((SEMI_METHOD, None, ("10/class",), (0,)), (SEMI_METHOD, BEST_PRETEXT, ("10/class",), (0,)),
+                   ("other", None, ("10/class",), (0,))),
         semi_scale=0.01,
+        map_images=400,
     ),
 }
 

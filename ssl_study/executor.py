@@ -137,23 +137,18 @@ def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = Non
     return [results[key] for stage in keyed for _, _, key in stage]
 
 
-def embedding_map(features, profile: Profile):
-    """`workers.tsne_map` of ``features``, from the fit cache where it is (keyed by the features' bytes, the version
-    of the map's code and the libraries), else computed here and cached."""
-    import hashlib
-
-    import numpy as np
-
-    features = np.ascontiguousarray(features)
-    digest = hashlib.sha256(f"{features.dtype}{features.shape}".encode() + features.tobytes()).hexdigest()
-    key = keys.task_key("tsne", {"features": digest})
+def embedding_map(features, profile: Profile, made_from: dict):
+    """`workers.tsne_map` of ``features``, from the fit cache where it is, else computed here and cached. The map's key
+    is made of ``made_from`` -- what the features are computed from: the encoder's identity, the split's fingerprint,
+    which images -- never of the features' bytes, whose last bits depend on the processor that computed them."""
+    key = keys.task_key("tsne", made_from)
     store = Store(profile.cache)
     note_keys([("tsne", key)])
     try:
         return store.get("tsne", key)["map"]
     except (KeyError, DamagedEntry):
         xy = workers.tsne_map(features)
-        store.put("tsne", key, {"features": digest}, {"map": xy}, keys.machine())
+        store.put("tsne", key, keys.plain(made_from), {"map": xy}, keys.machine())
         note_keys([("tsne", key)], COMPUTED_FILE)
         return xy
 

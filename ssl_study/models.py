@@ -227,7 +227,8 @@ def _random_views_class():
 
 
 def weights_fingerprint(weights: list) -> str:
-    """sha256 of a list of weight arrays (shapes and values): the identity of an encoder in the fit cache's keys."""
+    """sha256 of a list of weight arrays (shapes and values): checks that a saved encoder is the one its side-car names;
+    never part of a key (its last bits depend on the processor that computed the weights)."""
     digest = hashlib.sha256()
     for array in weights:
         array = np.ascontiguousarray(array, dtype="float32")

@@ -21,6 +21,13 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
     return float(values.mean()), float(half)
 
 
+def t_band(values: Sequence[float]) -> tuple[float, float]:
+    """The 95 % Student-t interval of the mean of ``values`` as (low, high): a figure's band over seeds, the interval
+    every table of the study gives (seaborn's ``errorbar=t_band``; no bootstrap to draw)."""
+    mean, half = mean_ci(values)
+    return (mean, mean) if np.isnan(half) else (mean - half, mean + half)
+
+
 #: the columns that say what a method is (`study.RESULT_COLUMNS`), carried into a summary where the results have them
 IDENTITY = ("encoder", "use", "label")
 

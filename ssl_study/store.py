@@ -144,6 +144,10 @@ class Store:
             kinds = []
         return [(k, p.stem) for k in kinds for p in sorted((self.folder / k).glob("*.json"))]
 
+    def entry(self, kind: str, key: str) -> dict:
+        """The entry's record as stored (its task, the machine that computed it, its result without the arrays)."""
+        return json.loads(self._paths(kind, key)[0].read_text())
+
     def task(self, kind: str, key: str) -> dict:
         """The description of the task stored under ``key``."""
         return json.loads(self._paths(kind, key)[0].read_text())["task"]

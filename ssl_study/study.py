@@ -16,15 +16,16 @@ and every file's side-car records the files it was made from (see `ssl_study.art
 
 from __future__ import annotations
 
-import functools
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .artefacts import (ArtefactError, atomic_write, load_arrays, load_json, load_table, read_meta, save_arrays,
-                        save_json, save_table, write_meta)
+from . import keys
+from .artefacts import (ArtefactError, atomic_write, load_arrays, load_json, load_table, meta_path, read_meta,
+                        save_arrays, save_json, save_table, write_meta)
 from .config import (NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SUPERVISED,
                      Profile, Recipe, config_dict)
 from .data import Mnist, load_mnist, load_split, split_fingerprint, to_model_input
@@ -92,11 +93,21 @@ def encoder_weights(profile: Profile, stage: str, seed: int) -> Path:
     return profile.artefacts / f"encoder_{stage}_seed{seed}.weights.h5"
 
 
-def save_encoder(encoder, path: Path, notebook: str, inputs=(), data_fingerprint: str | None = None, **meta) -> dict:
-    """Save an encoder's weights with a side-car: its architecture and weights fingerprint, and ``meta``."""
+def save_encoder(encoder, path: Path, notebook: str, inputs=(), data_fingerprint: str | None = None, *,
+                 identity: str, **meta) -> dict:
+    """Save an encoder's weights with a side-car: its ``identity`` (what the keys of the tasks that start from it name
+    it by: `ssl_study.keys`), its architecture and weights fingerprint (to refuse an edited file), and ``meta``."""
     atomic_write(path, encoder.save_weights)
-    return write_meta(path, notebook, inputs, data_fingerprint, architecture=architecture_fingerprint(encoder),
-                      weights=weights_fingerprint(encoder.get_weights()), **meta)
+    weights = weights_fingerprint(encoder.get_weights())
+    return write_meta(path, notebook, inputs, data_fingerprint, identity=identity,
+                      architecture=architecture_fingerprint(encoder), weights=weights, **meta)
+
+
+def save_initial_encoder(encoder, profile: Profile, seed: int) -> dict:
+    """Save notebook 3's initial encoder of ``seed`` (built after seeding Keras with ``seed``), named by
+    `keys.initial_encoder_key`."""
+    return save_encoder(encoder, encoder_weights(profile, "init", seed), NOTEBOOK_ENCODER, seed=seed,
+                        identity=keys.initial_encoder_key(seed))
 
 
 def load_encoder(path: Path, notebook: str, data_fingerprint: str | None = None):
@@ -107,15 +118,16 @@ def load_encoder(path: Path, notebook: str, data_fingerprint: str | None = None)
     return encoder, meta
 
 
-@functools.cache
-def _encoder_architecture() -> str:
-    """The architecture fingerprint of the study's encoder (built once per process)."""
-    return architecture_fingerprint(build_encoder())
-
-
 def check_encoder(path: Path, notebook: str, data_fingerprint: str | None = None) -> dict:
-    """The side-car of a saved encoder, refused as `load_encoder` refuses it, without loading the weights."""
-    return read_meta(path, notebook, data_fingerprint, architecture=_encoder_architecture())
+    """The side-car of a saved encoder, refused as `load_encoder` refuses it, without loading the weights (or Keras):
+    missing, edited or stale (`read_meta`: an encoder it was made from changed since), or made by other code than
+    this (an initial encoder whose identity is not `keys.initial_encoder_key` of its seed now: the ``init`` kind's
+    version was bumped since notebook 3 ran)."""
+    meta = read_meta(path, notebook, data_fingerprint)
+    current = keys.initial_encoder_key(meta.get("seed", -1)) if notebook == NOTEBOOK_ENCODER else meta.get("identity")
+    if not meta.get("identity") or meta["identity"] != current:
+        raise ArtefactError(f"{path.name} was made by other code than this: re-run notebooks/{notebook}.")
+    return meta
 
 
 def pretrained_encoders(inputs: Inputs, pretext: str) -> dict[int, dict]:
@@ -135,9 +147,15 @@ def pretext_seeds(profile: Profile, pretext: str) -> tuple[int, ...]:
 
 
 def encoder_files(inputs: Inputs, names) -> dict[str, Path]:
-    """Weights fingerprint -> file of the encoders of the pretexts ``names`` (``random``: notebook 3's), every seed."""
-    return {meta["weights"]: encoder_weights(inputs.profile, "init" if name == "random" else name, seed)
+    """Identity -> file of the encoders of the pretexts ``names`` (``random``: notebook 3's), every seed."""
+    return {meta["identity"]: encoder_weights(inputs.profile, "init" if name == "random" else name, seed)
             for name in names for seed, meta in pretrained_encoders(inputs, name).items()}
+
+
+def identities(paths) -> dict[str, Path]:
+    """Identity -> file of the saved encoders ``paths`` (from their side-cars)."""
+    return {read_meta(Path(path), json.loads(meta_path(Path(path)).read_text())["notebook"])["identity"]: Path(path)
+            for path in paths}
 
 
 def plan_encoder_fits(inputs: Inputs, names, recipe: Recipe = Recipe()) -> list[list[Fit]]:
@@ -148,7 +166,7 @@ def plan_encoder_fits(inputs: Inputs, names, recipe: Recipe = Recipe()) -> list[
     profile = inputs.profile
 
     def plan(kind, name):
-        seeds = None if name == "pixels" else {s: m["weights"] for s, m in pretrained_encoders(inputs, name).items()}
+        seeds = None if name == "pixels" else {s: m["identity"] for s, m in pretrained_encoders(inputs, name).items()}
         return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, name, seeds)
 
     frozen = [fit for name in ["pixels", *names] for kind in FROZEN_KINDS for fit in plan(kind, name)]
@@ -197,8 +215,8 @@ class Outcome:
 def run_fits(fits: list[Fit] | list[list[Fit]], inputs: Inputs, jobs: int | None = None,
              encoders: dict[str, Path] | None = None) -> Outcome:
     """Results of ``fits`` from the fit cache, computing (in parallel) those it lacks; ``fits`` may be stages run one
-    after the other (probes, then the fine-tuning that starts from them). ``encoders``: weights fingerprint -> file,
-    for probes and fine-tuning."""
+    after the other (probes, then the fine-tuning that starts from them). ``encoders``: identity -> file, for the fits
+    that start from an encoder."""
     paths = {"split": str(inputs.split_path), "encoders": {fp: str(p) for fp, p in (encoders or {}).items()}}
     results = run_tasks(fits, inputs.profile, paths, jobs)
     fits = [fit for stage in fits for fit in stage] if fits and isinstance(fits[0], list) else fits
@@ -281,7 +299,7 @@ def plan_pretext_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
     for name, pretext in pretexts.items():
         for seed in pretext_seeds(profile, name):
             path = initial[seed]
-            init = read_meta(path, NOTEBOOK_ENCODER)["weights"]
+            init = read_meta(path, NOTEBOOK_ENCODER)["identity"]
             runs.append(PretextRun(name, pretext.settings, seed, profile.pretext_epochs or pretext.settings.epochs,
                                    profile.pretext_images, init, inputs.data_fp, inputs.split_fp))
     return runs
@@ -289,7 +307,7 @@ def plan_pretext_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
 
 def run_pretexts(runs: list[PretextRun], inputs: Inputs, jobs: int | None = None) -> list[dict]:
     """Results of the pretext runs (trained weights, history, held-out score, seconds), from the cache or computed."""
-    encoders = {read_meta(p, NOTEBOOK_ENCODER)["weights"]: str(p) for p in initial_encoders(inputs).values()}
+    encoders = {read_meta(p, NOTEBOOK_ENCODER)["identity"]: str(p) for p in initial_encoders(inputs).values()}
     return run_tasks(runs, inputs.profile, {"split": str(inputs.split_path), "encoders": encoders}, jobs,
                      desc="pretext runs")
 
@@ -301,7 +319,7 @@ def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor:
     encoder.set_weights(result["weights"])
     path = encoder_weights(inputs.profile, stage or run.pretext, run.seed)
     save_encoder(encoder, path, NOTEBOOK_PRETEXT, [inputs.split_path, encoder_weights(inputs.profile, "init", run.seed)],
-                 inputs.data_fp, pretext=run.pretext, settings=config_dict(run.settings), seed=run.seed,
+                 inputs.data_fp, identity=keys.task_key("pretext", run), pretext=run.pretext, settings=config_dict(run.settings), seed=run.seed,
                  epochs=run.epochs, train_images=result["train_images"], val_images=result["val_images"],
                  monitor=monitor, val_score=result["val_score"], seconds=round(result["seconds"], 1),
                  images_seen=result["images_seen"], knn_before=result["knn_before"],
@@ -373,7 +391,8 @@ def plan_sweep_fits(runs: list[PretextRun], inputs: Inputs, recipe: Recipe = Rec
     encoders: dict[str, dict[int, str]] = {}
     for run in runs:
         path = encoder_weights(profile, sweep_stage(run), run.seed)
-        encoders.setdefault(sweep_stage(run), {})[run.seed] = read_meta(path, NOTEBOOK_PRETEXT, inputs.data_fp)["weights"]
+        meta = read_meta(path, NOTEBOOK_PRETEXT, inputs.data_fp)
+        encoders.setdefault(sweep_stage(run), {})[run.seed] = meta["identity"]
 
     def plan(kind, stage, amounts):
         return plan_fits(kind, profile, inputs.n_labelled, inputs.data_fp, inputs.split_fp, recipe, stage,
@@ -415,7 +434,7 @@ def plan_semi_runs(inputs: Inputs, recipe: Recipe = Recipe()) -> list[SemiRun]:
     for kind, method in SEMI_METHODS.items():
         settings = method().scaled(profile.semi_scale)
         for start, amounts, seeds in profile.semi_plan(kind, inputs.n_labelled):
-            encoders = {} if start is None else {s: m["weights"] for s, m in pretrained_encoders(inputs, start).items()}
+            encoders = {s: m["identity"] for s, m in pretrained_encoders(inputs, start).items()} if start else {}
             for amount, n in profile.amounts(inputs.n_labelled):
                 if amount not in amounts:
                     continue

@@ -1,9 +1,10 @@
 """What a task is: one fit, pretext run or semi-supervised run, as a frozen dataclass that holds everything its result
-depends on (the data's and the split's fingerprints, the fingerprint of the encoder weights it starts from, method,
-label amount, seed, settings), and the plan of a method's fits.
+depends on (the data's and the split's fingerprints, the identity of the encoder it starts from, method, label
+amount, seed, settings), and the plan of a method's fits.
 
 A task's key is made from these fields (`ssl_study.keys`); it is computed by `ssl_study.workers` and run, cached and
-parallelised by `ssl_study.executor`.
+parallelised by `ssl_study.executor`. An encoder is named by its identity (`ssl_study.keys`: the key of the task that
+made it), never by a hash of its weights, whose last bits depend on the processor that computed them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ FROZEN_KINDS = ("knn", "logistic")
 @dataclass(frozen=True)
 class Fit:
     """One classifier fit on one label subset: ``kind`` is ``supervised`` (random weights), ``recipe`` (the supervised
-    recipe from the encoder of ``pretext`` whose weights have the fingerprint ``encoder`` and the baseline's random
+    recipe from the encoder of ``pretext`` with the identity ``encoder`` and the baseline's random
     Dense layer: only the encoder's initial weights differ from ``supervised``), ``probe`` or ``finetune`` (a linear
     probe on that encoder, and the fine-tuning that starts from the probe), or ``knn`` or
     ``logistic`` on that encoder's frozen features (``pretext`` ``pixels`` and no encoder: on the raw pixels). The
@@ -54,7 +55,7 @@ class Fit:
 
 @dataclass(frozen=True)
 class PretextRun:
-    """One pretext run: task ``pretext`` with ``settings``, from the initial encoder with fingerprint ``init``, on the
+    """One pretext run: task ``pretext`` with ``settings``, from the initial encoder with identity ``init``, on the
     first ``images`` of the seed's order of the unlabelled images (`pretext_indices`; None: all of them). A run on
     part of them (notebook 4's sweep, ``part``: the parts of one seed are nested) repeats its training images
     ``repeats`` times per epoch, so that it sees as many images as the run on all of them (the amount of unlabelled
@@ -76,7 +77,7 @@ class PretextRun:
 class SemiRun:
     """One semi-supervised run (`ssl_study.semi`): method ``kind`` (``pseudolabel`` or ``fixmatch``) with
     ``settings`` on one label subset and the whole unlabelled set, from random weights or from the encoder of
-    ``pretext`` with the fingerprint ``encoder``; ``epochs``: the teacher's (pseudo-labelling), as a supervised fit."""
+    ``pretext`` with the identity ``encoder``; ``epochs``: the teacher's (pseudo-labelling), as a supervised fit."""
 
     kind: str
     amount: str
@@ -107,7 +108,7 @@ def plan_fits(kind: str, profile: Profile, n_labelled: int, data_fp: str, split_
               amounts: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None) -> list[Fit]:
     """The fits of one method (``kind`` from the encoder of ``pretext``; ``supervised``: none) at every label amount
     (or those named in ``amounts``) under the seeds the profile's design asks for there (`Profile.seeds_of`), or under
-    ``seeds`` where given (notebook 4's sweep); ``encoders``: seed -> fingerprint of that seed's encoder, for every kind
+    ``seeds`` where given (notebook 4's sweep); ``encoders``: seed -> identity of that seed's encoder, for every kind
     but ``supervised``."""
     fits = []
     encoder = "none" if kind == "supervised" else pretext

@@ -9,13 +9,14 @@ what its task ran. Results hold plain data and numpy arrays only (`ssl_study.sto
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from . import models, semi
-from .artefacts import ArtefactError
+from .artefacts import ArtefactError, meta_path
 from .data import SPLIT_NAMES, load_mnist, nested_subsets, split_fingerprint, to_model_input
 from .pretexts import PRETEXTS, Pretext, monitor_slice, pretext_indices, pretrain
 from .tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun
@@ -46,26 +47,28 @@ def _official_test(mnist, split: dict) -> np.ndarray:
     return mnist.origin[split["test"]] == "testing"
 
 
-def _encoder_weights(paths: dict, fingerprint: str) -> list:
-    """The weights of the encoder with this fingerprint, from the file ``paths`` names for it (checked)."""
+def _encoder_weights(paths: dict, identity: str) -> list:
+    """The weights of the encoder ``identity`` names (`ssl_study.keys`: the key of what made it), from the file
+    ``paths`` gives for it, checked against the file's side-car: the same identity, the weights it was saved with."""
+    path = Path(paths["encoders"][identity])
+    meta = json.loads(meta_path(path).read_text())
     encoder = models.build_encoder()
-    encoder.load_weights(paths["encoders"][fingerprint])
+    encoder.load_weights(path)
     weights = encoder.get_weights()
-    if models.weights_fingerprint(weights) != fingerprint:
-        raise ArtefactError(f"{Path(paths['encoders'][fingerprint]).name} changed while the tasks ran: re-run the "
-                            "notebook that wrote it.")
+    if meta.get("identity") != identity or models.weights_fingerprint(weights) != meta.get("weights"):
+        raise ArtefactError(f"{path.name} changed while the tasks ran: re-run the notebook that wrote it.")
     return weights
 
 
 @functools.lru_cache(maxsize=2)
-def _features(split_path: str, data_fp: str, split_fp: str, encoder_file: str | None, fingerprint: str | None) -> dict:
-    """The frozen features of the labelled and the test images: the encoder's 288 (from ``encoder_file``, checked
-    against ``fingerprint``), or the 784 raw pixels where there is no encoder. Computed once per worker and encoder."""
+def _features(split_path: str, data_fp: str, split_fp: str, encoder_file: str | None, identity: str | None) -> dict:
+    """The frozen features of the labelled and the test images: the encoder's 288 (``identity``, from
+    ``encoder_file``), or the 784 raw pixels where there is no encoder. Computed once per worker and encoder."""
     d = _inputs(split_path, data_fp, split_fp)
-    if fingerprint is None:
+    if identity is None:
         return {part: d[f"x_{part}"].reshape(len(d[f"x_{part}"]), -1) for part in ("labelled", "test")}
     encoder = models.build_encoder()
-    encoder.set_weights(_encoder_weights({"encoders": {fingerprint: encoder_file}}, fingerprint))
+    encoder.set_weights(_encoder_weights({"encoders": {identity: encoder_file}}, identity))
     return {part: models.encode(encoder, d[f"x_{part}"]) for part in ("labelled", "test")}
 
 

@@ -2,8 +2,9 @@
 version bump fails here, naming the task kind (see ``ssl_study/keys.py``)."""
 
 import inspect
+import json
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
@@ -17,7 +18,8 @@ def test_every_task_kinds_code_matches_its_recorded_version():
 
 
 def test_every_kind_and_every_shipped_unit_is_checked():
-    assert set(keys.kinds()) == {"fit", "pretext", "semi", "tsne", *(f"pretext:{name}" for name in helpers.PRETEXTS),
+    assert set(keys.kinds()) == {"fit", "pretext", "semi", "tsne", "init",
+                                 *(f"pretext:{name}" for name in helpers.PRETEXTS),
                                  *(f"semi:{name}" for name in helpers.SEMI_METHODS)}
 
 
@@ -92,3 +94,24 @@ def test_a_units_names_colour_and_figures_are_presentation_not_computation():
     assert renamed != source and keys.source_fingerprint(renamed) == keys.source_fingerprint(source)
     assert keys.source_fingerprint(source.replace("head_units: int = 64", "head_units: int = 32")) != \
         keys.source_fingerprint(source)
+
+
+def test_an_encoder_is_named_by_what_made_it_never_by_its_weights():
+    """An initial encoder's identity is made of its seed and the ``init`` kind's version, whose code -- the architecture
+    and the seeding of its initialisers -- is checked like every kind's; no task holds a hash of weights or features.
+    The key's environment is read without importing Keras, and is what the imported modules say."""
+    import subprocess
+    import sys
+
+    from ssl_study import models
+
+    assert {models.build_encoder, models._ThreadSeeds} <= set(keys.task_code("init"))
+    assert keys.initial_encoder_key(0) == keys.initial_encoder_key(0) != keys.initial_encoder_key(1)
+    bumped = {**keys.environment(), "steps_per_execution": -1}
+    assert keys.initial_encoder_key(0, bumped) != keys.initial_encoder_key(0)
+    fresh = subprocess.run([sys.executable, "-c", "import json, sys; from ssl_study import keys; "
+                            "print(json.dumps(keys.environment())); print('keras' in sys.modules)"],
+                           capture_output=True, text=True, check=True).stdout.split("\n")
+    assert json.loads(fresh[0]) == keys.environment() and fresh[1] == "False"  # helpers imported Keras here
+    names = {f.name for task in (helpers.Fit, helpers.PretextRun, helpers.SemiRun) for f in fields(task)}
+    assert not {"weights", "features"} & names

@@ -193,3 +193,18 @@ def test_probe_leaves_the_encoder_unchanged_and_equals_the_frozen_cnn():
     assert not all(np.array_equal(a, b) for a, b in zip(head_before, head.get_weights()))
     model.get_layer("softmax").set_weights(head.get_weights())
     assert np.allclose(model.predict(x, verbose=0), head.predict(features, verbose=0), atol=1e-5)
+
+
+def test_the_probe_of_train_probe_is_the_frozen_encoder_and_a_linear_classifier():
+    """`train_probe` (what notebook 5's probes run) leaves the encoder's weights as they were, and the CNN it returns
+    predicts what a linear classifier -- the softmax of W . features + b -- predicts from the encoder's features."""
+    keras.utils.set_random_seed(0)
+    encoder = helpers.build_encoder()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((300, 28, 28, 1), dtype="float32"), np.repeat(np.arange(10), 30).astype("int32")
+    model, _ = helpers.train_probe(encoder.get_weights(), x[:250], y[:250], epochs=1, batch_size=128, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_layer("encoder").get_weights(), encoder.get_weights()))
+    weights, bias = model.get_layer("softmax").get_weights()
+    logits = helpers.encode(encoder, x) @ weights + bias
+    linear = np.exp(logits - logits.max(1, keepdims=True))
+    assert np.allclose(model.predict(x, verbose=0), linear / linear.sum(1, keepdims=True), atol=1e-5)

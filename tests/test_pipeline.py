@@ -66,8 +66,7 @@ def world(tmp_path_factory):
         keras = helpers.import_keras()
         for seed in PROFILE.seeds:
             keras.utils.set_random_seed(seed)
-            helpers.save_encoder(helpers.build_encoder(), helpers.encoder_weights(PROFILE, "init", seed),
-                                 helpers.NOTEBOOK_ENCODER, seed=seed)
+            helpers.save_initial_encoder(helpers.build_encoder(), PROFILE, seed)
         yield {"root": root, "tree": tree, "inputs": helpers.load_inputs(PROFILE, verbose=False)}
 
 
@@ -83,8 +82,9 @@ def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuni
     for run, result in zip(runs, results):
         helpers.save_pretext_encoder(run, result, inputs, Tiny.monitor)
     encoders = helpers.pretrained_encoders(inputs, "tiny")
-    files = {meta["weights"]: helpers.encoder_weights(PROFILE, "tiny", seed) for seed, meta in encoders.items()}
-    fingerprints = {seed: meta["weights"] for seed, meta in encoders.items()}
+    files = {meta["identity"]: helpers.encoder_weights(PROFILE, "tiny", seed) for seed, meta in encoders.items()}
+    fingerprints = {seed: meta["identity"] for seed, meta in encoders.items()}
+    assert fingerprints == {run.seed: keys.task_key("pretext", run) for run in runs}
     plan = lambda kind: helpers.plan_fits(kind, PROFILE, inputs.n_labelled, inputs.data_fp, inputs.split_fp,
                                           pretext="tiny", encoders=fingerprints, seeds=PROFILE.seeds)
     probes = helpers.run_fits(plan("probe"), inputs, 1, files)
@@ -107,7 +107,7 @@ def test_a_pretext_defined_only_here_runs_through_pretraining_probe_and_finetuni
     encoder, _ = helpers.load_encoder(path, helpers.NOTEBOOK_PRETEXT)
     encoder.set_weights([w + 0.01 for w in encoder.get_weights()])
     helpers.save_encoder(encoder, path, helpers.NOTEBOOK_PRETEXT, inputs=[inputs.split_path],
-                         data_fingerprint=inputs.data_fp)
+                         data_fingerprint=inputs.data_fp, identity=fingerprints[0])
     with pytest.raises(helpers.ArtefactError, match="earlier encoder_tiny_seed0.weights.h5.*05_finetune"):
         helpers.load_outcome("pretrained", inputs)
 
@@ -118,10 +118,10 @@ def test_the_untrained_encoder_under_the_recipe_is_the_supervised_cnn(world):
     does not fit it twice; and the recipe from another encoder differs from it in the encoder's weights only."""
     inputs = world["inputs"]
     init = helpers.pretrained_encoders(inputs, "random")
-    files = {meta["weights"]: helpers.encoder_weights(PROFILE, "init", seed) for seed, meta in init.items()}
+    files = {meta["identity"]: helpers.encoder_weights(PROFILE, "init", seed) for seed, meta in init.items()}
     plan = lambda kind, pretext=None: helpers.plan_fits(kind, PROFILE, inputs.n_labelled, inputs.data_fp,
                                                         inputs.split_fp, pretext=pretext, amounts=("2/class",),
-                                                        encoders={s: m["weights"] for s, m in init.items()},
+                                                        encoders={s: m["identity"] for s, m in init.items()},
                                                         seeds=(0,))
     supervised = helpers.run_fits(plan("supervised"), inputs, 1)
     recipe = helpers.run_fits(plan("recipe", "random"), inputs, 1, files)
@@ -145,7 +145,11 @@ def test_notebook_5_plan_evaluates_every_encoder_frozen_and_the_untrained_contro
     keras = helpers.import_keras()
     for seed in PROFILE.seeds:  # the control's encoder is the one notebook 3 saved: a fresh, untrained encoder
         keras.utils.set_random_seed(seed)
-        untrained = helpers.weights_fingerprint(helpers.build_encoder().get_weights())
+        fresh = helpers.build_encoder()
+        saved, meta = helpers.load_encoder(helpers.encoder_weights(PROFILE, "init", seed), helpers.NOTEBOOK_ENCODER)
+        assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), saved.get_weights()))
+        untrained = keys.initial_encoder_key(seed)
+        assert meta["identity"] == untrained
         assert {f.encoder for f in stages[0] if f.pretext == "random" and f.seed == seed} == {untrained}
         assert untrained not in {f.encoder for f in stages[0] if f.pretext == "tiny"}
     outcome = helpers.run_fits(stages, inputs, 1, helpers.encoder_files(inputs, ["tiny", "random"]))

@@ -90,8 +90,8 @@ def test_every_entry_of_the_committed_fit_cache_reads_back_without_pickle(monkey
     for kind, key in entries:
         result = store.get(kind, key)
         assert isinstance(result, dict) and "weights" not in result or kind == "pretext"
-        if kind != "tsne":  # the task it describes gives its key (a t-SNE map's key is its features' digest)
-            assert keys.task_key(kind, keys.from_plain(store.task(kind, key)), env) == key
+        task = store.task(kind, key)  # the task it describes gives its key (a t-SNE map's: what it is made from)
+        assert keys.task_key(kind, task if kind == "tsne" else keys.from_plain(task), env) == key
 
 
 def test_an_entry_records_the_machine_that_computed_it_outside_its_key(tmp_path):
@@ -100,7 +100,8 @@ def test_an_entry_records_the_machine_that_computed_it_outside_its_key(tmp_path)
 
     Store(tmp_path).put("fit", "k1", {}, RESULT, keys.machine())
     entry = json.loads((tmp_path / "fit" / "k1.json").read_text())
-    assert set(entry["machine"]) == {"cpu", "arch", "blas"}
+    assert {"cpu", "family", "model", "isa", "settings", "blas", "versions"} <= set(entry["machine"])
+    assert "TF_NUM_INTRAOP_THREADS" in entry["machine"]["settings"]  # a fit's threads (set by ssl_study)
     assert "machine" not in keys.environment()  # another processor does not recompute everything
 
 
@@ -112,17 +113,40 @@ def _refuse(*args, **kwargs):
 pickle.load = pickle.loads = _refuse
 '''
 
+#: another processor, as a replay sees it: every float this machine computes (an initial encoder's weights, an
+#: encoder's features) one unit in the last place off; it leaves a file per process where it was used
+ONE_ULP_OFF = '''
+import numpy as np
+import ssl_study.models as models
+_build, _encode = models.build_encoder, models.encode
+def _mark():
+    open(os.path.join(os.path.dirname(__file__), f"perturbed-{os.getpid()}"), "w").close()
+def build_encoder(*args, **kwargs):
+    encoder = _build(*args, **kwargs)
+    encoder.set_weights([np.nextafter(w, np.inf, dtype=w.dtype) for w in encoder.get_weights()])
+    _mark()
+    return encoder
+def encode(*args, **kwargs):
+    features = _encode(*args, **kwargs)
+    _mark()
+    return np.nextafter(features, np.inf, dtype=features.dtype)
+models.build_encoder, models.encode = build_encoder, encode
+'''
+
 
 @pytest.mark.skipif(not os.environ.get("MNIST_PNG"), reason="needs the course archive ($MNIST_PNG)")
-def test_a_rerun_of_the_committed_study_unpickles_nothing(tmp_path):
-    """``run_study.py`` on the committed full profile (every result from the fit cache; nothing published) with
-    ``pickle.load`` and ``pickle.loads`` made to raise in the runner and in every kernel: a ``sitecustomize`` on
-    ``PYTHONPATH``, which also leaves a file per process it started in, so that the test sees it was active."""
-    (tmp_path / "sitecustomize.py").write_text(NO_PICKLE)
+def test_a_rerun_of_the_committed_study_on_another_processor_computes_nothing_and_unpickles_nothing(tmp_path):
+    """``run_study.py`` on the committed full profile (nothing published) with ``pickle.load`` and ``pickle.loads``
+    made to raise in the runner and in every kernel, and every float that a replay computes itself -- the initial
+    encoders' weights (notebook 3), the encoders' features (notebooks 3 and 4: the t-SNE maps) -- one unit in the last
+    place off, as another processor computes them: a ``sitecustomize`` on ``PYTHONPATH``, which also leaves files
+    showing it was active. Every result is read back from the fit cache: no key depends on such bits."""
+    (tmp_path / "sitecustomize.py").write_text(NO_PICKLE + ONE_ULP_OFF)
     env = {k: v for k, v in os.environ.items() if k not in (PROFILE_ENV, OUTPUT_ENV, FIT_CACHE_ENV)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, str(helpers.ROOT / "run_study.py"), "--no-publish", "--jobs", "1"],
                           env=env, capture_output=True, text=True, cwd=helpers.ROOT, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(list(tmp_path.glob("started-*"))) >= 1 + len(helpers.NOTEBOOKS)  # the runner and its six kernels
+    assert len(list(tmp_path.glob("perturbed-*"))) >= 2  # notebooks 3 and 4 at least computed floats, one ulp off
     assert not noted_keys(stage_of("full"), COMPUTED_FILE)  # every result read back from the cache

@@ -2,8 +2,10 @@
 
     .venv/bin/python tools/page_heights.py [--reports reports] [--screens /tmp/screens] [--out benchmarks/results]
 
-Each page is rendered by ``chromium --headless --screenshot`` in a window 1,400 px wide and taller than any page; its
-height is the last row of pixels that is not background. ``--screens`` also cuts each screenshot into screens of
+Each page is rendered by ``chromium --headless --screenshot`` in a window 1,400 px wide, first 8,000 px tall, twice as
+tall while the page reaches its bottom (up to 64,000 px: a small window renders in seconds where a huge one takes
+minutes on a loaded machine); its height is the last row of pixels that is not background. ``--timeout`` is each
+screenshot's limit (default 600 s). ``--screens`` also cuts each screenshot into screens of
 1,000 px (PNG), to look at the pages as an examiner does. Needs Chromium (Debian: ``apt-get install chromium``).
 Writes ``page_heights.txt`` into ``--out`` and prints it.
 """
@@ -22,20 +24,20 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-WIDTH, WINDOW, SCREEN = 1400, 60_000, 1000
+WIDTH, FIRST_WINDOW, MAX_WINDOW, SCREEN = 1400, 8_000, 64_000, 1000
 PAGES = ("index.html", "01_split.html", "02_supervised_baseline.html", "03_encoder.html", "04_siamese_pretext.html",
          "05_finetune.html", "06_comparison.html")
 
 
-def screenshot(page: Path, png: Path) -> np.ndarray:
-    """The page rendered in a 1,400 px wide window, as a grey-level array."""
+def screenshot(page: Path, png: Path, window: int, timeout: float) -> np.ndarray:
+    """The page rendered in a 1,400 px wide window ``window`` px tall, as a grey-level array."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
         sys.exit("page_heights.py: no Chromium found (Debian: apt-get install chromium)")
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--window-size={WIDTH},{WINDOW}", f"--screenshot={png}", page.resolve().as_uri()],
-                   check=True, capture_output=True, timeout=120)
-    Image.MAX_IMAGE_PIXELS = None  # our own screenshot, 84 megapixels
+                    f"--window-size={WIDTH},{window}", f"--screenshot={png}", page.resolve().as_uri()],
+                   check=True, capture_output=True, timeout=timeout)
+    Image.MAX_IMAGE_PIXELS = None  # our own screenshot, up to 90 megapixels
     return np.asarray(Image.open(png).convert("L"))
 
 
@@ -45,17 +47,27 @@ def height(grey: np.ndarray) -> int:
     return int(rows[-1]) + 1 if len(rows) else 0
 
 
+def measure(page: Path, png: Path, timeout: float) -> int:
+    """The page's height: screenshots in a window twice as tall each time, until the page ends above its bottom."""
+    window = FIRST_WINDOW
+    while True:
+        found = height(screenshot(page, png, window, timeout))
+        if found < window - 10 or window >= MAX_WINDOW:
+            return found
+        window *= 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=Path, default=ROOT / "reports")
     parser.add_argument("--screens", type=Path, default=None, help="also save each page as 1,000 px screens here")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds each screenshot may take")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in PAGES:
-            grey = screenshot(args.reports / name, Path(scratch) / "page.png")
-            rows.append((name, height(grey)))
+            rows.append((name, measure(args.reports / name, Path(scratch) / "page.png", args.timeout)))
             if args.screens:
                 args.screens.mkdir(parents=True, exist_ok=True)
                 image = Image.open(Path(scratch) / "page.png").crop((0, 0, WIDTH, rows[-1][1]))

@@ -3,8 +3,7 @@
     MNIST_PNG=... .venv/bin/python tools/verify_cache.py [--per-kind 2] [--jobs 2] [--seed 0]
 
 Draws, per kind of entry (supervised, probe, fine-tuning, k-NN and logistic regression fits on each kind of encoder;
-pretext runs on all and on part of the unlabelled set; each semi-supervised method; t-SNE maps are left out: their
-input is not a task), ``--per-kind`` entries of the full profile's committed cache, computes their tasks again in a
+pretext runs on all and on part of the unlabelled set; each semi-supervised method; t-SNE maps are left out), ``--per-kind`` entries of the full profile's committed cache, computes their tasks again in a
 scratch cache with the study's own executor (worker processes, as ``run_study.py`` does), and compares every value
 of the two results except wall-clock seconds. Prints one line per entry and exits non-zero on any difference.
 """
@@ -12,7 +11,6 @@ of the two results except wall-clock seconds. Prints one line per entry and exit
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -24,6 +22,7 @@ from ssl_study.config import PROFILES
 from ssl_study.executor import run_tasks
 from ssl_study.store import Store
 from ssl_study.tasks import kind_of
+from ssl_study.verify import committed_paths, group
 
 TIMES = {"seconds"}  #: wall-clock fields, the only ones allowed to differ
 
@@ -43,17 +42,6 @@ def differences(a, b, where: str = "") -> list[str]:
     if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
         return []
     return [] if a == b else [f"{where}: {a!r} != {b!r}"]
-
-
-def group(task) -> str:
-    """The kind of entry a task is, for the sample: ``fit:finetune:siamese``, ``pretext:part``, ``semi:fixmatch``."""
-    name = type(task).__name__
-    if name == "Fit":
-        encoder = (task.pretext or "none").split("_u")[0] + ("(part)" if "_u" in (task.pretext or "") else "")
-        return f"fit:{task.kind}:{encoder}"
-    if name == "PretextRun":
-        return f"pretext:{task.pretext}:{'part' if task.part else 'all'}"
-    return f"semi:{task.kind}:{'pretrained' if task.encoder else 'random'}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,10 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             sample += [(name, task, key) for task, key in by_group[name] if key.startswith(tuple(args.keys))]
         elif not args.groups or any(name.startswith(g) for g in args.groups):
             sample += [(name, *by_group[name][i]) for i in sorted(chosen)]
-    encoders = {}
-    for path in profile.artefacts.glob("encoder_*.weights.h5"):
-        encoders[json.loads(path.with_name(path.name + ".meta.json").read_text())["weights"]] = str(path)
-    paths = {"split": str(profile.artefacts / "split.npz"), "encoders": encoders}
+    paths = committed_paths(profile)
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["SSL_FIT_CACHE"] = scratch
         os.environ.pop("SSL_OUTPUT", None)
