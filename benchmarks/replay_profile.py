@@ -6,7 +6,8 @@ Executes the six notebooks of the full profile as ``run_study.py`` does (papermi
 staging folder: nothing is published) and splits each notebook's wall time by what its cells do: the kernel's start
 (papermill's time before the first cell), the setup cell (imports), loading the data and the split, reading
 results from the fit cache, figures, and the rest (tables, analysis, saving artefacts); then the HTML export. Medians
-of ``--repeats`` runs; writes ``benchmarks/results/replay_profile.{json,md}``.
+of ``--repeats`` runs; writes ``benchmarks/results/replay_profile.{json,md}`` and, with ``--readme``, the table into
+its block of docs/speed.md (``--from-json``: the table again from the JSON, nothing measured).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ RESULTS = ROOT / "benchmarks" / "results"
 PARTS = (("setup (imports)", r"setup_notebook\("), ("data and split", r"load_inputs\(|load_mnist\("),
          ("results from the fit cache", r"run_fits\(|run_pretexts\(|run_tasks\(|embedding_map\(|plan_\w+\("),
          ("figures", r"savefig\(|plt\.subplots"))
+
+
+COLUMNS = ["wall", "kernel start", "setup (imports)", "data and split", "results from the fit cache", "figures",
+           "the rest", "HTML export"]
 
 
 def part(source: str) -> str:
@@ -64,29 +69,45 @@ def profile_once(stage: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--readme", action="store_true", help="also write the table into docs/speed.md")
+    parser.add_argument("--from-json", action="store_true", help="the table again from replay_profile.json")
     args = parser.parse_args(argv)
+    if args.from_json:
+        write(json.loads((RESULTS / "replay_profile.json").read_text()), args.readme)
+        return 0
     runs = []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as stage:
             os.environ.update({"SSL_PROFILE": "full", "SSL_OUTPUT": stage})
             os.environ.pop("SSL_FIT_CACHE", None)
             runs.append(profile_once(Path(stage)))
-    names = list(runs[0])
-    columns = ["wall", "kernel start", "setup (imports)", "data and split", "results from the fit cache", "figures",
-               "the rest", "HTML export"]
-    median = {n: {c: statistics.median(r[n].get(c, 0.0) for r in runs) for c in columns} for n in names}
-    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "repeats": args.repeats, "cpu": _cpu(), "notebooks": median}
+    median = {n: {c: statistics.median(r[n].get(c, 0.0) for r in runs) for c in COLUMNS} for n in runs[0]}
+    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "repeats": args.repeats, "cpu": _cpu(),
+              "cores": os.cpu_count(), "notebooks": median}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "replay_profile.json").write_text(json.dumps(record, indent=1) + "\n")
-    lines = [f"Measured {record['date']} on {record['cpu']}, {os.cpu_count()} cores (`benchmarks/replay_profile.py "
-             f"--repeats {args.repeats}`: medians, seconds; every result from the committed fit cache).", "",
-             "| notebook | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-    for n in names:
-        lines.append(f"| {n} | " + " | ".join(f"{median[n][c]:.1f}" for c in columns) + " |")
-    lines.append("| all six | " + " | ".join(f"{sum(median[n][c] for n in names):.1f}" for c in columns) + " |")
-    (RESULTS / "replay_profile.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write(record, args.readme)
     return 0
+
+
+def write(record: dict, readme: bool) -> None:
+    """``replay_profile.md`` (and, with ``readme``, the block of docs/speed.md): the record as a table."""
+    median, names = record["notebooks"], list(record["notebooks"])
+    lines = [f"Measured {record['date']} on {record['cpu']}, {record['cores']} cores (`benchmarks/replay_profile.py "
+             f"--repeats {record['repeats']}`: medians, seconds; every result from the committed fit cache).", "",
+             "| notebook | " + " | ".join(COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
+    for n in names:
+        lines.append(f"| {n} | " + " | ".join(f"{median[n][c]:.1f}" for c in COLUMNS) + " |")
+    lines.append("| all six | " + " | ".join(f"{sum(median[n][c] for n in names):.1f}" for c in COLUMNS) + " |")
+    text = "\n".join(lines) + "\n"
+    (RESULTS / "replay_profile.md").write_text(text)
+    print(text)
+    if readme:
+        from ssl_study.readme import replace_readme_block
+
+        replace_readme_block("replay-profile", "<!-- replay-profile:start (written by benchmarks/replay_profile.py "
+                             "--readme; do not edit by hand) -->\n" + text + "<!-- replay-profile:end -->",
+                             ROOT / "docs" / "speed.md")
 
 
 def _cpu() -> str:

@@ -137,15 +137,21 @@ class Correctness:
 
 @functools.lru_cache(maxsize=2)
 def _image_weights(n: int, seed: int = 0) -> np.ndarray:
-    """`BOOTSTRAP` Poisson(1) weights per test image (a bootstrap of the test images; seeded, whole numbers in float64;
+    """`BOOTSTRAP` Poisson(1) weights per test image (a bootstrap of the test images; seeded, whole numbers in float32;
     the same draw for every test of a run, made once)."""
-    return np.random.default_rng(seed).poisson(1.0, size=(BOOTSTRAP, n)).astype("float64")
+    return np.random.default_rng(seed).poisson(1.0, size=(BOOTSTRAP, n)).astype("float32")
 
 
-#: a per-image difference is a mean over at most 12 amounts of -1, 0 or +1: times this number (the least common multiple
-#: of 1 to 12) it is a whole number, and products and sums of whole numbers below 2**53 are exact in float64 whatever
-#: order BLAS sums them in -- so the test-image term is the same on every processor, not only in its leading digits
-WHOLE = 27720
+def _whole(per_image: np.ndarray) -> tuple[np.ndarray, int]:
+    """``per_image`` (means over k amounts of -1, 0 or +1) as whole numbers: (k x per_image, k), the smallest k of 1 to
+    12 that makes them whole. Products and sums of whole numbers below 2**24 are exact in float32 whatever order BLAS
+    sums them in -- k x Poisson weight x test images stays far below it -- so the test-image term is the same on every
+    processor, not only in its leading digits."""
+    for k in range(1, 13):
+        whole = np.rint(per_image * k)
+        if np.allclose(whole, per_image * k, rtol=0, atol=1e-6):
+            return whole.astype("float32"), k
+    raise ValueError("per-image differences must be means of -1, 0 and +1 over at most 12 amounts")
 
 
 def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points: float) -> dict:
@@ -164,10 +170,9 @@ def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points:
     image_var = 0.0
     if per_image is not None:
         weights = _image_weights(per_image.shape[1])
-        whole = np.rint(per_image * WHOLE)
-        if not np.allclose(whole, per_image * WHOLE, rtol=0, atol=1e-6):
-            raise ValueError("per-image differences must be means of -1, 0 and +1 over at most 12 amounts")
-        resampled = 100 * (whole @ weights.T) / (WHOLE * weights.sum(axis=1))  # seeds x bootstrap, exact products
+        whole, k = _whole(per_image)
+        sums = (whole @ weights.T).astype("float64")  # seeds x bootstrap: exact (`_whole`)
+        resampled = 100 * sums / (k * weights.sum(axis=1, dtype="float64"))
         # Var(mean over seeds) = (sum of the seeds' own variances + sum of their covariances) / seeds^2; the own
         # variances are in the spread over seeds already, so only the covariances (what the seeds share) are added
         own = resampled.var(axis=1, ddof=1).mean() / n

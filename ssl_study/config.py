@@ -116,7 +116,8 @@ class Profile:
     min_fit_images: int  #: ... so that every fit sees at least this many images
     max_epochs: int  #: cap on the epochs of one supervised fit
     pretext_epochs: int | None  #: epochs of every pretext task (None: each task's own, chosen on validation data)
-    pretext_images: int | None  #: unlabelled images used by the pretext task (None: all of them)
+    #: unlabelled images used by a pretext run and a semi-supervised run (None: all of them)
+    pretext_images: int | None
     #: the design: every classifier fit of notebooks 2 and 5 is asked for by an arm (seeds: the union of the arms')
     arms: tuple[Arm, ...] = ()
     #: the amounts of the primary endpoint (ANALYSIS_PLAN.md), where the 2 x 2 runs under more seeds

@@ -56,8 +56,9 @@ def task_code(kind: str) -> tuple:
     if kind == "fit":
         return (*loading, *network, workers._features, workers._run_fit, workers._result, training)
     if kind == "semi":
-        return (*loading, *network, workers._run_semi, workers._result, workers._unlabelled_labels,
-                workers._pseudo_label_report, training, semi.SemiMethod, semi.get_semi, semi.predict_pseudo_labels)
+        return (*loading, *network, workers._run_semi, workers._semi_unlabelled, workers._result,
+                workers._unlabelled_labels, workers._pseudo_label_report, training, semi.SemiMethod, semi.get_semi,
+                semi.predict_pseudo_labels)
     if kind == "pretext":
         return (*loading, *network, workers._run_pretext, pretexts.Pretext, pretexts.PretextSettings,
                 pretexts.pretext_indices, pretexts.monitor_slice, pretexts.knn_monitor, pretexts.pretrain)

@@ -441,5 +441,5 @@ def plan_semi_runs(inputs: Inputs, recipe: Recipe = Recipe()) -> list[SemiRun]:
                 for seed in seeds:
                     runs.append(SemiRun(kind, amount, n, seed, epochs_for(n, profile, recipe)[1], profile.batch_size,
                                         recipe, settings, inputs.data_fp, inputs.split_fp, start,
-                                        encoders[seed] if start else None))
+                                        encoders[seed] if start else None, profile.pretext_images))
     return sorted(runs, key=lambda run: (run.kind != "fixmatch", run.seed, run.n_labels))

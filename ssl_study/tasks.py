@@ -77,7 +77,9 @@ class PretextRun:
 class SemiRun:
     """One semi-supervised run (`ssl_study.semi`): method ``kind`` (``pseudolabel`` or ``fixmatch``) with
     ``settings`` on one label subset and the whole unlabelled set, from random weights or from the encoder of
-    ``pretext`` with the identity ``encoder``; ``epochs``: the teacher's (pseudo-labelling), as a supervised fit."""
+    ``pretext`` with the identity ``encoder``; ``epochs``: the teacher's (pseudo-labelling), as a supervised fit;
+    ``images``: the unlabelled images it uses, the first of the seed's order of them (None: all, in the split's
+    order)."""
 
     kind: str
     amount: str
@@ -91,6 +93,7 @@ class SemiRun:
     split: str
     pretext: str | None = None
     encoder: str | None = None
+    images: int | None = None
 
     @property
     def encoder_name(self) -> str:

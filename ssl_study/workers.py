@@ -153,17 +153,24 @@ def _pseudo_label_report(rounds: list[dict], truth: np.ndarray, threshold: float
     return report
 
 
+def _semi_unlabelled(n: int, images: int | None, seed: int) -> np.ndarray | slice:
+    """Which of the ``n`` unlabelled images a semi-supervised run uses: all, in the split's order (``images`` None), or
+    the first ``images`` of the seed's order of them."""
+    return slice(None) if images is None else np.random.default_rng(seed).permutation(n)[:images]
+
+
 def _run_semi(run: SemiRun, paths: dict) -> dict:
     """Train and score one `SemiRun`: the labels of the subset and the unlabelled **images** go to the training
     function; the unlabelled images' labels are read afterwards, to score the pseudo-labels only."""
     d = _inputs(paths["split"], run.data, run.split)
     subset = nested_subsets(d["y_labelled"], [run.n_labels], run.seed)[0]
     x, y = d["x_labelled"][subset], d["y_labelled"][subset]
-    x_unlabelled = d["x"][d["split"]["unlabelled"]]
+    used = _semi_unlabelled(len(d["split"]["unlabelled"]), run.images, run.seed)
+    x_unlabelled = d["x"][d["split"]["unlabelled"][used]]
     weights = None if run.encoder is None else _encoder_weights(paths, run.encoder)
     method = semi.get_semi(run.kind, run.settings)
     model, record = method.train(x, y, x_unlabelled, run.seed, run.epochs, run.batch_size, run.recipe, weights)
-    record = {**record, "history": _pseudo_label_report(record.pop("rounds"), _unlabelled_labels(d),
+    record = {**record, "history": _pseudo_label_report(record.pop("rounds"), _unlabelled_labels(d)[used],
                                                         run.settings.threshold),
               "choice": f"threshold={run.settings.threshold}"}
     scores = evaluate(model, d["x_test"], d["y_test"])

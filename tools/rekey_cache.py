@@ -11,7 +11,8 @@ entry is moved to its new key with its result as it is:
 
 1. the initial encoders' weight hashes (their side-cars) -> their identities;
 2. each pretext run: its ``init`` -> that identity; the hash of its trained weights -> its new key;
-3. each fit and semi-supervised run that starts from an encoder: its ``encoder`` -> that encoder's identity;
+3. each fit and semi-supervised run that starts from an encoder: its ``encoder`` -> that encoder's identity (a
+   semi-supervised run also gains the field ``images``, None: every unlabelled image, as it used);
 4. each t-SNE map: the features of notebook 4's map images are computed again (the encoders as committed) and their
    hash found among the entries; a map whose hash is not found is left to be computed again.
 
@@ -44,7 +45,10 @@ def old_key(kind: str, task, env: dict) -> str:
     """The key ``task`` had under `OLD_VERSIONS`."""
     versions = {**keys.task_versions(kind, task), "version": OLD_VERSIONS[kind]} if kind != "tsne" else \
         {"version": OLD_VERSIONS[kind]}
-    material = {"kind": kind, **versions, "task": keys.plain(task), "environment": env}
+    described = keys.plain(task)
+    if kind == "semi":  # a field added with the new keys (`SemiRun.images`, None: every unlabelled image, as before)
+        described.pop("images")
+    material = {"kind": kind, **versions, "task": described, "environment": env}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
