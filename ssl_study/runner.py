@@ -38,8 +38,13 @@ from .config import (ARTEFACTS_DIR, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON
                      parse_jobs)
 from .data import DataError, load_mnist
 from .executor import COMPUTED_FILE, noted_keys
+from .kernels import Ahead
 from .publishing import LockedError, PublishError, explore_stage, prepare_stage, publish, recover, run_lock
 from .store import Store
+
+
+#: the kernels of the running run's notebooks, each started while the one before it runs (`ssl_study.kernels`)
+_ahead: Ahead | None = None
 
 
 def executed_path(stage: Path, profile_name: str, name: str) -> Path:
@@ -59,8 +64,16 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with _kernel_stderr_to(stage / "kernels.log"):
-        papermill.execute_notebook(NOTEBOOKS_DIR / name, out, parameters=parameters or None, kernel_name="python3",
-                                   cwd=str(NOTEBOOKS_DIR), progress_bar=False, request_save_on_cell_execute=False)
+        km = _ahead.take(name) if _ahead else None  # its kernel, started while the notebook before it ran
+        if _ahead:
+            _ahead.start_after(name)
+        try:
+            papermill.execute_notebook(NOTEBOOKS_DIR / name, out, parameters=parameters or None, kernel_name="python3",
+                                       cwd=str(NOTEBOOKS_DIR), progress_bar=False, request_save_on_cell_execute=False,
+                                       **({"km": km} if km is not None else {}))
+        finally:
+            if km is not None:
+                Ahead.stop(km)
     seconds = time.perf_counter() - start
     nb = nbformat.read(out, as_version=4)
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # a progress bar's updates collapse to its last line
@@ -304,6 +317,8 @@ def _run(profile, notebooks: list[str], parameters: dict, jobs: int, args, stage
     timings, start, started, current = [], time.perf_counter(), time.time(), None
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), signal.default_int_handler(*_)))
+    global _ahead
+    _ahead = Ahead(NOTEBOOKS_DIR, notebooks)
     try:
         for current in notebooks:
             print(f"[{profile.name}] {current} ...", end=" ", flush=True)
@@ -326,6 +341,8 @@ def _run(profile, notebooks: list[str], parameters: dict, jobs: int, args, stage
         return 1
     finally:
         signal.signal(signal.SIGINT, previous)
+        _ahead.close()
+        _ahead = None
     total = time.perf_counter() - start
     computed = len(noted_keys(stage, COMPUTED_FILE))
     if notebooks == NOTEBOOKS:

@@ -312,24 +312,28 @@ def run_pretexts(runs: list[PretextRun], inputs: Inputs, jobs: int | None = None
                      desc="pretext runs")
 
 
-def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor: str, stage: str | None = None) -> Path:
+def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor: str, stage: str | None = None,
+                         encoder=None) -> Path:
     """Save a pretext run's trained encoder with a side-car: task, settings, seed, images, held-out score, seconds
-    (``stage``: the file's name instead of the pretext's, `encoder_weights`)."""
-    encoder = build_encoder()
+    (``stage``: the file's name instead of the pretext's, `encoder_weights`; ``encoder``: a network of the encoder's
+    architecture to carry the weights, built here where not given)."""
+    encoder = encoder or build_encoder()
     encoder.set_weights(result["weights"])
     path = encoder_weights(inputs.profile, stage or run.pretext, run.seed)
     save_encoder(encoder, path, NOTEBOOK_PRETEXT, [inputs.split_path, encoder_weights(inputs.profile, "init", run.seed)],
-                 inputs.data_fp, identity=keys.task_key("pretext", run), pretext=run.pretext, settings=config_dict(run.settings), seed=run.seed,
-                 epochs=run.epochs, train_images=result["train_images"], val_images=result["val_images"],
-                 monitor=monitor, val_score=result["val_score"], seconds=round(result["seconds"], 1),
-                 images_seen=result["images_seen"], knn_before=result["knn_before"],
-                 knn_after=result["history"].get("knn", [None])[-1])
+                 inputs.data_fp, identity=keys.task_key("pretext", run), pretext=run.pretext,
+                 settings=config_dict(run.settings), seed=run.seed, epochs=run.epochs,
+                 train_images=result["train_images"], val_images=result["val_images"], monitor=monitor,
+                 val_score=result["val_score"], seconds=round(result["seconds"], 1), images_seen=result["images_seen"],
+                 knn_before=result["knn_before"], knn_after=result["history"].get("knn", [None])[-1])
     return path
 
 
 def save_pretext_encoders(runs: list[PretextRun], results: list[dict], inputs: Inputs, pretexts: dict) -> list[Path]:
-    """`save_pretext_encoder` for each run (``pretexts``: name -> `Pretext`, for its monitor's name)."""
-    return [save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor)
+    """`save_pretext_encoder` for each run (``pretexts``: name -> `Pretext`, for its monitor's name), one network
+    carrying each run's weights in turn (building one per run was most of a replay's time in notebook 4)."""
+    carrier = build_encoder()
+    return [save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor, encoder=carrier)
             for run, result in zip(runs, results)]
 
 
@@ -375,10 +379,10 @@ def plan_sweep_runs(pretexts: dict, inputs: Inputs) -> list[PretextRun]:
 def save_sweep_encoders(runs: list[PretextRun], results: list[dict], inputs: Inputs, pretexts: dict) -> list[Path]:
     """Save the encoders of the sweep's runs on part of the unlabelled set (those on all of it are notebook 4's own
     encoders, saved with the other pretexts'); returns every sweep encoder's file."""
-    paths = []
+    paths, carrier = [], build_encoder()
     for run, result in zip(runs, results):
         if run.part:
-            save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor, stage=sweep_stage(run))
+            save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor, sweep_stage(run), carrier)
         paths.append(encoder_weights(inputs.profile, sweep_stage(run), run.seed))
     return paths
 

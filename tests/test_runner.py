@@ -72,3 +72,31 @@ def test_ctrl_c_says_what_is_kept_in_one_line(project, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "interrupted" in err and "fit cache" in err
     assert (project / "artefacts" / "full" / "results_old.csv").read_text() == "old"
+
+
+def test_a_kernel_started_ahead_runs_only_the_first_cells_imports_and_setup(tmp_path):
+    """`ssl_study.kernels`: the next notebook's kernel imports what its first code cell imports and sets up, nothing
+    else of it; it is started while the notebook before it runs, taken by its notebook, and shut down after."""
+    import asyncio
+
+    import nbformat
+
+    from ssl_study.kernels import Ahead, warm_up_of
+
+    first = "import os\nmarker = open('ran-ahead', 'w')\nimport json\nkeras = helpers.setup_notebook()\nprint(1)"
+    for name in ("a.ipynb", "b.ipynb"):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import json" if name == "a.ipynb" else first)])
+        nbformat.write(nb, tmp_path / name)
+    assert warm_up_of(tmp_path / "b.ipynb") == "import os\nimport json\nkeras = helpers.setup_notebook()"
+    ahead = Ahead(tmp_path, ["a.ipynb", "b.ipynb"])
+    ahead.start_after("b.ipynb")  # the last notebook: none after it
+    ahead.start_after("a.ipynb")
+    km = ahead.take("b.ipynb")  # its warm-up failed (no helpers in that folder): the notebook starts its own kernel
+    assert km is None and ahead.take("b.ipynb") is None and not (tmp_path / "ran-ahead").exists()
+    (tmp_path / "b.ipynb").write_text((tmp_path / "b.ipynb").read_text().replace("helpers.setup_notebook()", "1"))
+    ahead.start_after("a.ipynb")
+    km = ahead.take("b.ipynb")
+    assert km is not None and asyncio.run(km.is_alive())
+    Ahead.stop(km)
+    assert not asyncio.run(km.is_alive())
+    ahead.close()
