@@ -249,11 +249,11 @@ def machine() -> dict:
     field = lambda name: next((line.split(":", 1)[1].strip() for line in info if line.split(":")[0].strip() == name),
                               "")
     flags = set(field("flags").split())
-    blas = sorted({f"{i['internal_api']} {i.get('architecture') or ''} ({i.get('num_threads')} threads)".strip()
-                   for i in threadpool_info()})
-    versions = {name: importlib.import_module(name).__version__ for name in ("keras", *LIBRARIES)}
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    versions[backend] = importlib.import_module(backend).__version__
+    import numpy  # noqa: F401 -- its BLAS, listed below
+
+    versions = {name: _version(name) for name in ("keras", keras_backend(), *LIBRARIES)}
+    blas = sorted({" ".join(filter(None, [i["internal_api"], i.get("architecture")]))
+                   + f" ({i.get('num_threads')} threads)" for i in threadpool_info()})
     return {"cpu": field("model name") or platform.processor() or platform.machine(), "arch": platform.machine(),
             "family": field("cpu family"), "model": field("model"), "vendor": field("vendor_id"),
             "isa": [flag for flag in ISA_FLAGS if flag in flags], "cores": os.cpu_count(),
