@@ -1,6 +1,6 @@
 """Recompute a sample of the committed results on this machine and compare them with the cached ones (`make verify`).
 
-    MNIST_PNG=... .venv/bin/python -m ssl_study.verify [--fits 14] [--jobs 2] [--seed 0]
+    MNIST_PNG=... .venv/bin/python -m ssl_study.verify [--fits 12] [--jobs 2] [--seed 0] [--output FILE]
 
 The sample is stratified: every kind of fit (training from scratch; the Siamese encoder under the recipe, probed,
 probed then fine-tuned, under k-NN and logistic regression) at both primary amounts, then one pretext run and one run
@@ -13,8 +13,8 @@ score and whether its weights are the same bits).
 Where the committed entries were computed on a processor with the same kernels (`ssl_study.keys.machine`), every result
 is the same bits. Elsewhere gradient-trained results differ in their last bits, which a few hundred training steps
 grow into a few differently classified test images: the table says how many, and the sentence says whether every
-difference is within `TOLERANCE` (docs/running.md, *Other machines*, says how it was measured). k-NN and logistic
-regression on frozen features are the same on every processor measured.
+difference is within `TOLERANCE` (docs/running.md, *Other machines*, says how it was measured). Features computed
+otherwise can also move a k-NN or logistic-regression fit by a near-tie (``benchmarks/results/verify_cache.txt``).
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ from ssl_study.store import Store
 OLD_VERSIONS = {"fit": 2, "pretext": 1, "semi": 2, "tsne": 1}
 
 
-
 def old_key(kind: str, task, env: dict) -> str:
     """The key ``task`` had under `OLD_VERSIONS`."""
     versions = {**keys.task_versions(kind, task), "version": OLD_VERSIONS[kind]} if kind != "tsne" else \
