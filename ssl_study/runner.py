@@ -323,6 +323,8 @@ def _run(profile, notebooks: list[str], parameters: dict, jobs: int, args, stage
         for current in notebooks:
             print(f"[{profile.name}] {current} ...", end=" ", flush=True)
             timings.append(execute(current, stage, profile.name, parameters))
+            if interrupted:  # a Ctrl-C whose KeyboardInterrupt Python swallowed (raised inside a callback of an
+                raise KeyboardInterrupt  # import lock, "Exception ignored in ..."): the run stops all the same
             print(f"{timings[-1]['seconds']:.0f} s", flush=True)
     except BaseException as err:  # noqa: BLE001 -- one clear line instead of a kernel's traceback
         _quiet_stop(before)

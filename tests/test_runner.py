@@ -1,5 +1,7 @@
 """run_study.py publishes a run only when every notebook succeeded, and never touches the fit cache."""
 
+import time
+
 import pytest
 from conftest import project_in
 
@@ -100,3 +102,23 @@ def test_a_kernel_started_ahead_runs_only_the_first_cells_imports_and_setup(tmp_
     Ahead.stop(km)
     assert not asyncio.run(km.is_alive())
     ahead.close()
+
+
+def test_a_ctrl_c_that_python_swallowed_still_stops_the_run(project, monkeypatch, capsys):
+    """A SIGINT that arrives while Python runs a callback (an import lock's, say) raises its KeyboardInterrupt there,
+    where Python prints "Exception ignored" and goes on: the runner notices the signal after the notebook and stops."""
+    import os
+    import signal
+
+    def swallowed(name, stage, profile_name, parameters):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # as "Exception ignored in ..." does
+        return {"notebook": name, "seconds": 0.0}
+
+    monkeypatch.setattr(runner, "execute", swallowed)
+    assert runner.main(["--jobs", "1"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "interrupted in 01_split.ipynb" in err
