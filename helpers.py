@@ -54,12 +54,12 @@ from ssl_study.semi import (SEMI_METHODS, FixMatch, FixMatchSettings, PseudoLabe
                             consistency_loss, get_semi, predict_pseudo_labels)
 
 # What the notebooks pass on to each other: inputs, encoders, results.
-from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, combine, encoder_files, encoder_weights, identities,
-                             initial_encoders, load_encoder, load_inputs, load_outcome, plan_encoder_fits,
+from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, check_encoder, combine, encoder_files, encoder_weights,
+                             identities, initial_encoders, load_encoder, load_inputs, load_outcome, plan_encoder_fits,
                              plan_pretext_runs, plan_semi_runs, plan_sweep_fits, plan_sweep_runs, planned_fits,
                              pretext_seeds, pretrained_encoders, run_fits, run_pretexts, save_encoder,
-                             save_initial_encoder, save_outcome, save_pretext_encoder, save_pretext_encoders, save_sweep,
-                             save_sweep_encoders, sweep_stage, sweep_table)
+                             save_initial_encoder, save_outcome, save_pretext_encoder, save_pretext_encoders,
+                             save_sweep, save_sweep_encoders, sweep_stage, sweep_table)
 
 # Statistics: means and t intervals, the summary table, Holm's correction, cost in seconds.
 from ssl_study.stats import cost_seconds, effective_rank, holm, mean_ci, summary_table, t_band

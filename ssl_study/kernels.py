@@ -110,6 +110,10 @@ class Ahead:
     def close(self) -> None:
         """Shut down every kernel started ahead and not taken: now where it has started, else once it has (a run
         stopped by a failure or Ctrl-C does not wait for a kernel's start)."""
+        def stop_started(future: Future) -> None:
+            if future.exception() is None:
+                self.stop(future.result())
+
         for future in self._ahead.values():
-            future.add_done_callback(lambda f: f.exception() is None and self.stop(f.result()))
+            future.add_done_callback(stop_started)
         self._ahead.clear()

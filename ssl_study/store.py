@@ -150,7 +150,7 @@ class Store:
 
     def task(self, kind: str, key: str) -> dict:
         """The description of the task stored under ``key``."""
-        return json.loads(self._paths(kind, key)[0].read_text())["task"]
+        return self.entry(kind, key)["task"]
 
     def prune(self, keep: Iterable[tuple[str, str]], written_before: float | None = None) -> int:
         """Delete every entry not in ``keep`` ((kind, key) pairs) -- only those written before ``written_before`` (a

@@ -124,8 +124,8 @@ def check_encoder(path: Path, notebook: str, data_fingerprint: str | None = None
     this (an initial encoder whose identity is not `keys.initial_encoder_key` of its seed now: the ``init`` kind's
     version was bumped since notebook 3 ran)."""
     meta = read_meta(path, notebook, data_fingerprint)
-    current = keys.initial_encoder_key(meta.get("seed", -1)) if notebook == NOTEBOOK_ENCODER else meta.get("identity")
-    if not meta.get("identity") or meta["identity"] != current:
+    stale = notebook == NOTEBOOK_ENCODER and meta.get("identity") != keys.initial_encoder_key(meta.get("seed", -1))
+    if stale or not meta.get("identity"):
         raise ArtefactError(f"{path.name} was made by other code than this: re-run notebooks/{notebook}.")
     return meta
 

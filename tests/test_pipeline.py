@@ -319,3 +319,13 @@ def test_the_official_test_accuracy_scores_only_the_images_from_mnists_test_set(
     row = ssl_study.workers._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0}, scores, official, 160)["row"]
     assert row["official_test_accuracy"] == pytest.approx(3 / official.sum())
     assert row["test_accuracy"] == pytest.approx(3 / len(official))
+
+
+def test_an_initial_encoder_made_by_other_code_is_refused(world, monkeypatch):
+    """An initial encoder's side-car names it by `keys.initial_encoder_key` of its seed: a bumped ``init`` version (the
+    architecture or its initialisation changed) makes notebook 3's saved encoders stale, in one sentence."""
+    path = helpers.encoder_weights(PROFILE, "init", 0)
+    assert helpers.check_encoder(path, helpers.NOTEBOOK_ENCODER)["identity"] == keys.initial_encoder_key(0)
+    monkeypatch.setattr(keys, "initial_encoder_key", lambda seed, env=None: "another version")
+    with pytest.raises(helpers.ArtefactError, match="made by other code than this: re-run notebooks/03_encoder"):
+        helpers.check_encoder(path, helpers.NOTEBOOK_ENCODER)
