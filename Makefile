@@ -1,6 +1,7 @@
 # make setup     : the virtual environment (.venv): the pinned packages, then this project in editable mode
 # make run       : run the six notebooks (full profile; fits from the fit cache where they are), publish them and
 #                  their HTML (reports/) only when all succeed. FRESH=1 recomputes every fit; JOBS=N fits at once.
+# make unit      : the unit tests alone (`pytest -m "not slow"`: no notebook, runner or profile run)
 # make test      : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
 # make test-jax  : the model tests and the notebooks (quick profile) again with KERAS_BACKEND=jax
 # make verify    : recompute a stratified sample of the committed fits on this machine and compare them with the
@@ -30,7 +31,7 @@ run: setup
 	$(PY) run_study.py --profile $(PROFILE) $(if $(FRESH),--fresh) $(if $(JOBS),--jobs $(JOBS))
 
 unit: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest -m "not slow" tests
 
 nbval: setup
 	SSL_PROFILE=quick $(PY) -m pytest --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider notebooks
@@ -43,7 +44,7 @@ test-jax: setup-jax
 		-p no:cacheprovider notebooks
 
 verify: setup
-	$(PY) -m ssl_study.verify $(if $(FITS),--fits $(FITS)) --jobs $(or $(JOBS),2)
+	$(PY) -m ssl_study.run.verify $(if $(FITS),--fits $(FITS)) --jobs $(or $(JOBS),2)
 
 clean-quick:
 	rm -rf artefacts/quick

@@ -10,68 +10,82 @@ The code uses Keras 3's backend-neutral API (layers, ``keras.ops``, ``keras.rand
 
 from __future__ import annotations
 
-# Settings in one place: paths, profiles (full / quick), the training recipe, augmentation, environment variables.
-from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED,
-                              EXPLORATORY_SPLIT_SEED, OTHER_USE, PLAN_COMMIT, SEMI_METHOD, Arm, DATA_ENV, EQUIVALENCE_MARGIN, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
-                              JOBS_ENV, NOTEBOOKS, NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER,
-                              NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES,
-                              PRIMARY_AMOUNTS, PROFILES, PROFILE_ENV, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS,
-                              SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig, Profile, Recipe, config_dict,
-                              default_jobs, get_profile)
+# The package has three layers, lowest first: compute (data, models, training, the units), the study (its design,
+# tasks, keys, cache, runs, what notebooks pass on) and the report (statistics, words, figures); `config` holds the
+# constants under all three. Each layer imports only from the ones below it (checked by `make lint`).
 
+# Constants in one place: paths, environment variables, notebooks, the split, the primary endpoint, the recipe.
+from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED, DATA_ENV,
+                              EQUIVALENCE_MARGIN, EXPLORATORY_SPLIT_SEED, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
+                              JOBS_ENV, N_CLASSES, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE,
+                              NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, NOTEBOOKS, NOTEBOOKS_DIR,
+                              OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS, PROFILE_ENV, ROOT, SELECTION_SEEDS, SEMI_METHOD,
+                              SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig, Recipe, config_dict)
+
+# --- compute -----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
-from ssl_study.artefacts import (ArtefactError, file_sha256, load_arrays, load_json, load_table, meta_path, read_meta,
-                                 save_arrays, save_json,
-                                 save_table, save_text, write_meta)
+from ssl_study.compute.artefacts import (ArtefactError, file_sha256, load_arrays, load_json, load_table, meta_path,
+                                         read_meta, save_arrays, save_json, save_table, save_text, write_meta)
 
 # Data: the course's PNGs (folder or archive), checked, decoded once and cached; the split; nested label subsets.
-from ssl_study.data import (SPLIT_NAMES, DataError, Mnist, check_complete, data_fingerprint, find_source, load_mnist,
-                            load_split, make_split, nested_subsets, save_split, split_fingerprint, to_model_input,
-                            train_val_split)
+from ssl_study.compute.data import (DataError, Mnist, check_complete, data_fingerprint, find_source, load_mnist,
+                                    to_model_input)
+from ssl_study.compute.split import SPLIT_NAMES, make_split, nested_subsets, split_fingerprint, train_val_split
 
 # Models: the prescribed CNN, its encoder (the CNN up to Flatten), the probe's linear head, the augmenter.
-from ssl_study.models import (architecture_fingerprint, build_augmenter, build_classifier, build_encoder,
-                              build_linear_head, encode, import_keras, layer_table, weights_fingerprint)
+from ssl_study.compute.models import (architecture_fingerprint, build_augmenter, build_classifier, build_encoder,
+                                      build_linear_head, encode, import_keras, layer_table, weights_fingerprint)
 
-# Pretext tasks: one unit each (settings, network, targets, loss), a registry, and one function that trains any of them.
-from ssl_study.pretexts import (PRETEXTS, Pretext, PretextSettings, get_pretext, knn_monitor, monitor_slice,
-                                pretext_indices, pretrain, register)
-from ssl_study.pretexts.siamese import (Siamese, SiameseSettings, build_siamese, check_pretext_batches, example_pairs,
-                                        pretext_targets)
+# Training: the shared recipe, supervised / probe / probe-then-fine-tune, the frozen-feature classifiers, evaluation.
+from ssl_study.compute.training import (FROZEN_GRIDS, evaluate, fit_classifier, frozen_estimator, probe_then_finetune,
+                                        train_frozen, train_probe, train_supervised)
 
-# Training: the shared recipe, the budget of a fit, supervised / probe / probe-then-fine-tune, evaluation.
-from ssl_study.training import (FROZEN_GRIDS, epochs_for, evaluate, fit_classifier, frozen_estimator,
-                                probe_then_finetune, train_frozen, train_probe, train_supervised, training_budget)
+# The units, one module and one registry line each: pretext tasks, semi-supervised methods, kinds of fit.
+from ssl_study.compute.pretexts import (PRETEXTS, Pretext, PretextSettings, get_pretext, knn_monitor, monitor_slice,
+                                        pretext_indices, pretrain, register)
+from ssl_study.compute.pretexts.siamese import (Siamese, SiameseSettings, build_siamese, check_pretext_batches,
+                                                example_pairs, pretext_targets)
+from ssl_study.compute.semi import (SEMI_METHODS, FixMatch, FixMatchSettings, PseudoLabel, PseudoLabelSettings,
+                                    SemiMethod, consistency_loss, get_semi, predict_pseudo_labels)
+from ssl_study.compute.fits import FIT_KINDS, FROZEN_KINDS, FitKind
+
+# --- the study ---------------------------------------------------------------------------------------------------------
+# The design: the profiles (full / quick), their arms, and the budget of a supervised fit.
+from ssl_study.study.design import (PROFILES, Arm, Profile, default_jobs, epochs_for, get_profile,
+                                    training_budget)
+
+# Methods: an encoder and a use, with an id and a label taken from the units that define them.
+from ssl_study.study.methods import encoder_label, label, method_id, method_label, parts, use_label
 
 # Tasks: every fit and pretext run computed once (fit cache of plain data, keyed by versions), in parallel (joblib:
 # loky or Dask).
-from ssl_study.tasks import FROZEN_KINDS, Fit, PretextRun, SemiRun, plan_fits
-from ssl_study.executor import embedding_map, run_tasks
+from ssl_study.study.tasks import Fit, PretextRun, SemiRun
+from ssl_study.study.plans import plan_fits
+from ssl_study.study.executor import embedding_map, run_tasks
 
-# Semi-supervised learning on the same CNN: one unit per method (teacher -> student pseudo-labelling, FixMatch-style
-# consistency), a registry.
-from ssl_study.semi import (SEMI_METHODS, FixMatch, FixMatchSettings, PseudoLabel, PseudoLabelSettings, SemiMethod,
-                            consistency_loss, get_semi, predict_pseudo_labels)
+# What the notebooks pass on to each other: inputs and encoders, fits and their results, pretext and semi runs.
+from ssl_study.study.inputs import (Inputs, check_encoder, encoder_files, encoder_weights, identities, initial_encoders,
+                                    load_encoder, load_inputs, load_split, pretext_seeds, pretrained_encoders,
+                                    save_encoder, save_initial_encoder, save_split)
+from ssl_study.study.outcomes import (RESULT_COLUMNS, Outcome, combine, load_outcome, plan_encoder_fits, planned_fits,
+                                      run_fits, save_outcome)
+from ssl_study.study.runs import (plan_pretext_runs, plan_semi_runs, plan_sweep_fits, plan_sweep_runs, run_pretexts,
+                                  save_pretext_encoder, save_pretext_encoders, save_sweep, save_sweep_encoders,
+                                  sweep_stage, sweep_table)
 
-# What the notebooks pass on to each other: inputs, encoders, results.
-from ssl_study.study import (RESULT_COLUMNS, Inputs, Outcome, check_encoder, combine, encoder_files, encoder_weights,
-                             identities, initial_encoders, load_encoder, load_inputs, load_outcome, plan_encoder_fits,
-                             plan_pretext_runs, plan_semi_runs, plan_sweep_fits, plan_sweep_runs, planned_fits,
-                             pretext_seeds, pretrained_encoders, run_fits, run_pretexts, save_encoder,
-                             save_initial_encoder, save_outcome, save_pretext_encoder, save_pretext_encoders,
-                             save_sweep, save_sweep_encoders, sweep_stage, sweep_table)
-
+# --- the report --------------------------------------------------------------------------------------------------------
 # Statistics: means and t intervals, the summary table, Holm's correction, cost in seconds.
-from ssl_study.stats import cost_seconds, effective_rank, holm, mean_ci, summary_table, t_band
+from ssl_study.report.stats import cost_seconds, effective_rank, holm, mean_ci, summary_table, t_band
 
-# Methods: an encoder and a use; labels and figure styles come from the units that define them.
-from ssl_study.methods import (encoder_label, label, method_id, method_label, method_style, parts, style,
-                               use_label)
+# Figures: a method's style (colour by encoder, line by use), the study's plots, and each unit's own views.
+from ssl_study.report.styles import method_style, style
+from ssl_study.report.plots import (METRIC_LABELS, code_names, percent_axis, plot_accuracy_vs_labels, plot_confusions,
+                                    plot_digits, plot_gains, plot_history, plot_pairs, plot_sweep,
+                                    plot_time_to_accuracy, savefig, score_text)
+from ssl_study.report.views import show_analysis, show_examples
 
-# Figures.
-from ssl_study.plots import (METRIC_LABELS, code_names, plot_accuracy_vs_labels, plot_confusions, plot_sweep,
-                             percent_axis, plot_digits, plot_gains, plot_history, plot_pairs, plot_time_to_accuracy,
-                             savefig, score_text)
+# The analysis plan's tests and the written answer (their sentences filled from the results by templates).
+from ssl_study.report import analysis, conclusion
 
 
 def setup_notebook(keras: bool = True):

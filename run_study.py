@@ -5,7 +5,7 @@
 
 import sys
 
-from ssl_study.runner import main
+from ssl_study.run.runner import main
 
 if __name__ == "__main__":
     sys.exit(main())

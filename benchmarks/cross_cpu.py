@@ -44,10 +44,10 @@ def child() -> None:
     """In a subprocess under one setting: recompute `FITS` one after the other, print their results as JSON."""
     import numpy as np
 
-    from ssl_study import keys
-    from ssl_study.config import PROFILES
-    from ssl_study.store import Store
-    from ssl_study.verify import recompute
+    from ssl_study.study import keys
+    from ssl_study.study.design import PROFILES
+    from ssl_study.study.store import Store
+    from ssl_study.run.verify import recompute
 
     profile = PROFILES["full"]
     store = Store(profile.cache)

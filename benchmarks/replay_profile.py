@@ -43,7 +43,7 @@ def profile_once(stage: Path) -> dict:
     import papermill
 
     from ssl_study.config import NOTEBOOKS, NOTEBOOKS_DIR
-    from ssl_study.runner import render_html
+    from ssl_study.run.runner import render_html
 
     times = {}
     for name in NOTEBOOKS:
@@ -103,7 +103,7 @@ def write(record: dict, readme: bool) -> None:
     (RESULTS / "replay_profile.md").write_text(text)
     print(text)
     if readme:
-        from ssl_study.readme import replace_readme_block
+        from ssl_study.report.readme import replace_readme_block
 
         replace_readme_block("replay-profile", "<!-- replay-profile:start (written by benchmarks/replay_profile.py "
                              "--readme; do not edit by hand) -->\n" + text + "<!-- replay-profile:end -->",
@@ -111,7 +111,7 @@ def write(record: dict, readme: bool) -> None:
 
 
 def _cpu() -> str:
-    from ssl_study.keys import machine
+    from ssl_study.study.keys import machine
 
     return machine()["cpu"]
 

@@ -1,21 +1,67 @@
-"""Settings in one place: paths, the two profiles (``full``: the committed run; ``quick``: CI), the training recipe,
-the augmentation settings, and the environment variables that steer a run (checked by `check_settings`).
+"""Constants in one place: the project's folders (`Layout`), the environment variables that steer a run, the
+notebooks, the split, the primary endpoint and the chosen units, the training recipe and the augmentation settings.
+Nothing here imports the rest of the package; the design that uses these (the profiles) is `ssl_study.study.design`.
 
-A pretext task's own settings (augmentation, head, learning rate, epochs) live with the task, in `ssl_study.pretexts`.
+A pretext task's own settings (augmentation, head, learning rate, epochs) live with the task, in `ssl_study.compute.pretexts`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]  #: the project's root (where helpers.py is)
 DATA_DIR = ROOT / "data"
 CACHE_DIR = DATA_DIR / "cache"  #: decoded copies of the course's PNGs (never committed)
-ARTEFACTS_DIR = ROOT / "artefacts"
-FIGURES_DIR = ROOT / "figures"
-NOTEBOOKS_DIR = ROOT / "notebooks"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The folders of a project -- the project itself (`PROJECT`), or a run's staging folder laid out like it -- and
+    where each profile's artefacts, figures, executed notebooks and HTML pages go in it: defined here, once. The full
+    profile publishes its figures, notebooks and pages at the top (``figures/``, ``notebooks/``, ``reports/``); any
+    other profile keeps them inside its artefacts (``artefacts/quick/figures``, ...), so it never overwrites them."""
+
+    root: Path
+
+    @property
+    def artefacts_root(self) -> Path:
+        return self.root / "artefacts"
+
+    @property
+    def notebooks(self) -> Path:
+        """The notebooks (in the project: the ones to run; in a staging folder: the full profile's executed ones)."""
+        return self.root / "notebooks"
+
+    def artefacts(self, profile: str) -> Path:
+        """A profile's artefacts (split, weights, results) and its fit cache."""
+        return self.artefacts_root / profile
+
+    def _top_or_inside(self, profile: str, folder: str) -> Path:
+        return self.root / folder if profile == "full" else self.artefacts(profile) / folder
+
+    def figures(self, profile: str) -> Path:
+        return self._top_or_inside(profile, "figures")
+
+    def executed(self, profile: str) -> Path:
+        """Where a profile's executed notebooks go."""
+        return self._top_or_inside(profile, "notebooks")
+
+    def pages(self, profile: str) -> Path:
+        """Where a profile's HTML pages go."""
+        return self._top_or_inside(profile, "reports")
+
+    def folders(self, profile: str) -> list[Path]:
+        """Every folder a run of ``profile`` publishes (the artefacts hold the rest for a profile but the full)."""
+        inside = profile != "full"
+        return [self.artefacts(profile)] + ([] if inside else [self.figures(profile), self.executed(profile),
+                                                               self.pages(profile)])
+
+
+PROJECT = Layout(ROOT)  #: the project's own folders; read as ``config.PROJECT`` (a test points it elsewhere)
+ARTEFACTS_DIR = PROJECT.artefacts_root
+FIGURES_DIR = PROJECT.figures("full")
+NOTEBOOKS_DIR = PROJECT.notebooks
 
 DATA_ENV = "MNIST_PNG"  #: path of the course's ``mnist_png`` folder or archive
 PROFILE_ENV = "SSL_PROFILE"  #: ``full`` (the default: the committed run) or ``quick`` (CI)
@@ -55,7 +101,7 @@ PRIMARY_AMOUNTS = ("10/class", "1%")
 #: score -- the mean of the recipe's and probe-then-fine-tune's accuracy on the 3,000 selection images -- at each task's
 #: chosen setting): the other pretext that the design runs under 20 seeds
 BEST_PRETEXT = "rotation"
-EQUIVALENCE_MARGIN = 0.5  #: the exploratory run's margin (points); the confirmatory run's: `ssl_study.analysis.margin`
+EQUIVALENCE_MARGIN = 0.5  #: the exploratory run's margin (points); the confirmatory run's: `ssl_study.report.analysis.margin`
 #: the semi-supervised method of the confirmatory test, chosen on validation data (experiments/results/semi_*.md)
 SEMI_METHOD = "fixmatch"
 #: the commit that froze ANALYSIS_PLAN.md (set by the commit after it; tests/test_analysis.py checks the plan has not
@@ -63,267 +109,15 @@ SEMI_METHOD = "fixmatch"
 PLAN_COMMIT = "24d6c5ce1d58"
 
 
+#: the other pretexts' use (the recipe with a random head, or probe-then-fine-tune): the better of the two for the best
+#: other pretext at its chosen setting on validation data (experiments/results/pretexts_budget.md)
+OTHER_USE = "finetune"
+
 #: where probe-then-fine-tune is set against the recipe with more labels (descriptive; ANALYSIS_PLAN.md, section 4;
 #: 100 % was cut to fit the budget, section 7)
 SCHEDULE_AMOUNTS = ("10%",)
 #: the assignment's ten fractions of the labelled set (its step 3), where its literal protocol runs
 ASSIGNMENT_AMOUNTS = tuple(f"{k}0%" for k in range(1, 10)) + ("100%",)
-
-
-@dataclass(frozen=True)
-class Arm:
-    """One arm of the design: an encoder under one use, at some label amounts, under some seeds.
-
-    ``encoder``: ``none`` (the supervised CNN's random initialisation), ``random`` (notebook 3's untrained encoder),
-    ``pixels``, a pretext's name, ``best`` (`BEST_PRETEXT`), ``other`` (every pretext but the headline and the best)
-    or ``any`` (every encoder). ``use``: ``supervised``, ``recipe``, ``finetune`` (its probe comes with it), ``probe``,
-    or ``frozen`` (k-NN and logistic regression). ``amounts``: None for every amount of the profile."""
-
-    encoder: str
-    use: str
-    amounts: tuple[str, ...] | None
-    seeds: tuple[int, ...]
-
-    def names(self, encoder: str) -> bool:
-        """Whether this arm is about ``encoder``."""
-        from .pretexts import PRETEXTS  # the registry (a unit registered later is an ``other`` pretext too)
-
-        if self.encoder == "any":
-            return encoder != "none"
-        if self.encoder == "best":
-            return encoder == BEST_PRETEXT
-        if self.encoder == "other":
-            return encoder in PRETEXTS and encoder not in (HEADLINE_PRETEXT, BEST_PRETEXT)
-        return encoder == self.encoder
-
-    def covers(self, encoder: str, use: str, amount: str) -> bool:
-        """Whether this arm asks for ``encoder`` under ``use`` at ``amount``."""
-        uses = {"frozen": ("knn", "logistic"), "finetune": ("finetune", "probe")}.get(self.use, (self.use,))
-        return self.names(encoder) and use in uses and (self.amounts is None or amount in self.amounts)
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Everything that differs between the committed ``full`` run and the ``quick`` CI run: the amount of training, and
-    the design (`Arm`s: which encoder is trained how, at which amounts, under which seeds). The split is the same in
-    both profiles. ANALYSIS_PLAN.md says why the full profile's design is what it is."""
-
-    name: str
-    fractions: tuple[float, ...]  #: fractions of the labelled set to train on ...
-    per_class: tuple[int, ...]  #: ... and amounts of k labels per class (k x 10 images), the low-label regime
-    seeds: tuple[int, ...]  #: the breadth seeds: each draws its own subsets, initialisation, augmentation, pretext run
-    epochs_at_full: int  #: passes over the label subset in one supervised fit; small subsets get more (`epochs_for`)
-    min_fit_images: int  #: ... so that every fit sees at least this many images
-    max_epochs: int  #: cap on the epochs of one supervised fit
-    pretext_epochs: int | None  #: epochs of every pretext task (None: each task's own, chosen on validation data)
-    #: unlabelled images used by a pretext run and a semi-supervised run (None: all of them)
-    pretext_images: int | None
-    #: the design: every classifier fit of notebooks 2 and 5 is asked for by an arm (seeds: the union of the arms')
-    arms: tuple[Arm, ...] = ()
-    #: the amounts of the primary endpoint (ANALYSIS_PLAN.md), where the 2 x 2 runs under more seeds
-    primary_amounts: tuple[str, ...] = ()
-    batch_size: int = 128
-    #: notebook 4's sweep: the pretexts pre-trained on parts of the unlabelled set (under ``sweep_seeds``), the parts
-    #: (of the images a pretext run uses: ``pretext_images`` or all), the label amounts their frozen features are scored
-    #: at, and those they are trained at with the supervised recipe
-    sweep_pretexts: tuple[str, ...] = (HEADLINE_PRETEXT,)
-    unlabelled_fractions: tuple[float, ...] = (0.01, 0.1, 1.0)
-    sweep_amounts: tuple[str, ...] = ("10/class", "1%", "10%")
-    sweep_finetune_amounts: tuple[str, ...] = ("10/class",)
-    sweep_seeds: tuple[int, ...] = (0,)
-    #: notebook 5's semi-supervised arm: (method -- or "other": every method but `SEMI_METHOD` --, start -- None for
-    #: random weights, or a pretext --, amounts, seeds); their budgets (FixMatch's steps, a student's images) times
-    #: ``semi_scale`` (1: the methods' own)
-    semi_arms: tuple[tuple[str, str | None, tuple[str, ...], tuple[int, ...]], ...] = ()
-    semi_scale: float = 1.0
-    map_images: int = 1500  #: test images in notebook 4's 2-D maps of the embeddings (t-SNE; analysis only)
-
-    def semi_plan(self, method: str, n_labelled: int) -> list[tuple[str | None, tuple[str, ...], tuple[int, ...]]]:
-        """(start, amounts, seeds) of a semi-supervised method: its ``semi_arms`` (``"other"`` names every method but
-        `SEMI_METHOD`); a method without one runs at the smallest amount under ``seeds``, from random weights and from
-        `BEST_PRETEXT`'s encoder."""
-        mine = [arm[1:] for arm in self.semi_arms
-                if arm[0] == method or (arm[0] == "other" and method != SEMI_METHOD)]
-        return mine or [(start, (self.amounts(n_labelled)[0][0],), self.seeds) for start in (None, BEST_PRETEXT)]
-
-    def seeds_of(self, encoder: str, use: str, amount: str) -> tuple[int, ...]:
-        """The seeds under which ``encoder`` is trained or read by ``use`` at ``amount``: the union of the arms that
-        ask for it (empty: no arm does)."""
-        return tuple(sorted({s for arm in self.arms if arm.covers(encoder, use, amount) for s in arm.seeds}))
-
-    def encoder_seeds(self, encoder: str) -> tuple[int, ...]:
-        """Every seed of an encoder's arms: a pretext runs once per seed (``random``, the untrained encoders of
-        notebook 3 that every pretext run starts from: every seed of the design)."""
-        if encoder == "random":
-            return self.all_seeds
-        return tuple(sorted({s for arm in self.arms for s in arm.seeds if arm.names(encoder)}))
-
-    @property
-    def all_seeds(self) -> tuple[int, ...]:
-        """Every seed of the run: those with an initial encoder (notebook 3)."""
-        return tuple(sorted({s for arm in self.arms for s in arm.seeds} | set(self.seeds)))
-
-    def amounts(self, n_labelled: int) -> list[tuple[str, int]]:
-        """The label amounts as ``(name, number of images)``, smallest first: ``("10/class", 100)``, ``("1%", 280)``."""
-        amounts = [(f"{k}/class", k * N_CLASSES) for k in self.per_class]
-        amounts += [(f"{f:.0%}", int(round(f * n_labelled))) for f in self.fractions]
-        return sorted(amounts, key=lambda a: a[1])
-
-    @property
-    def output(self) -> Path:
-        """Where this profile's artefacts and figures go: the project, or the folder a run stages them in."""
-        return Path(os.environ[OUTPUT_ENV]) if os.environ.get(OUTPUT_ENV) else ROOT
-
-    @property
-    def artefacts(self) -> Path:
-        """Folder of this profile's artefacts (split, weights, histories, results)."""
-        return self.output / "artefacts" / self.name
-
-    @property
-    def figures(self) -> Path:
-        """Folder of this profile's figures: ``figures/`` for the full run, apart for any other profile."""
-        return self.output / "figures" if self.name == "full" else self.artefacts / "figures"
-
-    @property
-    def cache(self) -> Path:
-        """The fit cache: one entry per fit and pretext run, shared by every run of this profile."""
-        return Path(os.environ[FIT_CACHE_ENV]) if os.environ.get(FIT_CACHE_ENV) else ARTEFACTS_DIR / self.name / "cache"
-
-
-_PRIMARY = PRIMARY_AMOUNTS
-_BREADTH = (0, 1, 2)
-#: the other pretexts' use (the recipe with a random head, or probe-then-fine-tune): the better of the two for the best
-#: other pretext at its chosen setting on validation data (experiments/results/pretexts_budget.md)
-OTHER_USE = "finetune"
-
-PROFILES: dict[str, Profile] = {
-    "full": Profile(  # the confirmatory run: ANALYSIS_PLAN.md, section 7, says why these seeds and amounts
-        name="full",
-        fractions=(0.01,) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
-        per_class=(10,),
-        seeds=_BREADTH,
-        epochs_at_full=40,  # chosen on validation data: experiments/results/recipe.md and, on the confirmatory split,
-        # recipe_confirmatory.md (40 passes, a tie with 80)
-        min_fit_images=160_000,  # chosen on validation data: experiments/results/budget.md (max_epochs binds)
-        max_epochs=40,
-        pretext_epochs=None,
-        pretext_images=None,
-        primary_amounts=_PRIMARY,
-        arms=(
-            # the 2 x 2 at the primary amounts: start {untrained, Siamese} x schedule {recipe, probe-then-fine-tune};
-            # the untrained encoder under the recipe is the supervised CNN itself (tests/test_pipeline.py)
-            Arm("none", "supervised", _PRIMARY, tuple(range(30))),
-            Arm(HEADLINE_PRETEXT, "recipe", _PRIMARY, tuple(range(30))),
-            # (probe-then-fine-tune under 20 seeds: issue 19's number; 30 would cost 9 minutes the budget lacks)
-            Arm(HEADLINE_PRETEXT, "finetune", _PRIMARY, tuple(range(20))),
-            Arm("random", "finetune", _PRIMARY, tuple(range(20))),
-            # the assignment's literal protocol at its ten fractions
-            Arm("none", "supervised", ASSIGNMENT_AMOUNTS, tuple(range(5))),
-            Arm(HEADLINE_PRETEXT, "recipe", ASSIGNMENT_AMOUNTS, tuple(range(5))),
-            # the schedule's effect where labels are many (descriptive)
-            Arm(HEADLINE_PRETEXT, "finetune", SCHEDULE_AMOUNTS, _BREADTH),
-            Arm("random", "finetune", SCHEDULE_AMOUNTS, _BREADTH),
-            # the other pretexts at the primary amounts: the best on validation data under more seeds
-            Arm("best", OTHER_USE, _PRIMARY, tuple(range(20))),
-            Arm("other", OTHER_USE, _PRIMARY, _BREADTH),
-            # frozen features of every encoder and the raw pixels (descriptive)
-            Arm("any", "frozen", None, _BREADTH),
-        ),
-        sweep_seeds=(0,),  # of the breadth seeds: a cut of the budget (ANALYSIS_PLAN.md, section 7)
-        # the semi-supervised method chosen on validation data under 5 seeds, the other under 3 (descriptive)
-        semi_arms=((SEMI_METHOD, None, ("10/class",), tuple(range(5))),
-                   ("other", None, ("10/class",), _BREADTH)),
-    ),
-    "quick": Profile(
-        name="quick",
-        fractions=(0.1,),
-        per_class=(10,),
-        seeds=(0,),
-        epochs_at_full=1,
-        min_fit_images=0,
-        max_epochs=1,
-        pretext_epochs=1,
-        pretext_images=2_000,
-        primary_amounts=("10/class",),
-        arms=(
-            Arm("none", "supervised", None, (0,)),
-            Arm("none", "supervised", ("10/class",), (0, 1)),
-            Arm(HEADLINE_PRETEXT, "recipe", None, (0,)),
-            Arm(HEADLINE_PRETEXT, "recipe", ("10/class",), (0, 1)),
-            Arm(HEADLINE_PRETEXT, "finetune", None, (0,)),
-            Arm("random", "finetune", ("10/class",), (0,)),
-            Arm("best", "finetune", ("10/class",), (0,)),
-            Arm("other", "finetune", ("10/class",), (0,)),
-            Arm("any", "frozen", None, (0,)),
-        ),
-        unlabelled_fractions=(0.5, 1.0),
-        sweep_amounts=("10/class", "10%"),
-        # the full profile's semi-supervised arms (from random weights) under one seed, and the chosen method from the
-        # best other pretext's encoder too (the path of a semi-supervised run from an encoder)
-        semi_arms=((SEMI_METHOD, None, ("10/class",), (0,)), (SEMI_METHOD, BEST_PRETEXT, ("10/class",), (0,)),
-                   ("other", None, ("10/class",), (0,))),
-        semi_scale=0.01,
-        map_images=400,
-    ),
-}
-
-
-class SettingError(ValueError):
-    """An environment variable or option that steers a run has a value it cannot take; the message names the variable
-    and the values it accepts."""
-
-
-BACKENDS = ("loky", "dask")  #: values of $SSL_BACKEND
-KERAS_BACKENDS = ("tensorflow", "jax")  #: values of $KERAS_BACKEND this project runs on
-
-
-def get_profile(name: str | None = None) -> Profile:
-    """The profile called ``name``, else the one named by ``$SSL_PROFILE``, else ``full``; makes its folders."""
-    name = name or os.environ.get(PROFILE_ENV) or "full"
-    if name not in PROFILES:
-        raise SettingError(f"Unknown profile {name!r}: use one of {', '.join(sorted(PROFILES))} "
-                           f"({PROFILE_ENV} or --profile).")
-    profile = PROFILES[name]
-    profile.artefacts.mkdir(parents=True, exist_ok=True)
-    profile.figures.mkdir(parents=True, exist_ok=True)
-    return profile
-
-
-def parse_jobs(value: str | int, where: str = JOBS_ENV) -> int:
-    """A number of fits at once: a whole number of at least 1 (``where`` names the setting in the message)."""
-    try:
-        jobs = int(str(value).strip())
-    except ValueError:
-        raise SettingError(f"{where}={value!r} is not a whole number: set it to the fits to run at once, such as "
-                           f"{os.cpu_count() or 1} (one per core).") from None
-    if jobs < 1:
-        raise SettingError(f"{where}={value!r}: at least one fit must run at a time; set it to 1 or more.")
-    return jobs
-
-
-def default_jobs() -> int:
-    """How many fits run at once: ``$SSL_JOBS``, else one per CPU core."""
-    value = os.environ.get(JOBS_ENV)
-    return parse_jobs(value) if value else os.cpu_count() or 1
-
-
-def check_settings() -> None:
-    """Refuse, in one sentence each, a value of ``$SSL_PROFILE``, ``$SSL_JOBS``, ``$SSL_BACKEND`` or ``$KERAS_BACKEND``
-    that a run cannot take -- at start-up, not in the middle of a notebook."""
-    import importlib.util
-
-    if os.environ.get(PROFILE_ENV) and os.environ[PROFILE_ENV] not in PROFILES:
-        get_profile()
-    default_jobs()
-    backend = os.environ.get(BACKEND_ENV)
-    if backend and backend not in BACKENDS:
-        raise SettingError(f"{BACKEND_ENV}={backend!r}: use one of {', '.join(BACKENDS)} (unset: loky).")
-    keras_backend = os.environ.get("KERAS_BACKEND")
-    if keras_backend and keras_backend not in KERAS_BACKENDS:
-        raise SettingError(f"KERAS_BACKEND={keras_backend!r}: this project runs on {' or '.join(KERAS_BACKENDS)} "
-                           "(unset: tensorflow).")
-    if keras_backend == "jax" and importlib.util.find_spec("jax") is None:
-        raise SettingError("KERAS_BACKEND=jax, but JAX is not installed: run `make setup-jax` (or unset KERAS_BACKEND).")
 
 
 @dataclass(frozen=True)

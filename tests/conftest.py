@@ -47,16 +47,24 @@ def tree(tmp_path: Path) -> Path:
 
 
 def project_in(tmp_path: Path, monkeypatch) -> Path:
-    """Point the runner and the publisher at a project in ``tmp_path`` (artefacts/, figures/, notebooks/, reports/),
-    and let the runner read no data; returns ``tmp_path``."""
-    import ssl_study.publishing as publishing
-    import ssl_study.runner as runner
+    """Point the runner and the publisher at a project in ``tmp_path`` (artefacts/, figures/, notebooks/, reports/:
+    `ssl_study.config.PROJECT`), and let the runner read no data; returns ``tmp_path``."""
+    import ssl_study.config as config
+    import ssl_study.run.runner as runner
 
-    for name, folder in {"ARTEFACTS_DIR": "artefacts", "FIGURES_DIR": "figures", "NOTEBOOKS_DIR": "notebooks",
-                         "ROOT": "."}.items():
-        for module in (runner, publishing):
-            if hasattr(module, name):
-                monkeypatch.setattr(module, name, tmp_path / folder)
+    monkeypatch.setattr(config, "PROJECT", config.Layout(tmp_path))
     monkeypatch.setattr(runner, "load_mnist", lambda verbose=False: None)
     return tmp_path
 
+
+
+#: the test modules that run notebooks, the runner or a whole profile: marked ``slow`` (``pytest -m "not slow"`` leaves
+#: them out)
+SLOW_MODULES = {"test_units_in_notebooks", "test_runner", "test_faults", "test_examples", "test_benchmark",
+                "test_notebooks", "test_semi", "test_pipeline"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.stem in SLOW_MODULES or item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)

@@ -1,12 +1,13 @@
-"""The analysis plan's code (`ssl_study.analysis`) on constructed results of each kind: the verdicts and words its
+"""The analysis plan's code (`ssl_study.report.analysis`) on constructed results of each kind: the verdicts and words its
 wording rule allows, Holm's correction within a family, the margins, and the test-image term of the intervals."""
 
+import helpers
 import numpy as np
 import pandas as pd
 import pytest
 
-from ssl_study import analysis
-from ssl_study.analysis import Contrast, Correctness
+from ssl_study.report import analysis
+from ssl_study.report.analysis import Contrast, Correctness
 
 AMOUNTS = ("10/class", "1%")
 
@@ -194,7 +195,7 @@ def test_the_plan_has_the_families_of_analysis_plan_md():
     tests_per_family = {f: sum(1 if c.pooled else len(c.amounts) for c in plan if c.family == f) for f in families}
     assert tests_per_family == {"primary": 2, "2 x 2": 6, "assignment": 1, "other pretexts": 2,
                                 "other pretexts' weights": 2, "semi-supervised": 1, "descriptive": 16}
-    text = (analysis.__file__.rsplit("/", 2)[0] + "/ANALYSIS_PLAN.md")
+    text = helpers.ROOT / "ANALYSIS_PLAN.md"
     plan_text = open(text).read()
     for family in families:
         assert family.lower() in plan_text.lower()

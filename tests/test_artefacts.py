@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import helpers
-from ssl_study.artefacts import atomic_write
+from ssl_study.compute.artefacts import atomic_write
 
 
 def test_missing_edited_and_unreadable_artefacts_name_the_notebook(tmp_path):

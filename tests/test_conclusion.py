@@ -1,4 +1,4 @@
-"""The written answer's templates (`ssl_study.conclusion`) on constructed results of each kind: they say "better" or
+"""The written answer's templates (`ssl_study.report.conclusion`) on constructed results of each kind: they say "better" or
 "worse" only where the plan's family correction keeps the difference, "equivalent" only where the equivalence tests
 do, and otherwise "no difference the data can detect" with the seeds and the interval -- never "no difference"."""
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import helpers
-from ssl_study import analysis, conclusion
+from ssl_study.report import analysis, conclusion
 
 AMOUNTS = {"10/class": 100, "1%": 280, **{a: int(a[:-1]) * 280 for a in helpers.ASSIGNMENT_AMOUNTS}}
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import make_tree, pack, png_bytes
 
 import helpers
-import ssl_study.data
+import ssl_study.compute.data
 from helpers import DataError
 
 
@@ -45,7 +45,7 @@ def test_cache_is_used_and_invalidated_by_a_changed_source(tree, tmp_path, monke
     archive = pack(tree, tmp_path / "m.tar.gz")
     first = load(archive, tmp_path)
     calls = []
-    monkeypatch.setattr(ssl_study.data, "read_source", lambda path: calls.append(path))
+    monkeypatch.setattr(ssl_study.compute.data, "read_source", lambda path: calls.append(path))
     assert load(archive, tmp_path).fingerprint == first.fingerprint and not calls  # served from the cache
     monkeypatch.undo()
     (tree / "training" / "3" / "0.png").write_bytes(png_bytes(np.zeros((28, 28), np.uint8)))
@@ -58,7 +58,7 @@ def test_environment_variable_and_default_location(tree, tmp_path, monkeypatch):
     monkeypatch.setenv(helpers.DATA_ENV, str(tree))
     assert helpers.find_source() == tree.resolve()
     monkeypatch.delenv(helpers.DATA_ENV)
-    monkeypatch.setattr(ssl_study.data, "DATA_DIR", tmp_path / "empty")
+    monkeypatch.setattr(ssl_study.compute.data, "DATA_DIR", tmp_path / "empty")
     with pytest.raises(DataError, match="data/mnist_png"):
         helpers.find_source()
 

@@ -7,7 +7,7 @@ import shlex
 import pytest
 
 import helpers
-import ssl_study.runner as runner
+import ssl_study.run.runner as runner
 from ssl_study.config import FIT_CACHE_ENV, JOBS_ENV, OUTPUT_ENV, PROFILE_ENV
 
 HELP = re.findall(r"^\s+python run_study\.py(.*?)(?:\s+#.*)?$", runner.__doc__, re.M)

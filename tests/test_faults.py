@@ -28,13 +28,13 @@ import pytest
 from conftest import make_tree, pack, png_bytes, project_in
 
 import helpers
-import ssl_study.executor as executor
-import ssl_study.publishing as publishing
-import ssl_study.runner as runner
+import ssl_study.study.executor as executor
+import ssl_study.report.publishing as publishing
+import ssl_study.run.runner as runner
 from helpers import DataError
 from ssl_study.config import NOTEBOOKS, ROOT
-from ssl_study.store import Store
-from ssl_study.tasks import Fit
+from ssl_study.study.store import Store
+from ssl_study.study.tasks import Fit
 
 REAL_DATA = os.environ.get("MNIST_PNG")
 needs_data = pytest.mark.skipif(not REAL_DATA, reason="needs the course archive ($MNIST_PNG)")
@@ -360,12 +360,12 @@ def test_a_run_killed_while_publishing_is_undone_by_the_next(project, monkeypatc
 # ---------------------------------------------------------------------------------------------------------------------
 # One run per profile; exploration runs apart
 
-HOLD = ("import sys, time; from pathlib import Path; import ssl_study.publishing as p; "
-        "p.ARTEFACTS_DIR = Path(sys.argv[1]);\nwith p.run_lock('full'):\n print('held', flush=True); time.sleep(60)")
+HOLD = ("import sys, time; from pathlib import Path; import ssl_study.config as c; import ssl_study.report.publishing as p; "
+        "c.PROJECT = c.Layout(Path(sys.argv[1]));\nwith p.run_lock('full'):\n print('held', flush=True); time.sleep(60)")
 
 
 def test_a_second_run_says_which_run_holds_the_profile(project, monkeypatch, capsys):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(project / "artefacts")], stdout=subprocess.PIPE,
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(project)], stdout=subprocess.PIPE,
                               text=True, cwd=ROOT)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -464,7 +464,7 @@ def test_ctrl_c_prints_one_line_and_leaves_no_process(phase, tmp_path, split_pub
     mark = uuid.uuid4().hex
     env = {"SSL_FIT_CACHE": str(tmp_path / "cache"), "SSL_TEST_MARK": mark, "SSL_JOBS": "2"}
     if phase == "publish":  # publication made slow enough to be interrupted, by a driver that wraps the runner
-        driver = ("import sys, time; import ssl_study.runner as r; real = r.publish\n"
+        driver = ("import sys, time; import ssl_study.run.runner as r; real = r.publish\n"
                   "def slow(*a):\n print('publishing', flush=True); time.sleep(3); real(*a)\n"
                   "r.publish = slow; sys.exit(r.main(sys.argv[1:]))")
         run = Run(tmp_path, "--only", helpers.NOTEBOOK_SPLIT, env=env, driver=driver)

@@ -83,7 +83,7 @@ def test_the_committed_fit_cache_holds_every_fit_of_the_full_run():
     profile = helpers.PROFILES["full"]
     from collections import Counter
 
-    from ssl_study.store import Store
+    from ssl_study.study.store import Store
 
     entries = Counter(kind for kind, _ in Store(profile.cache).entries())
     design = helpers.planned_fits(profile, 28_000)

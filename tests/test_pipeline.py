@@ -11,12 +11,12 @@ import pytest
 from conftest import make_tree, png_bytes
 
 import helpers
-import ssl_study.executor
-import ssl_study.training
-import ssl_study.workers
-from ssl_study import keys
-from ssl_study.store import Store
-from ssl_study import pretexts
+import ssl_study.study.executor
+import ssl_study.compute.training
+import ssl_study.study.workers
+from ssl_study.study import keys
+from ssl_study.study.store import Store
+from ssl_study.compute import pretexts
 
 PROFILE = helpers.Profile("unit", fractions=(0.5,), per_class=(2,), seeds=(0, 1), epochs_at_full=1, min_fit_images=0,
                           max_epochs=1, pretext_epochs=1, pretext_images=None, batch_size=32,
@@ -169,16 +169,16 @@ def test_a_frozen_fit_sees_the_subset_alone_and_is_scored_on_the_test_images(wor
 
     def spy_train(kind, features, labels, seed):
         seen["train"] = (features.copy(), labels.copy())
-        return ssl_study.training.train_frozen(kind, features, labels, seed)
+        return ssl_study.compute.training.train_frozen(kind, features, labels, seed)
 
     def spy_evaluate(model, x, y):
         seen["test"] = (x.copy(), y.copy())
-        return ssl_study.training.evaluate(model, x, y)
+        return ssl_study.compute.training.evaluate(model, x, y)
 
-    monkeypatch.setattr(ssl_study.workers, "train_frozen", spy_train)
-    monkeypatch.setattr(ssl_study.workers, "evaluate", spy_evaluate)
+    monkeypatch.setattr(ssl_study.compute.fits.frozen, "train_frozen", spy_train)
+    monkeypatch.setattr(ssl_study.study.workers, "evaluate", spy_evaluate)
     fit = helpers.plan_fits("knn", PROFILE, inputs.n_labelled, inputs.data_fp, inputs.split_fp, pretext="pixels")[0]
-    result = ssl_study.workers._run_fit(fit, {"split": str(inputs.split_path), "encoders": {}})
+    result = ssl_study.study.workers._run_fit(fit, {"split": str(inputs.split_path), "encoders": {}})
     subset = helpers.nested_subsets(inputs.labels("labelled"), [fit.n_labels], fit.seed)[0]
     pixels = inputs.images("labelled").reshape(inputs.n_labelled, -1)
     assert np.array_equal(seen["train"][0], pixels[subset]) and np.array_equal(seen["train"][1],
@@ -199,7 +199,7 @@ def test_a_result_computed_with_other_library_versions_is_not_served(world):
 def test_each_fit_is_computed_once(world, monkeypatch):
     inputs = world["inputs"]
     first = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
-    monkeypatch.setattr(ssl_study.training, "fit_classifier", lambda *a, **k: pytest.fail("a cached fit re-ran"))
+    monkeypatch.setattr(ssl_study.compute.training, "fit_classifier", lambda *a, **k: pytest.fail("a cached fit re-ran"))
     again = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
     pd.testing.assert_frame_equal(first.table, again.table)
     assert first.histories == again.histories
@@ -216,14 +216,14 @@ def test_a_change_of_settings_computes_the_fit_again(world):
     assert not store.has("fit", keys.task_key("fit", other))
     assert not store.has("fit", keys.task_key("fit", replace(fit, data="other data")))
     with pytest.raises(RuntimeError, match="restart the kernel"):  # a version bumped since this process started
-        ssl_study.executor._compute(other, "fit", "k", paths, keys.environment(), {"version": 0})
+        ssl_study.study.executor._compute(other, "fit", "k", paths, keys.environment(), {"version": 0})
 
 
 def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypatch, tmp_path):
     monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "cache"))
     inputs = world["inputs"]
     fits = supervised_fits(inputs)
-    real, trained = ssl_study.training.train_supervised, []
+    real, trained = ssl_study.compute.training.train_supervised, []
 
     def interrupted_on_the_third(*args, **kwargs):
         if len(trained) == 2:
@@ -231,10 +231,10 @@ def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypa
         trained.append(args[4])  # the seed
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ssl_study.workers, "train_supervised", interrupted_on_the_third)
+    monkeypatch.setattr(ssl_study.compute.fits.supervised, "train_supervised", interrupted_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         helpers.run_fits(fits, inputs, jobs=1)
-    monkeypatch.setattr(ssl_study.workers, "train_supervised", lambda *a, **k: (trained.append("again"), real(*a, **k))[1])
+    monkeypatch.setattr(ssl_study.compute.fits.supervised, "train_supervised", lambda *a, **k: (trained.append("again"), real(*a, **k))[1])
     resumed = helpers.run_fits(fits, inputs, jobs=1)
     assert trained == [0, 0, "again", "again"]  # two finished before the interruption; only the other two re-ran
     reference = helpers.run_fits(fits, inputs, jobs=1)
@@ -263,7 +263,7 @@ def test_a_local_dask_cluster_computes_every_fit(world, monkeypatch, tmp_path):
     monkeypatch.setenv("SSL_JOBS", "2")
     monkeypatch.delenv("SSL_DASK_SCHEDULER", raising=False)
     started = []
-    real = ssl_study.executor._backend
+    real = ssl_study.study.executor._backend
 
     def spy():
         from dask.distributed import get_client
@@ -274,12 +274,12 @@ def test_a_local_dask_cluster_computes_every_fit(world, monkeypatch, tmp_path):
             started.append(len(client.scheduler_info()["workers"]))
             yield
 
-    monkeypatch.setattr(ssl_study.executor, "_backend", contextlib.contextmanager(spy))
+    monkeypatch.setattr(ssl_study.study.executor, "_backend", contextlib.contextmanager(spy))
     on_dask = helpers.run_fits(supervised_fits(inputs), inputs, jobs=2)
     assert started == [2]
     pd.testing.assert_frame_equal(sequential.table.drop(columns="seconds"), on_dask.table.drop(columns="seconds"))
     assert sequential.histories == on_dask.histories
-    assert on_dask.table["test_accuracy"].between(0, 1).all() and ssl_study.executor.count_cached(PROFILE.cache) == 4
+    assert on_dask.table["test_accuracy"].between(0, 1).all() and ssl_study.study.executor.count_cached(PROFILE.cache) == 4
 
 
 def test_tampered_results_are_refused_until_their_notebook_re_runs(world):
@@ -309,14 +309,14 @@ def test_one_changed_pixel_makes_the_split_and_everything_after_it_stale(world, 
 
 def test_the_official_test_accuracy_scores_only_the_images_from_mnists_test_set(world):
     inputs = world["inputs"]
-    official = ssl_study.workers._official_test(inputs.mnist, inputs.split)
+    official = ssl_study.study.workers._official_test(inputs.mnist, inputs.split)
     assert np.array_equal(official, inputs.mnist.origin[inputs.split["test"]] == "testing")
     assert 0 < official.sum() < len(official)  # the pooled split mixes both origins
     fit = supervised_fits(inputs)[0]
     correct = np.zeros(len(official), bool)
     correct[np.flatnonzero(official)[:3]] = True  # right on three official images, wrong everywhere else
     scores = {"accuracy": correct.mean(), "macro_f1": 0.0, "correct": correct, "confusion": []}
-    row = ssl_study.workers._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0}, scores, official, 160)["row"]
+    row = ssl_study.study.workers._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0}, scores, official, 160)["row"]
     assert row["official_test_accuracy"] == pytest.approx(3 / official.sum())
     assert row["test_accuracy"] == pytest.approx(3 / len(official))
 

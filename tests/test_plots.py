@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ssl_study import plots  # noqa: E402
+from ssl_study.report import plots  # noqa: E402
 
 
 def test_the_legend_names_a_method_drawn_only_where_labels_are_few():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import helpers
-from ssl_study.pretexts.autoencoder import build_autoencoder
-from ssl_study.pretexts.contrastive import nt_xent_logits
-from ssl_study.pretexts.rotation import rotate_all, rotation_targets
+from ssl_study.compute.pretexts.autoencoder import build_autoencoder
+from ssl_study.compute.pretexts.contrastive import nt_xent_logits
+from ssl_study.compute.pretexts.rotation import rotate_all, rotation_targets
 
 keras = pytest.importorskip("keras")
 OFF = helpers.AugmentConfig(rotation=0, zoom=0, translation=0, flip_probability=0, blur_probability=0,

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 import helpers
-from ssl_study.runner import PROGRESS
+from ssl_study.run.runner import PROGRESS
 
 REPORTS = helpers.ROOT / "reports"
 PAGES = [REPORTS / name.replace(".ipynb", ".html") for name in helpers.NOTEBOOKS]
@@ -82,7 +82,7 @@ def test_the_index_gives_the_answer_with_its_figure_and_table_and_links_every_pa
 
 def test_a_pages_appendix_is_folded_into_one_line():
     """Everything from the "Appendix" heading on opens on a click; the story before it does not."""
-    from ssl_study.runner import fold_appendix
+    from ssl_study.run.runner import fold_appendix
 
     cell = '<div class="jp-Cell jp-MarkdownCell"><div class="jp-Cell-inputWrapper">{}</div></div>\n'
     page = ("<main>\n" + cell.format("<h2 id=\"Story\">Story</h2>") + cell.format('<h2 id="Appendix">Appendix</h2>')

@@ -6,8 +6,8 @@ import pytest
 from conftest import project_in
 
 import helpers
-import ssl_study.publishing as publishing
-import ssl_study.runner as runner
+import ssl_study.report.publishing as publishing
+import ssl_study.run.runner as runner
 
 
 @pytest.fixture
@@ -77,13 +77,13 @@ def test_ctrl_c_says_what_is_kept_in_one_line(project, monkeypatch, capsys):
 
 
 def test_a_kernel_started_ahead_runs_only_the_first_cells_imports_and_setup(tmp_path):
-    """`ssl_study.kernels`: the next notebook's kernel imports what its first code cell imports and sets up, nothing
+    """`ssl_study.run.kernels`: the next notebook's kernel imports what its first code cell imports and sets up, nothing
     else of it; it is started while the notebook before it runs, taken by its notebook, and shut down after."""
     import asyncio
 
     import nbformat
 
-    from ssl_study.kernels import Ahead, warm_up_of
+    from ssl_study.run.kernels import Ahead, warm_up_of
 
     first = "import os\nmarker = open('ran-ahead', 'w')\nimport json\nkeras = helpers.setup_notebook()\nprint(1)"
     for name in ("a.ipynb", "b.ipynb"):

@@ -10,11 +10,11 @@ import pytest
 from test_pipeline import PROFILE, Tiny, world  # noqa: F401  (the module's fixture, reused)
 
 import helpers
-import ssl_study.training
-import ssl_study.workers
-from ssl_study import semi
-from ssl_study.semi import pseudolabel
-from ssl_study.study import Inputs
+import ssl_study.compute.training
+import ssl_study.study.workers
+from ssl_study.compute import semi
+from ssl_study.compute.semi import pseudolabel
+from ssl_study.study.inputs import Inputs
 
 
 def test_the_consistency_loss_counts_only_the_images_the_weak_view_is_sure_of():
@@ -70,19 +70,19 @@ def test_a_semi_supervised_run_never_reads_the_unlabelled_labels(world, monkeypa
                                                      threshold=0.2)}[kind]
     run = helpers.SemiRun(kind, "2/class", 20, 0, 1, 32, helpers.Recipe(), settings, inputs.data_fp, inputs.split_fp)
     paths = {"split": str(inputs.split_path), "encoders": {}}
-    truth = ssl_study.workers.load_mnist(verbose=False)
-    real_evaluate = ssl_study.workers.evaluate
+    truth = ssl_study.study.workers.load_mnist(verbose=False)
+    real_evaluate = ssl_study.study.workers.evaluate
 
     def run_with(mnist):
         models = []
-        monkeypatch.setattr(ssl_study.workers, "load_mnist", lambda verbose=False: mnist)
-        monkeypatch.setattr(ssl_study.workers, "evaluate",
+        monkeypatch.setattr(ssl_study.study.workers, "load_mnist", lambda verbose=False: mnist)
+        monkeypatch.setattr(ssl_study.study.workers, "evaluate",
                             lambda model, x, y: (models.append(model.get_weights()), real_evaluate(model, x, y))[1])
-        ssl_study.workers._inputs.cache_clear()
+        ssl_study.study.workers._inputs.cache_clear()
         try:
-            return {**ssl_study.workers._run_semi(run, paths), "weights": models[0]}
+            return {**ssl_study.study.workers._run_semi(run, paths), "weights": models[0]}
         finally:
-            ssl_study.workers._inputs.cache_clear()
+            ssl_study.study.workers._inputs.cache_clear()
 
     honest = run_with(truth)
     scrambled = run_with(_scrambled(truth, inputs.split["unlabelled"], 3))
@@ -101,13 +101,13 @@ def test_a_student_trains_on_the_labels_and_the_sure_pseudo_labels_only(monkeypa
     x_lab, y_lab = rng.random((20, 28, 28, 1), dtype="float32"), np.repeat(np.arange(10), 2).astype("int32")
     x_unl = rng.random((60, 28, 28, 1), dtype="float32")
     fits = []
-    real_fit = ssl_study.training.fit_classifier
+    real_fit = ssl_study.compute.training.fit_classifier
 
     def spy(model, x, y, *args, **kwargs):
         fits.append((x.copy(), y.copy()))
         return real_fit(model, x, y, 1, 16, 0, 1e-3)
 
-    monkeypatch.setattr(ssl_study.training, "fit_classifier", spy)
+    monkeypatch.setattr(ssl_study.compute.training, "fit_classifier", spy)
     teachers = []
     real_predict = pseudolabel.predict_pseudo_labels
 

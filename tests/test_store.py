@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 import helpers
-from ssl_study import keys
+from ssl_study.study.tasks import from_plain
+from ssl_study.study import keys
 from ssl_study.config import FIT_CACHE_ENV, OUTPUT_ENV, PROFILE_ENV
-from ssl_study.executor import COMPUTED_FILE, noted_keys
-from ssl_study.publishing import stage_of
-from ssl_study.store import DamagedEntry, Store
+from ssl_study.study.executor import COMPUTED_FILE, noted_keys
+from ssl_study.report.publishing import stage_of
+from ssl_study.study.store import DamagedEntry, Store
 
 RESULT = {"row": {"method": "supervised", "test_accuracy": 0.9123456789012345, "epochs": np.int64(40)},
           "history": {"loss": [1.5, 0.25], "cv_accuracy": {"k=1": 0.5}}, "confusion": [[1, 2], [3, 4]],
@@ -91,7 +92,7 @@ def test_every_entry_of_the_committed_fit_cache_reads_back_without_pickle(monkey
         result = store.get(kind, key)
         assert isinstance(result, dict) and "weights" not in result or kind == "pretext"
         task = store.task(kind, key)  # the task it describes gives its key (a t-SNE map's: what it is made from)
-        assert keys.task_key(kind, task if kind == "tsne" else keys.from_plain(task), env) == key
+        assert keys.task_key(kind, task if kind == "tsne" else from_plain(task), env) == key
 
 
 def test_an_entry_records_the_machine_that_computed_it_outside_its_key(tmp_path):
@@ -117,7 +118,7 @@ pickle.load = pickle.loads = _refuse
 #: encoder's features) one unit in the last place off; it leaves a file per process where it was used
 ONE_ULP_OFF = '''
 import numpy as np
-import ssl_study.models as models
+import ssl_study.compute.models as models
 _build, _encode = models.build_encoder, models.encode
 def _mark():
     open(os.path.join(os.path.dirname(__file__), f"perturbed-{os.getpid()}"), "w").close()

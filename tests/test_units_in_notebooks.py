@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 import helpers
-import ssl_study.publishing as publishing
-import ssl_study.runner as runner
+import ssl_study.report.publishing as publishing
+import ssl_study.run.runner as runner
 from ssl_study.config import FIT_CACHE_ENV, JOBS_ENV, OUTPUT_ENV, PROFILE_ENV, UNITS_ENV
 
 UNITS = Path(__file__).with_name("units_for_tests.py")
@@ -26,6 +26,8 @@ def test_units_registered_by_a_test_run_through_notebooks_4_to_6(monkeypatch):
     assert {"tiny_knn", "tiny_logistic", "tiny_probe", "tiny_finetune", "labelsonly",
             f"{helpers.BEST_PRETEXT}_{helpers.SEMI_METHOD}"} <= methods  # a semi-supervised run from an encoder too
     assert set(results.loc[results["method"] == "tiny_finetune", "label"]) == {"Tiny, probed, then fine-tuned"}
+    # the test-only kind of fit: from the headline pretext's encoder at the primary amounts (no arm names it)
+    assert set(results.loc[results["method"] == "siamese_halfway", "label"]) == {"Siamese, half the recipe"}
     assert set(results.loc[results["method"] == "labelsonly", "label"]) == {"labels only (random init)"}
     gains = pd.read_csv(staged / "gains.csv")
     assert {"tiny_finetune", "labelsonly"} <= set(gains["method"])

@@ -1,16 +1,19 @@
-"""Units defined only for the tests, registered through $SSL_UNITS (`ssl_study.plugins`): a pretext task and a
-semi-supervised method that no module of the package names, to show that notebooks 4-6 discover units."""
+"""Units defined only for the tests, registered through $SSL_UNITS (`ssl_study.compute.plugins`): a pretext task and a
+semi-supervised method and a kind of fit that no module of the package names, to show that notebooks 4-6 discover
+units."""
 
 from dataclasses import dataclass
 
 import numpy as np
 
 from ssl_study.config import INPUT_SHAPE
-from ssl_study.models import import_keras
-from ssl_study.pretexts import Pretext, PretextSettings, register
-from ssl_study.semi import SemiMethod, predict_pseudo_labels
-from ssl_study.semi import register as register_semi
-from ssl_study.training import train_supervised
+from ssl_study.compute.fits import FitData, FitKind
+from ssl_study.compute.fits import register as register_fit
+from ssl_study.compute.models import import_keras
+from ssl_study.compute.pretexts import Pretext, PretextSettings, register
+from ssl_study.compute.semi import SemiMethod, predict_pseudo_labels
+from ssl_study.compute.semi import register as register_semi
+from ssl_study.compute.training import train_supervised
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,17 @@ class LabelsOnly(SemiMethod):
                                          encoder_weights)
         return model, {"rounds": [{**predict_pseudo_labels(model, x_unlabelled), "kept": None}],
                        "epochs": epochs, "seconds": record["seconds"]}
+
+
+@register_fit
+class Halfway(FitKind):
+    """The supervised recipe from the encoder for half the epochs: a kind of fit that no module of the package
+    names."""
+
+    name = "halfway"
+    title = "half the recipe"
+
+    def run(self, fit, data: FitData):
+        model, record = train_supervised(data.x, data.y, max(1, fit.epochs // 2), fit.batch_size, fit.seed,
+                                         fit.recipe, data.weights())
+        return model, record, None

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ssl_study.config import (ARTEFACTS_DIR, BACKEND_ENV, DASK_ENV, FIT_CACHE_ENV, JOBS_ENV, PROFILE_ENV, ROOT,
-                              default_jobs)
+from ssl_study.config import ARTEFACTS_DIR, BACKEND_ENV, DASK_ENV, FIT_CACHE_ENV, JOBS_ENV, PROFILE_ENV, ROOT
+from ssl_study.study.design import default_jobs
 
 RESULTS = ("results_supervised.csv", "results_pretrained.csv", "results_sweep.csv", "gains.csv", "summary.csv")
 

@@ -1,11 +1,11 @@
-"""One-off: convert the joblib fit cache of commit 32a7f75 (pickles) into the plain-data store of `ssl_study.store`.
+"""One-off: convert the joblib fit cache of commit 32a7f75 (pickles) into the plain-data store of `ssl_study.study.store`.
 
     .venv/bin/python tools/migrate_cache.py artefacts/full/cache
 
 Each old entry is ``joblib/ssl_study/tasks/<function>/<hash>/{metadata.json,output.pkl}``. Its task is rebuilt from
 the ``repr`` in ``metadata.json`` (parsed with `ast`, only the study's dataclasses and literals are accepted: nothing
 is evaluated); its result is read with ``joblib.load`` -- the one place that unpickles, here once, on the project's own
-committed files -- and written under the task's new key (`ssl_study.keys.task_key`), as JSON and ``.npz``. Only
+committed files -- and written under the task's new key (`ssl_study.study.keys.task_key`), as JSON and ``.npz``. Only
 entries made by the code of 32a7f75 are converted (the code versions below); the semi-supervised runs' trained
 weights, which nothing reads, are dropped. The old folder is removed afterwards (``--keep`` keeps it).
 """
@@ -19,9 +19,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from ssl_study import keys
-from ssl_study.store import Store
-from ssl_study.tasks import Fit, PretextRun, SemiRun
+from ssl_study.study import keys
+from ssl_study.study.store import Store
+from ssl_study.study.tasks import Fit, PretextRun, SemiRun
 
 #: the code versions (``tasks.fit_code()`` etc.) of commit 32a7f75: an entry made by other code is stale, not converted
 CURRENT = {"_run_fit": {"tensorflow-2.21.0-keras-3.15.1-86f520e88eafdf83"},

@@ -17,12 +17,13 @@ import tempfile
 
 import numpy as np
 
-from ssl_study import keys
-from ssl_study.config import PROFILES
-from ssl_study.executor import run_tasks
-from ssl_study.store import Store
-from ssl_study.tasks import kind_of
-from ssl_study.verify import committed_paths, group
+from ssl_study.study.tasks import from_plain
+from ssl_study.study import keys
+from ssl_study.study.design import PROFILES
+from ssl_study.study.executor import run_tasks
+from ssl_study.study.store import Store
+from ssl_study.study.tasks import kind_of
+from ssl_study.run.verify import committed_paths, group
 
 TIMES = {"seconds"}  #: wall-clock fields, the only ones allowed to differ
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind, key in committed.entries():
         if kind == "tsne":
             continue
-        task = keys.from_plain(committed.task(kind, key))
+        task = from_plain(committed.task(kind, key))
         assert keys.task_key(kind, task, env) == key, f"{kind}/{key}: its task does not give its key"
         if args.max_labels and getattr(task, "n_labels", 0) > args.max_labels:
             continue

@@ -1,0 +1,75 @@
+"""What every part of `selection.py` shares: the split (``--split-seed``), the selection seeds and images, the result
+folder, and the resumable, parallel runner of a part's runs.
+
+``SPLIT_SEED`` is this module's state: `selection.py` sets it from ``--split-seed``, and each worker run sets it from
+its own argument (``selection_common.SPLIT_SEED = split_seed``), so read it through the module, never import it by
+name.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+import helpers
+
+keras = helpers.import_keras()
+OUT = helpers.ROOT / "experiments" / "results"
+SEEDS = helpers.SELECTION_SEEDS
+PROFILE = helpers.PROFILES["full"]
+
+
+SPLIT_SEED: int | None = None  #: ``--split-seed``: the split made with this seed instead of notebook 1's
+
+
+def labelled_data():
+    """The study's split (notebook 1's, or the one of ``--split-seed``): labelled images and labels, and the
+    unlabelled images. No test images."""
+    mnist = helpers.load_mnist(verbose=False)
+    if SPLIT_SEED is None:
+        split = helpers.load_split(helpers.get_profile("full"), mnist)
+    else:
+        split = helpers.make_split(mnist.labels, SPLIT_SEED, helpers.SPLIT_PROPORTIONS)
+        split = {name: split[name] for name in ("labelled", "unlabelled")}  # the test images are never touched
+    x = helpers.to_model_input(mnist.images)
+    y = mnist.labels.astype("int32")
+    return split, x[split["labelled"]], y[split["labelled"]], x, split
+
+
+
+def selection_set(y_lab: np.ndarray, sizes=(10 * helpers.N_CLASSES,)) -> tuple[dict, np.ndarray]:
+    """The label subsets of the selection seeds (seed -> size -> indices, nested), and 3,000 other labelled images
+    (outside every one of them) to score on."""
+    subsets = {seed: dict(zip(sizes, helpers.nested_subsets(y_lab, list(sizes), seed))) for seed in SEEDS}
+    used = np.concatenate([index for by_size in subsets.values() for index in by_size.values()])
+    outside = np.setdiff1d(np.arange(len(y_lab)), used)
+    return subsets, np.random.default_rng(0).choice(outside, 3000, replace=False)
+
+
+
+def resumable(runs: list[tuple], work, out: str) -> list[dict]:
+    """``work(*run, SPLIT_SEED)`` for every run, ``$SSL_JOBS`` at a time, each run's rows appended to
+    ``experiments/results/.<out>.partial.jsonl`` as it finishes; runs already there (an interrupted measurement of the
+    same command) are read back instead of run again. The partial file is removed once the part is written."""
+    import joblib
+
+    key = lambda run: json.dumps(run, sort_keys=True, default=float)  # noqa: E731 -- a run's identity, as text
+    partial = OUT / f".{out}.partial.jsonl"
+    done = {}
+    if partial.exists():
+        for line in partial.read_text().splitlines():
+            entry = json.loads(line)
+            done[key(entry["run"])] = entry["rows"]
+    todo = [run for run in runs if key(run) not in done]
+    if todo:
+        print(f"{len(runs) - len(todo)} of {len(runs)} runs read back from {partial.name}", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with partial.open("a") as log:
+        for run, rows in zip(todo, joblib.Parallel(n_jobs=helpers.default_jobs(), return_as="generator")(
+                joblib.delayed(work)(*run, SPLIT_SEED) for run in todo)):
+            log.write(json.dumps({"run": run, "rows": rows}, default=float) + "\n")
+            log.flush()
+            done[key(run)] = rows
+    return [row for run in runs for row in done[key(run)]]
+

@@ -1,0 +1,333 @@
+"""The data: the course's MNIST PNGs, read from a folder or an archive, checked, decoded once and cached; the split into
+labelled / unlabelled / test sets; and the nested label subsets of every label amount."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import stat
+import tarfile
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .artefacts import atomic_write, file_sha256
+from ..config import (CACHE_DIR, DATA_CACHE_ENV, DATA_DIR, DATA_ENV, DEFAULT_SOURCES, N_CLASSES, ROOT)
+
+
+
+class DataError(ValueError):
+    """The course data is missing or malformed; the message names the file and the fix."""
+
+
+@dataclass
+class Mnist:
+    """All 70,000 images pooled: ``images`` uint8 (n, 28, 28), ``labels`` uint8 (n,), ``origin`` 'training'/'testing'."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    origin: np.ndarray
+    files: np.ndarray
+    fingerprint: str  #: sha256 of the decoded images and labels: the same from a folder or an archive
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+WHERE_TO_PUT_DATA = (
+    "Put the course's MNIST files at data/mnist_png/ (folders training/<digit>/*.png and testing/<digit>/*.png), "
+    "or its archive at data/mnist_png.tar.gz or data/mnist_png.zip, or set the environment variable "
+    f"{DATA_ENV} to the folder or archive. See data/README.md."
+)
+_MEMBER = re.compile(r"(?:^|/)(training|testing)/([^/]+)/([^/]+)$")
+
+
+def find_source(source: str | Path | None = None) -> Path:
+    """The data source: ``source``, else ``$MNIST_PNG``, else the first of `DEFAULT_SOURCES` under ``data/``."""
+    if source is None and os.environ.get(DATA_ENV):
+        source = os.environ[DATA_ENV]
+    if source is not None:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise DataError(f"No MNIST data at {path}. {WHERE_TO_PUT_DATA}")
+        return path.resolve()
+    for name in DEFAULT_SOURCES:
+        if (DATA_DIR / name).exists():
+            return DATA_DIR / name
+    raise DataError(f"No MNIST data found under {DATA_DIR}. {WHERE_TO_PUT_DATA}")
+
+
+def source_fingerprint(path: Path) -> str:
+    """sha256 of a source's content: an archive's bytes, or every file's relative path and bytes in a folder (so a
+    file replaced by another of the same size and date is noticed; about 2 s for the 70,000 PNGs of a warm folder)."""
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for file in sorted(path.rglob("*")):
+        if file.is_dir():
+            continue
+        digest.update(f"{file.relative_to(path).as_posix()}\0".encode())
+        digest.update(hashlib.sha256(_read_file(file)).digest())
+    return digest.hexdigest()
+
+
+#: the largest file accepted as one image: the course's PNGs are under 1 KB; anything far larger is not an MNIST
+#: digit, and is refused before it is read or decoded (a decompression bomb, say)
+MAX_PNG_BYTES = 1 << 20
+_ARCHIVE_ERRORS = (EOFError, OSError, zipfile.BadZipFile, tarfile.TarError, zlib.error)
+
+
+def _read_file(file: Path) -> bytes:
+    """A regular file's bytes; a FIFO, socket or device (which could block or never end) or an oversized file is
+    refused with a sentence, before it is read."""
+    try:
+        info = file.stat()
+    except OSError as err:
+        raise DataError(f"{file} cannot be read ({err.strerror}); restore it from the course data.") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"{file} is not a regular file (a pipe, socket or device); remove it from the data folder.")
+    if info.st_size > MAX_PNG_BYTES and file.suffix.lower() == ".png":
+        raise DataError(f"{file} is {info.st_size:,} bytes, far more than an MNIST PNG (under 1 KB); replace it with "
+                        "the course's original file.")
+    try:
+        return file.read_bytes()
+    except OSError as err:
+        raise DataError(f"{file} cannot be read ({err.strerror}); restore it from the course data.") from None
+
+
+def _without_reprs(text: str) -> str:
+    """An error's text without object reprs (``<_io.BytesIO object at 0x7f...>``), which mean nothing to a reader."""
+    return re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", text).strip()
+
+
+def _check_member_name(name: str, source: Path) -> str:
+    """Normalise an archive member's name, refusing one that would leave the archive's folder."""
+    clean = name.replace("\\", "/")
+    parts = clean.split("/")
+    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or ".." in parts:
+        raise DataError(
+            f"Archive {source} holds the member {name!r}, whose path leaves the archive's folder; refusing to read "
+            "it. Re-pack the course files as mnist_png/{training,testing}/<digit>/*.png."
+        )
+    return "/".join(p for p in parts if p not in ("", "."))
+
+
+def iter_source(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    """Yield ``(relative path, bytes)`` of each file in a folder or archive, and ``(path, None)`` for folders.
+
+    A damaged or truncated archive (a bad checksum, a cut-off download) is refused in one sentence naming it, as is a
+    member that is not a plain file or is far larger than an MNIST PNG (refused before it is read)."""
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            rel = file.relative_to(path).as_posix()
+            yield (rel, None) if file.is_dir() else (rel, _read_file(file))
+        return
+    name = path.name.lower()
+    kind = ("zip" if name.endswith(".zip") else "tar" if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2",
+                                                                          ".tar.xz")) else None)
+    try:
+        kind = kind or ("zip" if zipfile.is_zipfile(path) else "tar" if tarfile.is_tarfile(path) else None)
+        if kind == "zip":
+            yield from _zip_members(path)
+        elif kind == "tar":
+            yield from _tar_members(path)
+    except _ARCHIVE_ERRORS as err:
+        reason = _without_reprs(str(err)) or type(err).__name__
+        raise DataError(f"The archive {path} is damaged or truncated ({reason}); copy or download the course's "
+                        "archive again.") from None
+    if kind is None:
+        raise DataError(f"{path} is neither a folder nor a .tar(.gz) or .zip archive. {WHERE_TO_PUT_DATA}")
+
+
+def _zip_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = _check_member_name(info.filename, path)
+            if info.is_dir():
+                yield name, None
+                continue
+            _check_member_size(path, name, info.file_size)
+            yield name, archive.read(info)
+
+
+def _tar_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    with tarfile.open(path) as archive:
+        for member in archive:
+            name = _check_member_name(member.name, path)
+            if member.isdir():
+                yield name, None
+            elif member.isfile():
+                _check_member_size(path, name, member.size)
+                yield name, archive.extractfile(member).read()
+            else:
+                raise DataError(f"Archive {path} holds {member.name!r}, which is a link or device, not a file.")
+
+
+def _check_member_size(path: Path, name: str, size: int) -> None:
+    if size > MAX_PNG_BYTES and name.lower().endswith(".png"):
+        raise DataError(f"{path}::{name} is {size:,} bytes, far more than an MNIST PNG (under 1 KB); re-pack the "
+                        "archive from the course's original files.")
+
+
+def decode_png(data: bytes, name: str) -> np.ndarray:
+    """Decode one MNIST PNG to a uint8 (28, 28) array.
+
+    8-bit grayscale is used as it is; a palette, RGB or RGBA image is converted to grayscale (ITU-R 601 luma, as
+    Pillow's ``convert("L")``); any other mode (16-bit, float) and any size but 28 x 28 are refused.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))  # reads the header only: the format and size are checked before decoding
+        fmt = image.format
+        if fmt == "PNG" and image.size == (28, 28):
+            image.load()
+    except UnidentifiedImageError:
+        raise DataError(f"{name} is not an image (its bytes are no format Pillow knows); replace it with the course's "
+                        "original file.") from None
+    except Image.DecompressionBombError:
+        raise DataError(f"{name} declares an enormous image (a decompression bomb?); MNIST images are 28x28. "
+                        "Replace it with the course's original file.") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise DataError(f"{name} is not a readable PNG ({_without_reprs(str(err))}); replace it with the course's "
+                        "original file.") from None
+    if fmt != "PNG":
+        raise DataError(f"{name} is a {fmt} image, not a PNG; the course files are PNGs.")
+    if image.size != (28, 28):
+        raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; MNIST images are 28x28. Refusing it.")
+    if image.mode in ("1", "P", "RGB", "RGBA", "LA"):
+        image = image.convert("L")
+    elif image.mode != "L":
+        raise DataError(f"{name} has pixel mode {image.mode!r}; only 8-bit grayscale or colour PNGs are accepted.")
+    return np.asarray(image, dtype=np.uint8)
+
+
+def read_source(path: Path) -> Mnist:
+    """Decode every ``training|testing/<digit>/*.png`` of a source, validating the layout as it goes."""
+    records: list[tuple[str, str, int, np.ndarray]] = []
+    class_dirs: set[str] = set()
+    for name, data in iter_source(path):
+        parts = name.split("/")
+        if any(p.startswith(".") or p == "__MACOSX" for p in parts):
+            continue  # hidden files and macOS resource forks
+        if data is None:
+            if len(parts) >= 2 and parts[-2] in ("training", "testing"):
+                class_dirs.add(name)
+            continue
+        match = _MEMBER.search(name)
+        if match is None:
+            continue  # files outside training/ and testing/ (a README, say) are not data
+        subset, label, filename = match.groups()
+        class_dirs.add(name.rsplit("/", 1)[0])
+        where = f"{path}::{name}" if path.is_file() else str(path / name)
+        if not re.fullmatch(r"[0-9]", label):
+            raise DataError(f"{where}: class folder {label!r} is not a digit 0-9; move the file into its digit folder.")
+        if not filename.lower().endswith(".png"):
+            raise DataError(f"{where} is not a .png file; remove it from the class folder.")
+        records.append((f"{subset}/{label}/{filename}", subset, int(label), decode_png(data, where)))
+    if not records:
+        raise DataError(f"No PNG images found in {path}. {WHERE_TO_PUT_DATA}")
+    counts = Counter(key.rsplit("/", 1)[0] for key, *_ in records)
+    for folder in sorted(class_dirs):
+        tail = "/".join(folder.split("/")[-2:])
+        if re.fullmatch(r"(training|testing)/[0-9]", tail) and counts[tail] == 0:
+            raise DataError(f"Class folder {path}/{folder} holds no PNG images; restore its files from the course data.")
+    missing = sorted(set(range(10)) - {label for _, _, label, _ in records})
+    if missing:
+        raise DataError(f"{path} holds no images of digit(s) {missing}; restore them from the course data.")
+    records.sort(key=lambda r: _natural_key(r[0]))
+    images = np.stack([r[3] for r in records])
+    labels = np.array([r[2] for r in records], dtype=np.uint8)
+    origin = np.array([r[1] for r in records])
+    check_complete(path, origin, labels)
+    return Mnist(images=images, labels=labels, origin=origin, files=np.array([r[0] for r in records]),
+                 fingerprint=data_fingerprint(images, labels), source=path.name)
+
+
+#: images per digit 0-9 in the course's MNIST, by folder
+MNIST_COUNTS = {"training": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+                "testing": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)}
+
+
+def check_complete(path: Path, origin: np.ndarray, labels: np.ndarray) -> None:
+    """Refuse a tree without its ``training/`` or ``testing/`` folder, or one in which a digit's share of a folder is
+    less than half or more than twice its share in the course's MNIST (files lost in a copy, say).
+
+    A smaller tree with the right shares (a course's sample, the tests' synthetic trees) is accepted: `load_mnist`
+    says how many images it holds.
+    """
+    for folder, expected in MNIST_COUNTS.items():
+        counts = np.bincount(labels[origin == folder], minlength=N_CLASSES)
+        if counts.sum() == 0:
+            raise DataError(f"{path} has no {folder}/ images: the study pools both of the course's folders, training/ "
+                            f"and testing/ (70,000 images). Restore {folder}/ from the course data.")
+        share, usual = counts / counts.sum(), np.asarray(expected) / sum(expected)
+        off = np.flatnonzero((share < usual / 2) | (share > usual * 2))
+        if off.size:
+            found = ", ".join(f"digit {d}: {counts[d]:,} of {counts.sum():,}" for d in off)
+            raise DataError(f"{path}: {folder}/ holds far fewer or more images of some digits than the course's "
+                            f"MNIST ({found}; usually {', '.join(f'{usual[d]:.1%}' for d in off)}). Restore the "
+                            "folder from the course data.")
+
+
+def _natural_key(name: str) -> list:
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name)]
+
+
+def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    """sha256 of decoded images and labels (in their canonical order)."""
+    digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels).tobytes())
+    return digest.hexdigest()
+
+
+def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, verbose: bool = True) -> Mnist:
+    """All MNIST images of the course's PNG tree, decoded once and cached in ``cache_dir`` (default: ``data/cache``, or
+    ``$SSL_DATA_CACHE``).
+
+    The cache is keyed by the sha256 of the source's content (`source_fingerprint`), so a changed source is decoded
+    again, whatever its files' sizes and dates; an unreadable cache file (a disk that filled up, say) is decoded again
+    too, with a note.
+    """
+    path = find_source(source)
+    cache_dir = Path(cache_dir or os.environ.get(DATA_CACHE_ENV) or CACHE_DIR)
+    cache = cache_dir / f"mnist-{source_fingerprint(path)[:20]}.npz"
+    shown = cache.relative_to(ROOT) if cache.is_relative_to(ROOT) else cache
+    if cache.exists():
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                mnist = Mnist(images=z["images"], labels=z["labels"], origin=z["origin"], files=z["files"],
+                              fingerprint=str(z["fingerprint"]), source=path.name)
+            intact = data_fingerprint(mnist.images, mnist.labels) == mnist.fingerprint
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            intact = False
+        if intact:
+            if verbose:
+                print(_loaded(mnist))
+            return mnist
+        print(f"The decoded-data cache {shown} is unreadable or corrupt: decoding the PNGs again and replacing it.")
+    mnist = read_source(path)
+    atomic_write(cache, lambda tmp: np.savez(tmp, images=mnist.images, labels=mnist.labels, origin=mnist.origin,
+                                             files=mnist.files, fingerprint=np.array(mnist.fingerprint)))
+    if verbose:
+        print(_loaded(mnist))
+    return mnist
+
+
+def _loaded(mnist: Mnist) -> str:
+    """What a notebook says it loaded: the same words whether the PNGs were decoded now or read back decoded."""
+    note = "" if len(mnist) == sum(map(sum, MNIST_COUNTS.values())) else " (not the 70,000 of the course's MNIST)"
+    return f"{len(mnist):,} MNIST images, decoded from the course's PNGs{note}"
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1], the models' input."""
+    return (images.astype("float32") / 255.0)[..., None]

@@ -1,0 +1,53 @@
+"""Small words of the written answer: label amounts, verdicts, counts and lists, signed points -- shared by the
+conclusion, the analysis' tables and the units' own sentences (`ssl_study.report.views`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import ASSIGNMENT_AMOUNTS
+
+#: the family of the comparisons shown with intervals but never tested or worded (`analysis.verdict`)
+DESCRIPTIVE = "descriptive"
+
+
+def amount_words(amount: str) -> str:
+    """``10/class`` -> "10 labels per class"; ``1%`` -> "1 % of the labels"; "pooled: ..." -> its amounts."""
+    if amount.startswith("pooled: "):
+        amounts = amount.removeprefix("pooled: ").split(", ")
+        if tuple(amounts) == tuple(ASSIGNMENT_AMOUNTS):
+            return "the assignment's ten fractions on average"
+        return listing([amount_words(a) for a in amounts]) + " on average"
+    if amount.endswith("/class"):
+        return f"{amount.split('/')[0]} labels per class"
+    return f"{amount.rstrip('%')} % of the labels"
+
+
+#: the verdicts of `analysis.verdict` as a table shows them
+VERDICT_WORDS = {"better": "better", "worse": "worse", "equivalent": "equivalent",
+                 "undetected": "no difference detected", "untested": "not tested", DESCRIPTIVE: "described, not tested"}
+
+
+def verdict_words(verdict: str) -> str:
+    """A verdict for a table: "no difference detected" for ``undetected`` (the interval says how much it could be)."""
+    return VERDICT_WORDS.get(verdict, verdict)
+
+
+def count(n: int, noun: str) -> str:
+    """``count(1, "test")`` -> "1 test"; ``count(2, "test")`` -> "2 tests"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def listing(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def sentence(text: str) -> str:
+    """``text`` with a capital first letter and a full stop."""
+    return text[:1].upper() + text[1:] + "."
+
+
+def pts(value: float) -> str:
+    """A signed number of points with two decimals, never "-0.00" ("–" for none)."""
+    return "–" if np.isnan(value) else f"{round(float(value), 2) + 0.0:+.2f}"

@@ -1,0 +1,119 @@
+"""The notebooks' pages: the executed notebooks tidied for their HTML (progress bars and pandas' random table ids
+out), rendered with their code folded (`render_html`), and the first page, ``index.html`` (`write_index`), which links
+them. Used by the runner (`ssl_study.run.runner`), which re-exports these names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import config
+from ..config import NOTEBOOKS
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+
+#: the last state of a progress bar (tqdm): "fits (3 of 90 from the fit cache): 100%|####| 90/90 [01:02<00:00, ...]"
+PROGRESS = re.compile(r"^.*\|\s*\d+/\d+ \[[^\]]*\]\s*$", re.M)
+
+
+def without_progress(output: dict) -> dict | None:
+    """A stream output without its progress bars (they say how a run went, not what it found), or None if nothing
+    else was in it."""
+    if output.get("output_type") != "stream":
+        return output
+    text = PROGRESS.sub("", output["text"]).strip("\n")
+    if not text.strip():
+        return None
+    output["text"] = text + "\n"
+    return output
+
+
+def stable_table_ids(html: str, ids: dict[str, str] | None = None) -> str:
+    """pandas gives every styled table a random id (``T_1a2b3``): number them in order of appearance instead, so that
+    a re-run with the same results writes the same notebook and HTML. ``ids`` (random id -> number) is shared by every
+    output of one notebook: each table keeps an id of its own on the page, and with it its own styles."""
+    ids = {} if ids is None else ids
+    return re.sub(r"\bT_([0-9a-f]{5})(?![0-9a-zA-Z])",
+                  lambda m: "T_" + ids.setdefault(m.group(1), f"t{len(ids):04d}"), html)
+
+
+TEMPLATES = Path(__file__).with_name("templates")  #: ``report``: the notebooks' HTML pages (code folded)
+
+
+def render_html(nb: NotebookNode, name: str) -> str:
+    """A notebook as the HTML page a reader gets: the notebook's title as the page's title, every code cell folded
+    into a "code" line that opens on a click (`TEMPLATES`), and the code of the cells tagged ``hide-input`` (prose
+    computed from the results) left out, their output kept."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
+    exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="report")
+    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
+    return fold_appendix(html)
+
+
+def fold_appendix(html: str) -> str:
+    """The page with everything from its "Appendix" heading on folded into one "Appendix" line that opens on a click:
+    the story reads without it, the secondary material is one click away (a page without an appendix is unchanged)."""
+    heading = html.find('<h2 id="Appendix"')
+    start = html.rfind('<div class="jp-Cell ', 0, heading)  # the cell itself, not its inner wrappers
+    end = html.rfind("</main>")
+    if heading < 0 or start < 0 or end < heading:
+        return html
+    summary = ('<details class="appendix"><summary>Appendix: the secondary material, the checks and what the notebook '
+               'saves (click to open)</summary>\n')
+    return html[:start] + summary + html[start:end] + "</details>\n" + html[end:]
+
+
+QUESTION = ("The course's assignment: split MNIST's 70,000 images at random into labelled (40 %), unlabelled (40 %) "
+            "and test (20 %) sets; pre-train the encoder of a very simple CNN (two convolutions, one dense layer) on a "
+            "Siamese task -- are two augmented views from the same image? -- using the unlabelled images only; "
+            "initialise the CNN with that encoder and fine-tune it on 10 %, 20 %, ... 100 % of the labelled images; "
+            "compare it with the same CNN trained from scratch.")
+FRONT_FIGURE = "06_accuracy_vs_labels.png"  #: the figure of the first page (notebook 6's)
+
+
+def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = None, profile_name: str = "full") -> Path:
+    """``index.html``, the one page an examiner must read: the question, the answer in plain sentences with the
+    accuracy-versus-labels figure and the assignment's ten-row table (notebook 6's ``front_page.md``, statistics in
+    its notes), and a link to each notebook's page with its one-line summary (the notebook's ``summary`` metadata)."""
+    import base64
+    import html as html_lib
+
+    import nbformat
+    from nbconvert.filters import markdown2html
+
+    links = []
+    for name in NOTEBOOKS:
+        meta = nbformat.read(config.PROJECT.notebooks / name, as_version=4).metadata
+        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{html_lib.escape(meta.get("title", name))}'
+                     f'</a> — {html_lib.escape(meta.get("summary", ""))}</li>')
+    answer = markdown2html(front_md.read_text()) if front_md and front_md.exists() else ""
+    figure = (figures / FRONT_FIGURE) if figures else None
+    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:75%;display:block;'
+             f'margin:0.4em auto" '
+             f'src="data:image/png;base64,{base64.b64encode(figure.read_bytes()).decode()}">'
+             if figure and figure.exists() else "")
+    if image and "<table" in answer:  # the figure between the sentences and the table
+        answer = answer.replace("<table", image + "\n<table", 1)
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.45;padding:0 1em}"
+            "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.08em 0.7em;"
+            "border-bottom:1px solid #ddd;text-align:right}th{text-align:center}td:first-child{text-align:left}"
+            "small p{margin:0.3em 0;color:#444}</style></head><body>\n"
+            "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
+            f"<p><em>{html_lib.escape(QUESTION)}</em></p>\n<h2>The answer</h2>\n{answer}\n"
+            "<h2>The six notebooks</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
+            f"<p><small>Each page is a notebook executed top to bottom in the {profile_name} profile "
+            "(<code>run_study.py</code>); "
+            "its code is folded under each \"code\" line.</small></p>\n</body></html>\n")
+    path = html_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
