@@ -26,8 +26,12 @@ def digits(n=16, seed=0):
     return x
 
 
-def test_every_registered_pretext_is_one_of_the_four():
-    assert set(helpers.PRETEXTS) == {"siamese", "rotation", "contrastive", "autoencoder"}
+def test_the_four_shipped_pretexts_are_registered_and_every_unit_is_a_complete_one():
+    """Holds when a unit is added: the package's four are there, and every registered one names itself and builds."""
+    assert {"siamese", "rotation", "contrastive", "autoencoder"} <= set(helpers.PRETEXTS)
+    for name, cls in helpers.PRETEXTS.items():
+        assert cls.name == name and cls.title and issubclass(cls.Settings, helpers.PretextSettings)
+        assert cls.build is not helpers.Pretext.build and cls.targets is not helpers.Pretext.targets
 
 
 @pytest.mark.parametrize("name", sorted(helpers.PRETEXTS))
