@@ -22,7 +22,7 @@ from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, C
                               OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS, PROFILE_ENV, ROOT, SELECTION_SEEDS, SEMI_METHOD,
                               SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig, Recipe, config_dict)
 
-# --- compute -----------------------------------------------------------------------------------------------------------
+# --- compute ----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
 from ssl_study.compute.artefacts import (ArtefactError, file_sha256, load_arrays, load_json, load_table, meta_path,
                                          read_meta, save_arrays, save_json, save_table, save_text, write_meta)
@@ -49,7 +49,7 @@ from ssl_study.compute.semi import (SEMI_METHODS, FixMatch, FixMatchSettings, Ps
                                     SemiMethod, consistency_loss, get_semi, predict_pseudo_labels)
 from ssl_study.compute.fits import FIT_KINDS, FROZEN_KINDS, FitKind
 
-# --- the study ---------------------------------------------------------------------------------------------------------
+# --- the study --------------------------------------------------------------------------------------------------------
 # The design: the profiles (full / quick), their arms, and the budget of a supervised fit.
 from ssl_study.study.design import (PROFILES, Arm, Profile, default_jobs, epochs_for, get_profile,
                                     training_budget)
@@ -73,7 +73,7 @@ from ssl_study.study.runs import (plan_pretext_runs, plan_semi_runs, plan_sweep_
                                   save_pretext_encoder, save_pretext_encoders, save_sweep, save_sweep_encoders,
                                   sweep_stage, sweep_table)
 
-# --- the report --------------------------------------------------------------------------------------------------------
+# --- the report -------------------------------------------------------------------------------------------------------
 # Statistics: means and t intervals, the summary table, Holm's correction, cost in seconds.
 from ssl_study.report.stats import cost_seconds, effective_rank, holm, mean_ci, summary_table, t_band
 

@@ -39,20 +39,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import helpers
+from benchmarks.study_timing import RUNS, default_interrupt, study_runs, study_times
+from benchmarks.throughput import labelled_and_unlabelled, machine, measure
 from ssl_study.report.readme import replace_readme_block
-
-HERE = Path(__file__).resolve().parent  #: this folder, which holds the modules below
-if str(HERE) not in sys.path:  # imported by its path (tests/test_benchmark.py) rather than run as a script
-    sys.path.append(str(HERE))
-
-from study_timing import RUNS, default_interrupt, study_runs, study_times  # noqa: E402
-from throughput import labelled_and_unlabelled, machine, measure  # noqa: E402
 
 SPEED_DOC = helpers.ROOT / "docs" / "speed.md"  #: the page with the measured blocks (the README links it)
 

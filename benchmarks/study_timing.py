@@ -17,11 +17,12 @@ from typing import Callable
 
 import numpy as np
 
-import helpers
+from ssl_study.compute.artefacts import file_sha256
+from ssl_study.config import ARTEFACTS_DIR, NOTEBOOK_COMPARISON, ROOT
 from ssl_study.study.executor import COMPUTED_FILE, count_cached, noted_keys
 from ssl_study.report.publishing import stage_of
 
-ROOT = helpers.ROOT
+ROOT = ROOT
 
 #: the runs ``--runs`` can measure: the full profile from an empty fit cache with two parallel jobs; again with nothing
 #: changed, from a copy of the committed fit cache (``artefacts/full/cache``; ``--times``: several runs, each from a
@@ -30,7 +31,7 @@ ROOT = helpers.ROOT
 #: published ones; the quick profile from an empty cache; and the quick profile's Ctrl-C at about half-way, then its
 #: continuation
 RUNS = ("empty-jobs2", "unchanged", "only-06", "sequential-interrupted", "compare", "quick", "quick-interrupted")
-COMMITTED_CACHE = helpers.ARTEFACTS_DIR / "full" / "cache"
+COMMITTED_CACHE = ARTEFACTS_DIR / "full" / "cache"
 
 
 def study_times() -> dict:
@@ -39,9 +40,9 @@ def study_times() -> dict:
     subprocess.run([sys.executable, str(ROOT / "run_study.py"), "--profile", "quick"], check=True,
                    stdout=subprocess.DEVNULL)
     quick_wall = time.perf_counter() - start
-    times = {"quick": json.loads((helpers.ARTEFACTS_DIR / "quick" / "timings.json").read_text())}
+    times = {"quick": json.loads((ARTEFACTS_DIR / "quick" / "timings.json").read_text())}
     times["quick"]["wall_seconds_with_startup"] = round(quick_wall, 1)
-    full = helpers.ARTEFACTS_DIR / "full" / "timings.json"
+    full = ARTEFACTS_DIR / "full" / "timings.json"
     if full.exists():
         times["full"] = json.loads(full.read_text())
     return times
@@ -52,13 +53,13 @@ def compare_with_published() -> dict:
     equal the published ones in every column but the seconds, and whether its encoders are byte-identical."""
     import pandas as pd
 
-    staged, published = stage_of("full") / "artefacts" / "full", helpers.ARTEFACTS_DIR / "full"
+    staged, published = stage_of("full") / "artefacts" / "full", ARTEFACTS_DIR / "full"
     same = {}
     for name in ("results_supervised.csv", "results_pretrained.csv", "summary.csv", "gains.csv"):
         a, b = pd.read_csv(published / name), pd.read_csv(staged / name)
         same[name] = bool(a.drop(columns="seconds", errors="ignore").equals(b.drop(columns="seconds", errors="ignore")))
     for path in sorted(published.glob("encoder_*.weights.h5")):
-        same[path.name] = helpers.file_sha256(path) == helpers.file_sha256(staged / path.name)
+        same[path.name] = file_sha256(path) == file_sha256(staged / path.name)
     return {"staged_from": json.loads((staged / "timings.json").read_text())["finished"], "equal": same,
             "all_equal": all(same.values())}
 
@@ -155,7 +156,7 @@ def study_runs(which: list[str], scratch: Path, interrupt_after: float | None, t
             results[name] = repeated_run(times, lambda: committed_copy(fresh=True), "--jobs", "2")
         elif name == "only-06":
             results[name] = repeated_run(times, lambda: committed_copy(fresh=False), "--jobs", "2", "--only",
-                                         helpers.NOTEBOOK_COMPARISON)
+                                         NOTEBOOK_COMPARISON)
         elif name == "quick":  # the CI profile, from an empty fit cache
             shutil.rmtree(scratch / "cache-quick", ignore_errors=True)
             results[name] = timed_run(scratch / "cache-quick", "--profile", "quick", profile="quick")

@@ -14,9 +14,15 @@ from typing import Callable
 
 import numpy as np
 
-import helpers
+from ssl_study.compute.data import load_mnist, to_model_input
+from ssl_study.compute.models import build_classifier, build_encoder, import_keras
+from ssl_study.compute.pretexts import get_pretext, pretrain
+from ssl_study.compute.training import train_supervised
+from ssl_study.config import Recipe, STEPS_PER_EXECUTION
+from ssl_study.study.design import PROFILES, get_profile, training_budget
+from ssl_study.study.inputs import load_split
 
-keras = helpers.import_keras()
+keras = import_keras()
 BATCH = 128  #: the batch of every supervised fit (the profiles' ``batch_size``)
 HELD_OUT = 256  #: unlabelled images the project's pretext scores after each epoch, as in notebook 4
 
@@ -29,25 +35,25 @@ def machine() -> str:
 def labelled_and_unlabelled(images: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The full split's labelled images and labels, and its unlabelled images, as model inputs (with ``images``, the
     first that many of each)."""
-    mnist = helpers.load_mnist(verbose=False)
-    split = helpers.load_split(helpers.get_profile("full"), mnist)
+    mnist = load_mnist(verbose=False)
+    split = load_split(get_profile("full"), mnist)
     labelled, unlabelled = split["labelled"][:images], split["unlabelled"][:images]
-    x = helpers.to_model_input(mnist.images)
+    x = to_model_input(mnist.images)
     return x[labelled], mnist.labels[labelled].astype("int32"), x[unlabelled]
 
 
 def epoch_set(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The images one epoch of `helpers.fit_classifier` goes through: ``x`` itself, or repeated where it holds fewer
+    """The images one epoch of `fit_classifier` goes through: ``x`` itself, or repeated where it holds fewer
     than the recipe's ``min_epoch_images``."""
-    repeats = math.ceil(helpers.Recipe().min_epoch_images / len(x))
+    repeats = math.ceil(Recipe().min_epoch_images / len(x))
     return (np.concatenate([x] * repeats), np.concatenate([y] * repeats)) if repeats > 1 else (x, y)
 
 
 def project_fit(x: np.ndarray, y: np.ndarray, epochs: int) -> float:
-    """Images/s of one supervised fit through the project's path (`helpers.train_supervised`: the CNN built under seed
-    0, then `helpers.fit_classifier` on every image given: augmentation, cosine schedule, ``steps_per_execution``);
+    """Images/s of one supervised fit through the project's path (`train_supervised`: the CNN built under seed
+    0, then `fit_classifier` on every image given: augmentation, cosine schedule, ``steps_per_execution``);
     the fit alone is timed."""
-    _, fit = helpers.train_supervised(x, y, epochs, BATCH, seed=0)
+    _, fit = train_supervised(x, y, epochs, BATCH, seed=0)
     return len(epoch_set(x, y)[0]) * fit["epochs"] / fit["seconds"]
 
 
@@ -55,7 +61,7 @@ def bare_fit(x: np.ndarray, y: np.ndarray, epochs: int, steps_per_execution: int
     """Images/s of a bare ``model.fit`` on in-memory arrays: same model, batch and images per epoch, no augmentation,
     constant learning rate."""
     x, y = epoch_set(x, y)
-    model = helpers.build_classifier()
+    model = build_classifier()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
     start = time.perf_counter()
@@ -70,11 +76,11 @@ def held_out(n: int) -> int:
 
 
 def project_pretext(x: np.ndarray, epochs: int) -> float:
-    """Pairs/s of the project's pretext training (`helpers.pretrain` of the Siamese task: pairs made and augmented in
+    """Pairs/s of the project's pretext training (`pretrain` of the Siamese task: pairs made and augmented in
     the model; a batch of B images is 2B pairs). The held-out images are scored after each epoch, as in notebook 4."""
     keras.utils.set_random_seed(0)
     n_val = held_out(len(x))
-    run = helpers.pretrain(helpers.get_pretext("siamese"), helpers.build_encoder(), x[n_val:], x[:n_val], 0, epochs)
+    run = pretrain(get_pretext("siamese"), build_encoder(), x[n_val:], x[:n_val], 0, epochs)
     return 2 * (len(x) - n_val) * epochs / run["seconds"]
 
 
@@ -149,8 +155,8 @@ def profile_fit(x: np.ndarray, y: np.ndarray, epochs: int) -> dict:
 def full_profile_fits(images_per_s: float) -> dict:
     """What the full profile's supervised fits and Siamese fine-tunings (every label amount, more seeds at the primary
     amounts, as notebooks 2 and 5 plan them) cost at ``images_per_s``: fits, images they see, minutes."""
-    profile = helpers.PROFILES["full"]
-    budget = helpers.training_budget(profile, 28_000)
+    profile = PROFILES["full"]
+    budget = training_budget(profile, 28_000)
     seeds = budget["amount"].map(lambda amount: len(profile.seeds_of("none", "supervised", amount)))
     images = int(2 * (budget["images seen"] * seeds).sum())  # supervised + fine-tuned: the same plan
     return {"fits": int(2 * seeds.sum()), "images_seen": images, "minutes_at_bare_fit_rate": images / images_per_s / 60}
@@ -187,7 +193,7 @@ def measure(x_lab: np.ndarray, y_lab: np.ndarray, x_unl: np.ndarray, epochs: int
     ``repeats`` runs of ``epochs`` epochs (the pretexts: one epoch)."""
     fit_project, fit_bare, fit_bare_steps = interleaved(
         lambda: project_fit(x_lab, y_lab, epochs), lambda: bare_fit(x_lab, y_lab, epochs),
-        lambda: bare_fit(x_lab, y_lab, epochs, helpers.STEPS_PER_EXECUTION), repeats=repeats)
+        lambda: bare_fit(x_lab, y_lab, epochs, STEPS_PER_EXECUTION), repeats=repeats)
     pre_project, pre_plain = interleaved(lambda: project_pretext(x_unl, 1), lambda: straightforward_pretext(x_unl, 1),
                                          repeats=repeats)
     med = lambda runs: float(np.median(runs))  # noqa: E731

@@ -8,8 +8,8 @@ Runs ``run_study.py --jobs 2`` (more arguments after ``--`` go to it) and append
 ``benchmarks/results/confirmatory_run.jsonl``: when it started and ended, its wall seconds, its exit status, the commit
 it ran, and the runner's last line (how many tasks it computed). A part that is stopped (Ctrl-C, the end of a session)
 still records the seconds it ran; a part killed outright (the machine going away) is recorded by the next part from
-its heartbeat (``.confirmatory_run.heartbeat``, rewritten every 30 seconds). ``confirmatory_run.md`` sums the parts: the wall time the run cost in all, against
-the budget of 240 minutes with two jobs.
+its heartbeat (``.confirmatory_run.heartbeat``, rewritten every 30 seconds). ``confirmatory_run.md`` sums the parts: the
+wall time the run cost in all, against the budget of 240 minutes with two jobs.
 """
 
 from __future__ import annotations

@@ -33,22 +33,17 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 
 import helpers
 
-HERE = Path(__file__).resolve().parent  #: this folder, which holds the modules below
-if str(HERE) not in sys.path:  # imported by its path rather than run as a script
-    sys.path.append(str(HERE))
-
-import selection_common as common  # noqa: E402
-from selection_common import OUT, PROFILE, SEEDS, keras  # noqa: E402
-from selection_pretext import VARIANTS, pretext_part, pretexts_part, schedule_part  # noqa: E402
-from selection_recipe import budget_part, finetune_lr_part, recipe_part  # noqa: E402
-from selection_report import decision, schedule_report, semi_report  # noqa: E402
-from selection_semi import semi_part  # noqa: E402
+from experiments import selection_common as common
+from experiments.selection_common import OUT, PROFILE, SEEDS, keras
+from experiments.selection_pretext import VARIANTS, pretext_part, pretexts_part, schedule_part
+from experiments.selection_recipe import budget_part, finetune_lr_part, recipe_part
+from experiments.selection_report import decision, schedule_report, semi_report
+from experiments.selection_semi import semi_part
 
 #: the parts that `write_part` measures and summarises: part -> (the function that measures it, the keys of a
 #: setting (one row of the summary each), the scores summarised over the seeds by their mean and standard deviation)

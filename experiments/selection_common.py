@@ -12,12 +12,17 @@ import json
 
 import numpy as np
 
-import helpers
+from ssl_study.compute.data import load_mnist, to_model_input
+from ssl_study.compute.models import import_keras
+from ssl_study.compute.split import make_split, nested_subsets
+from ssl_study.config import N_CLASSES, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS
+from ssl_study.study.design import PROFILES, default_jobs, get_profile
+from ssl_study.study.inputs import load_split
 
-keras = helpers.import_keras()
-OUT = helpers.ROOT / "experiments" / "results"
-SEEDS = helpers.SELECTION_SEEDS
-PROFILE = helpers.PROFILES["full"]
+keras = import_keras()
+OUT = ROOT / "experiments" / "results"
+SEEDS = SELECTION_SEEDS
+PROFILE = PROFILES["full"]
 
 
 SPLIT_SEED: int | None = None  #: ``--split-seed``: the split made with this seed instead of notebook 1's
@@ -26,22 +31,22 @@ SPLIT_SEED: int | None = None  #: ``--split-seed``: the split made with this see
 def labelled_data():
     """The study's split (notebook 1's, or the one of ``--split-seed``): labelled images and labels, and the
     unlabelled images. No test images."""
-    mnist = helpers.load_mnist(verbose=False)
+    mnist = load_mnist(verbose=False)
     if SPLIT_SEED is None:
-        split = helpers.load_split(helpers.get_profile("full"), mnist)
+        split = load_split(get_profile("full"), mnist)
     else:
-        split = helpers.make_split(mnist.labels, SPLIT_SEED, helpers.SPLIT_PROPORTIONS)
+        split = make_split(mnist.labels, SPLIT_SEED, SPLIT_PROPORTIONS)
         split = {name: split[name] for name in ("labelled", "unlabelled")}  # the test images are never touched
-    x = helpers.to_model_input(mnist.images)
+    x = to_model_input(mnist.images)
     y = mnist.labels.astype("int32")
     return split, x[split["labelled"]], y[split["labelled"]], x, split
 
 
 
-def selection_set(y_lab: np.ndarray, sizes=(10 * helpers.N_CLASSES,)) -> tuple[dict, np.ndarray]:
+def selection_set(y_lab: np.ndarray, sizes=(10 * N_CLASSES,)) -> tuple[dict, np.ndarray]:
     """The label subsets of the selection seeds (seed -> size -> indices, nested), and 3,000 other labelled images
     (outside every one of them) to score on."""
-    subsets = {seed: dict(zip(sizes, helpers.nested_subsets(y_lab, list(sizes), seed))) for seed in SEEDS}
+    subsets = {seed: dict(zip(sizes, nested_subsets(y_lab, list(sizes), seed))) for seed in SEEDS}
     used = np.concatenate([index for by_size in subsets.values() for index in by_size.values()])
     outside = np.setdiff1d(np.arange(len(y_lab)), used)
     return subsets, np.random.default_rng(0).choice(outside, 3000, replace=False)
@@ -66,7 +71,7 @@ def resumable(runs: list[tuple], work, out: str) -> list[dict]:
         print(f"{len(runs) - len(todo)} of {len(runs)} runs read back from {partial.name}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     with partial.open("a") as log:
-        for run, rows in zip(todo, joblib.Parallel(n_jobs=helpers.default_jobs(), return_as="generator")(
+        for run, rows in zip(todo, joblib.Parallel(n_jobs=default_jobs(), return_as="generator")(
                 joblib.delayed(work)(*run, SPLIT_SEED) for run in todo)):
             log.write(json.dumps({"run": run, "rows": rows}, default=float) + "\n")
             log.flush()

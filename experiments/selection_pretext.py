@@ -6,18 +6,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import helpers
-import selection_common as common
-from selection_common import PROFILE, SEEDS, keras, labelled_data, resumable, selection_set
+from ssl_study.compute.models import build_encoder, encode
+from ssl_study.compute.pretexts import get_pretext, pretext_indices, pretrain
+from ssl_study.compute.training import evaluate, probe_then_finetune, train_frozen, train_probe, train_supervised
+from ssl_study.config import AugmentConfig, N_CLASSES, Recipe
+from ssl_study.study.design import epochs_for
+from experiments import selection_common as common
+from experiments.selection_common import PROFILE, SEEDS, keras, labelled_data, resumable, selection_set
 from ssl_study.compute.pretexts.autoencoder import DENOISING
 
 
 #: the augmentations that ``pretext`` compares: "default" is the augmentation the study used before this selection;
-#: helpers.AugmentConfig() is now no_flip
+#: AugmentConfig() is now no_flip
 VARIANTS = {
-    "default": helpers.AugmentConfig(flip_probability=0.25),
-    "no_flip": helpers.AugmentConfig(flip_probability=0.0),
-    "no_flip_strong": helpers.AugmentConfig(flip_probability=0.0, rotation=0.1, translation=0.15, zoom=0.2,
+    "default": AugmentConfig(flip_probability=0.25),
+    "no_flip": AugmentConfig(flip_probability=0.0),
+    "no_flip_strong": AugmentConfig(flip_probability=0.0, rotation=0.1, translation=0.15, zoom=0.2,
                                             erase_probability=0.5),
 }
 
@@ -27,40 +31,40 @@ def pretext_part(args) -> pd.DataFrame:
     and linearly probed (``--lpft``: also probed-then-fine-tuned) on each 10-per-class subset, beside the supervised
     baseline; scored on the 3,000 selection images (see the module's docstring of `selection.py`)."""
     split, x_lab, y_lab, x_all, _ = labelled_data()
-    n = 10 * helpers.N_CLASSES
+    n = 10 * N_CLASSES
     subsets, selection = selection_set(y_lab)
     subsets = {seed: by_size[n] for seed, by_size in subsets.items()}
     x_sel, y_sel = x_lab[selection], y_lab[selection]
-    epochs = helpers.epochs_for(n, PROFILE)[1]
-    recipe = helpers.Recipe()
+    epochs = epochs_for(n, PROFILE)[1]
+    recipe = Recipe()
 
     def downstream(name: str, encoder_weights: list | None, pretext: dict) -> list[dict]:
         """Supervised or plain fine-tuning, linear probe, and probe-then-fine-tune (as notebook 5) on each subset."""
         rows = []
         for seed in SEEDS:
             data = (x_lab[subsets[seed]], y_lab[subsets[seed]], epochs, PROFILE.batch_size, seed, recipe)
-            model, _ = helpers.train_supervised(*data, encoder_weights=encoder_weights)
+            model, _ = train_supervised(*data, encoder_weights=encoder_weights)
             row = {"variant": name, **pretext, "seed": seed,
-                   "finetune": helpers.evaluate(model, x_sel, y_sel)["accuracy"]}
+                   "finetune": evaluate(model, x_sel, y_sel)["accuracy"]}
             if encoder_weights is not None:
                 if args.lpft:  # probe, then fine-tune from it
-                    lpft = helpers.probe_then_finetune(encoder_weights, *data)
-                    row["lp_ft"] = helpers.evaluate(lpft["finetune"][0], x_sel, y_sel)["accuracy"]
+                    lpft = probe_then_finetune(encoder_weights, *data)
+                    row["lp_ft"] = evaluate(lpft["finetune"][0], x_sel, y_sel)["accuracy"]
                     probe = lpft["probe"][0]
                 else:
-                    probe, _ = helpers.train_probe(encoder_weights, *data)
-                row["probe"] = helpers.evaluate(probe, x_sel, y_sel)["accuracy"]
+                    probe, _ = train_probe(encoder_weights, *data)
+                row["probe"] = evaluate(probe, x_sel, y_sel)["accuracy"]
             rows.append(row)
             print(row, flush=True)
         return rows
 
     rows = downstream("supervised", None, {})
-    train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
+    train_idx, val_idx = pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
     for name in args.variants:
         for stop in args.pretext_epochs:  # each length trained from the start (the same seed: the same first epochs)
             keras.utils.set_random_seed(SEEDS[0])
-            encoder = helpers.build_encoder()
-            run = helpers.pretrain(helpers.get_pretext("siamese", augment=VARIANTS[name]), encoder, x_all[train_idx],
+            encoder = build_encoder()
+            run = pretrain(get_pretext("siamese", augment=VARIANTS[name]), encoder, x_all[train_idx],
                                    x_all[val_idx], SEEDS[0], stop)
             rows += downstream(name, encoder.get_weights(), {"pretext_epochs": stop, "pretext_seconds": run["seconds"]})
     return pd.DataFrame(rows)
@@ -70,7 +74,7 @@ def pretext_part(args) -> pd.DataFrame:
 #: registered pretext not named here is run with its own settings
 PRETEXT_VARIANTS = {
     "siamese": {"default": {}},
-    "rotation": {"light augment": {}, "no augment": {"augment": helpers.AugmentConfig(
+    "rotation": {"light augment": {}, "no augment": {"augment": AugmentConfig(
         rotation=0.0, zoom=0.0, translation=0.0, blur_probability=0.0, noise_stddev=0.0, erase_probability=0.0)}},
     "contrastive": {"tau 0.1": {"temperature": 0.1}, "tau 0.2": {"temperature": 0.2}, "tau 0.5": {"temperature": 0.5}},
     "autoencoder": {"denoising": {"corrupt": DENOISING}, "plain": {"corrupt": None}},
@@ -83,10 +87,10 @@ def pretexts_part(args) -> pd.DataFrame:
 
     split, x_lab, y_lab, x_all, _ = labelled_data()
     subsets, selection = selection_set(y_lab)
-    subsets = {seed: by_size[10 * helpers.N_CLASSES] for seed, by_size in subsets.items()}
+    subsets = {seed: by_size[10 * N_CLASSES] for seed, by_size in subsets.items()}
     x_sel, y_sel = x_lab[selection], y_lab[selection]
-    epochs = helpers.epochs_for(10 * helpers.N_CLASSES, PROFILE)[1]
-    recipe = helpers.Recipe()
+    epochs = epochs_for(10 * N_CLASSES, PROFILE)[1]
+    recipe = Recipe()
     ref, query = monitor_slice(len(y_lab))
     monitor = (x_lab[ref], y_lab[ref], x_lab[query], y_lab[query])
 
@@ -98,35 +102,35 @@ def pretexts_part(args) -> pd.DataFrame:
             subset = subsets[seed]
             row = {"pretext": name, **extra, "seed": seed}
             for kind in ("knn", "logistic"):
-                model, record = helpers.train_frozen(kind, features[subset], y_lab[subset], seed)
-                row[kind] = helpers.evaluate(model, features[selection], y_sel)["accuracy"]
+                model, record = train_frozen(kind, features[subset], y_lab[subset], seed)
+                row[kind] = evaluate(model, features[selection], y_sel)["accuracy"]
                 row[f"{kind} setting"] = record["choice"]
             if weights is not None and args.lpft:
                 data = (x_lab[subset], y_lab[subset], epochs, PROFILE.batch_size, seed, recipe)
-                row["lp_ft"] = helpers.evaluate(helpers.probe_then_finetune(weights, *data)["finetune"][0], x_sel,
+                row["lp_ft"] = evaluate(probe_then_finetune(weights, *data)["finetune"][0], x_sel,
                                                 y_sel)["accuracy"]
             rows.append(row)
             print(row, flush=True)
         return rows
 
     keras.utils.set_random_seed(SEEDS[0])
-    init = helpers.build_encoder()
+    init = build_encoder()
     rows = frozen_rows("pixels", x_lab.reshape(len(x_lab), -1), None, {"variant": "-"})
-    rows += frozen_rows("random encoder", helpers.encode(init, x_lab), init.get_weights(), {"variant": "-"})
-    train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
+    rows += frozen_rows("random encoder", encode(init, x_lab), init.get_weights(), {"variant": "-"})
+    train_idx, val_idx = pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
     for name in args.pretexts:
         for variant, overrides in PRETEXT_VARIANTS.get(name, {"default": {}}).items():
             if args.pretext_variants and variant not in args.pretext_variants:
                 continue
             keras.utils.set_random_seed(SEEDS[0])
-            encoder = helpers.build_encoder()
-            pretext = helpers.get_pretext(name, **overrides)
-            run = helpers.pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], SEEDS[0], args.run_epochs,
+            encoder = build_encoder()
+            pretext = get_pretext(name, **overrides)
+            run = pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], SEEDS[0], args.run_epochs,
                                    monitor=monitor)
             extra = {"variant": variant, "epochs": run["epochs"], "pretext_seconds": round(run["seconds"], 1),
                      "images_seen": run["images_seen"], "knn_by_epoch": [round(v, 3) for v in run["history"]["knn"]]}
             print(name, variant, extra, flush=True)
-            rows += frozen_rows(name, helpers.encode(encoder, x_lab), encoder.get_weights(), extra)
+            rows += frozen_rows(name, encode(encoder, x_lab), encoder.get_weights(), extra)
     return pd.DataFrame(rows)
 
 
@@ -142,30 +146,30 @@ def _pretext_run(name: str | None, lr: float, epochs: int, seed: int, split_seed
         split, x_lab, y_lab, x_all, _ = labelled_data()
         subsets, selection = selection_set(y_lab)
         x_sel, y_sel = x_lab[selection], y_lab[selection]
-        n = 10 * helpers.N_CLASSES
-        fit_epochs = helpers.epochs_for(n, PROFILE)[1]
+        n = 10 * N_CLASSES
+        fit_epochs = epochs_for(n, PROFILE)[1]
         keras.utils.set_random_seed(seed)
-        encoder = helpers.build_encoder()
+        encoder = build_encoder()
         extra = {"pretext": name or "untrained", "pretext_epochs": epochs if name else 0,
                  "learning_rate": lr if name else 0.0, "pretext_seed": seed}
         if name:
-            pretext = helpers.get_pretext(name, learning_rate=lr, epochs=epochs)
-            train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, pretext.settings.val_fraction, seed)
-            run = helpers.pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], seed, epochs)
+            pretext = get_pretext(name, learning_rate=lr, epochs=epochs)
+            train_idx, val_idx = pretext_indices(split["unlabelled"], None, pretext.settings.val_fraction, seed)
+            run = pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], seed, epochs)
             extra.update(pretext_val=run["val_score"], pretext_seconds=round(run["seconds"], 1),
                          images_seen=run["images_seen"])  # views included: encoder passes
-        weights, features = encoder.get_weights(), helpers.encode(encoder, x_lab)
+        weights, features = encoder.get_weights(), encode(encoder, x_lab)
         rows = []
         for subset_seed in SEEDS:
             subset = subsets[subset_seed][n]
-            data = (x_lab[subset], y_lab[subset], fit_epochs, PROFILE.batch_size, subset_seed, helpers.Recipe())
+            data = (x_lab[subset], y_lab[subset], fit_epochs, PROFILE.batch_size, subset_seed, Recipe())
             row = {**extra, "subset_seed": subset_seed}
             for kind in ("knn", "logistic"):
-                model, _ = helpers.train_frozen(kind, features[subset], y_lab[subset], subset_seed)
-                row[kind] = helpers.evaluate(model, features[selection], y_sel)["accuracy"]
-            model, _ = helpers.train_supervised(*data, encoder_weights=weights)
-            row["recipe"] = helpers.evaluate(model, x_sel, y_sel)["accuracy"]
-            row["lp_ft"] = helpers.evaluate(helpers.probe_then_finetune(weights, *data)["finetune"][0], x_sel,
+                model, _ = train_frozen(kind, features[subset], y_lab[subset], subset_seed)
+                row[kind] = evaluate(model, features[selection], y_sel)["accuracy"]
+            model, _ = train_supervised(*data, encoder_weights=weights)
+            row["recipe"] = evaluate(model, x_sel, y_sel)["accuracy"]
+            row["lp_ft"] = evaluate(probe_then_finetune(weights, *data)["finetune"][0], x_sel,
                                             y_sel)["accuracy"]
             rows.append(row)
         print(rows[-1], flush=True)
@@ -181,10 +185,10 @@ def schedule_part(args) -> pd.DataFrame:
     ``$SSL_JOBS`` at a time, the longest first."""
     runs = [] if args.no_control else [(None, 0.0, 0, seed) for seed in SEEDS[: args.seeds]]
     for name in args.pretexts:
-        task = helpers.get_pretext(name)
+        task = get_pretext(name)
         lengths = [args.encoder_passes // task.views] if args.encoder_passes else args.pretext_epochs
         rates = [task.settings.learning_rate * f for f in args.lr_factors] if args.lr_factors else args.learning_rates
         runs += [(name, lr, epochs, seed) for lr in rates for epochs in lengths for seed in SEEDS[: args.seeds]]
-    runs.sort(key=lambda run: -run[2] * (helpers.get_pretext(run[0]).views if run[0] else 0))
+    runs.sort(key=lambda run: -run[2] * (get_pretext(run[0]).views if run[0] else 0))
     return pd.DataFrame(resumable(runs, _pretext_run, args.out or args.part))
 

@@ -8,9 +8,14 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-import helpers
-import selection_common as common
-from selection_common import PROFILE, SEEDS, keras, labelled_data, resumable, selection_set
+from ssl_study.compute.models import build_encoder
+from ssl_study.compute.pretexts import get_pretext, pretext_indices, pretrain
+from ssl_study.compute.split import train_val_split
+from ssl_study.compute.training import evaluate, train_probe, train_supervised
+from ssl_study.config import N_CLASSES, Recipe
+from ssl_study.study.design import epochs_for
+from experiments import selection_common as common
+from experiments.selection_common import PROFILE, SEEDS, keras, labelled_data, resumable, selection_set
 
 
 def _recipe_run(batch_size: int, lr: float, epochs: int, seed: int, split_seed: int | None) -> list[dict]:
@@ -20,11 +25,11 @@ def _recipe_run(batch_size: int, lr: float, epochs: int, seed: int, split_seed: 
     common.SPLIT_SEED = split_seed  # in a worker process too
     with threadpool_limits(1):
         _, x_lab, y_lab, _, _ = labelled_data()
-        recipe = dataclasses.replace(helpers.Recipe(), learning_rate=lr)
-        train, val = helpers.train_val_split(np.arange(len(y_lab)), y_lab, 0.1, seed)
-        model, fit = helpers.train_supervised(x_lab[train], y_lab[train], epochs, batch_size, seed, recipe)
+        recipe = dataclasses.replace(Recipe(), learning_rate=lr)
+        train, val = train_val_split(np.arange(len(y_lab)), y_lab, 0.1, seed)
+        model, fit = train_supervised(x_lab[train], y_lab[train], epochs, batch_size, seed, recipe)
         row = {"batch_size": batch_size, "learning_rate": lr, "epochs_at_full": epochs, "seed": seed,
-               "val_accuracy": helpers.evaluate(model, x_lab[val], y_lab[val])["accuracy"],
+               "val_accuracy": evaluate(model, x_lab[val], y_lab[val])["accuracy"],
                "seconds": round(fit["seconds"], 1)}
         print(row, flush=True)
         return [row]
@@ -42,19 +47,19 @@ def budget_part(args) -> pd.DataFrame:
     """The budget of the smallest subsets (``min_fit_images``) at 10 labels per class and 1 %, every label trained on
     with the fixed schedule, scored on 3,000 other labelled images."""
     _, x_lab, y_lab, _, _ = labelled_data()
-    sizes = (10 * helpers.N_CLASSES, int(round(0.01 * len(y_lab))))
+    sizes = (10 * N_CLASSES, int(round(0.01 * len(y_lab))))
     subsets, selection = selection_set(y_lab, sizes)
-    recipe, rows = helpers.Recipe(), []
+    recipe, rows = Recipe(), []
     for images in args.min_fit_images:
         profile = dataclasses.replace(PROFILE, min_fit_images=images)
         for n in sizes:
             for seed in SEEDS:
                 subset = subsets[seed][n]
-                epochs = helpers.epochs_for(n, profile, recipe)[1]
-                model, fit = helpers.train_supervised(x_lab[subset], y_lab[subset], epochs, PROFILE.batch_size, seed,
+                epochs = epochs_for(n, profile, recipe)[1]
+                model, fit = train_supervised(x_lab[subset], y_lab[subset], epochs, PROFILE.batch_size, seed,
                                                       recipe)
                 rows.append({"min_fit_images": images, "labels": n, "epochs": epochs, "seed": seed,
-                             "supervised": helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"],
+                             "supervised": evaluate(model, x_lab[selection], y_lab[selection])["accuracy"],
                              "seconds": round(fit["seconds"], 1)})
                 print(rows[-1], flush=True)
     return pd.DataFrame(rows)
@@ -65,29 +70,29 @@ def finetune_lr_part(args) -> pd.DataFrame:
     10 labels per class, 1 % and 10 % the probe and the fine-tuning from it at each rate, beside the supervised
     baseline at its own rate; every label of each subset trained on, scored on 3,000 other labelled images."""
     split, x_lab, y_lab, x_all, _ = labelled_data()
-    sizes = (10 * helpers.N_CLASSES, int(round(0.01 * len(y_lab))), int(round(0.1 * len(y_lab))))
+    sizes = (10 * N_CLASSES, int(round(0.01 * len(y_lab))), int(round(0.1 * len(y_lab))))
     subsets, selection = selection_set(y_lab, sizes)
     x_sel, y_sel = x_lab[selection], y_lab[selection]
-    train_idx, val_idx = helpers.pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
+    train_idx, val_idx = pretext_indices(split["unlabelled"], None, 0.1, SEEDS[0])
     keras.utils.set_random_seed(SEEDS[0])
-    encoder = helpers.build_encoder()
-    pretext = helpers.get_pretext("siamese")
-    helpers.pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], SEEDS[0], pretext.settings.epochs)
-    weights, recipe, rows = encoder.get_weights(), helpers.Recipe(), []
+    encoder = build_encoder()
+    pretext = get_pretext("siamese")
+    pretrain(pretext, encoder, x_all[train_idx], x_all[val_idx], SEEDS[0], pretext.settings.epochs)
+    weights, recipe, rows = encoder.get_weights(), Recipe(), []
     for n in sizes:
-        epochs = helpers.epochs_for(n, PROFILE, recipe)[1]
+        epochs = epochs_for(n, PROFILE, recipe)[1]
         for seed in SEEDS:
             x, y = x_lab[subsets[seed][n]], y_lab[subsets[seed][n]]
-            model, _ = helpers.train_supervised(x, y, epochs, PROFILE.batch_size, seed, recipe)
+            model, _ = train_supervised(x, y, epochs, PROFILE.batch_size, seed, recipe)
             base = {"labels": n, "seed": seed}
             rows.append({**base, "method": "supervised", "learning_rate": recipe.learning_rate,
-                         "accuracy": helpers.evaluate(model, x_sel, y_sel)["accuracy"]})
-            probe, _ = helpers.train_probe(weights, x, y, epochs, PROFILE.batch_size, seed, recipe)
+                         "accuracy": evaluate(model, x_sel, y_sel)["accuracy"]})
+            probe, _ = train_probe(weights, x, y, epochs, PROFILE.batch_size, seed, recipe)
             head = probe.get_layer("softmax").get_weights()
             for lr in args.learning_rates:
                 tuned = dataclasses.replace(recipe, finetune_learning_rate=lr)
-                model, _ = helpers.train_supervised(x, y, epochs, PROFILE.batch_size, seed, tuned, weights, head)
+                model, _ = train_supervised(x, y, epochs, PROFILE.batch_size, seed, tuned, weights, head)
                 rows.append({**base, "method": "siamese_finetune", "learning_rate": lr,
-                             "accuracy": helpers.evaluate(model, x_sel, y_sel)["accuracy"]})
+                             "accuracy": evaluate(model, x_sel, y_sel)["accuracy"]})
                 print(rows[-1], flush=True)
     return pd.DataFrame(rows)

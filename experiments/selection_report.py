@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import helpers
+from ssl_study.compute.pretexts import PRETEXTS
 
 
 def decision(table: pd.DataFrame, keys: list[str], score: str, cost: str) -> str:
@@ -129,7 +129,7 @@ def schedule_report(table: pd.DataFrame, cap: int | None = None) -> str:
     lines, rows = [], []
     for name, trained in per_seed.drop("untrained", level=0, errors="ignore").groupby(level=0):
         trained = trained.droplevel(0)
-        views = helpers.PRETEXTS[name].views
+        views = PRETEXTS[name].views
         means = trained.groupby(["learning_rate", "pretext_epochs"]).mean()
         affordable = means[means.index.get_level_values(1) * views <= (cap or np.inf)]
         best = affordable["decision"].idxmax()
@@ -151,7 +151,7 @@ def _schedule_rows(table: pd.DataFrame, name: str, trained: pd.DataFrame, best: 
         diff = group["decision"].droplevel([0, 1]) - trained.loc[best, "decision"]
         runs = ((table["pretext"] == name) & (table["learning_rate"] == setting[0])
                 & (table["pretext_epochs"] == setting[1]))
-        rows.append({"pretext": helpers.PRETEXTS[name].label or name, "learning rate": f"{setting[0]:g}",
+        rows.append({"pretext": PRETEXTS[name].label or name, "learning rate": f"{setting[0]:g}",
                      "epochs": setting[1], "seeds": len(group),
                      **{f"{c} %": f"{100 * group[c].mean():.2f} ± {100 * group[c].sem():.2f}" for c in scores},
                      "decision − best (points)": f"{100 * diff.mean():+.2f} ± {100 * diff.sem():.2f}",
@@ -166,7 +166,7 @@ def _schedule_decision(name: str, trained: pd.DataFrame, means: pd.DataFrame, af
     the grid (or at the budget's limit ``cap``, against the longer runs beyond it); and, at the chosen setting,
     probe-then-fine-tune against the recipe with a random head."""
     ranked = affordable["decision"].sort_values(ascending=False)
-    label = helpers.PRETEXTS[name].label or name
+    label = PRETEXTS[name].label or name
     beyond = means.index.difference(affordable.index)
     runner_up = ranked.index[1]
     diff = (trained.loc[best, "decision"] - trained.loc[runner_up, "decision"]).dropna()

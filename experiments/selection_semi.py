@@ -8,9 +8,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-import helpers
-import selection_common as common
-from selection_common import PROFILE, SEEDS, labelled_data, resumable, selection_set
+from ssl_study.compute.data import load_mnist
+from ssl_study.compute.training import evaluate
+from ssl_study.config import N_CLASSES, Recipe
+from ssl_study.study.design import epochs_for
+from experiments import selection_common as common
+from experiments.selection_common import PROFILE, SEEDS, labelled_data, resumable, selection_set
 
 
 def _semi_run(method: str, settings, seed: int, split_seed: int | None = None) -> list[dict]:
@@ -33,10 +36,10 @@ def _semi_rows(method: str, unit, settings, seed: int) -> list[dict]:
     at 10 labels per class, one row per pseudo-labelling round or FixMatch report."""
     split, x_lab, y_lab, x_all, _ = labelled_data()
     subsets, selection = selection_set(y_lab)
-    subset = subsets[seed][10 * helpers.N_CLASSES]
-    x_u, y_u = x_all[split["unlabelled"]], helpers.load_mnist(verbose=False).labels[split["unlabelled"]]
-    score = lambda model: helpers.evaluate(model, x_lab[selection], y_lab[selection])["accuracy"]  # noqa: E731
-    epochs = helpers.epochs_for(len(subset), PROFILE, helpers.Recipe())[1]
+    subset = subsets[seed][10 * N_CLASSES]
+    x_u, y_u = x_all[split["unlabelled"]], load_mnist(verbose=False).labels[split["unlabelled"]]
+    score = lambda model: evaluate(model, x_lab[selection], y_lab[selection])["accuracy"]  # noqa: E731
+    epochs = epochs_for(len(subset), PROFILE, Recipe())[1]
     _, record = unit.train(x_lab[subset], y_lab[subset], x_u, seed, epochs, PROFILE.batch_size, watch=score)
     rows = []
     for i, r in enumerate(record["rounds"]):

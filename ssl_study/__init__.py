@@ -7,10 +7,10 @@ training (fit, probe, probe-then-fine-tune) · tasks (what a task is) · keys (c
 (the fit cache) · workers (computing a task) · executor (running tasks in parallel, from the cache) · study (what the
 notebooks pass on) · stats · conclusion · plots · readme · runner (``run_study.py``).
 
-Every fit runs on one CPU thread (TensorFlow; JAX is only asked for fewer), whatever the number of parallel jobs: the backends' results depend on their thread
-count, and one thread per fit keeps a run with ``--jobs 1`` identical to one with ``--jobs 8``. The variables below
-must be set before a backend is imported, so they are set here, where every process (notebook kernel, worker) first
-imports the project.
+Every fit runs on one CPU thread (TensorFlow; JAX is only asked for fewer), whatever the number of parallel jobs: the
+backends' results depend on their thread count, and one thread per fit keeps a run with ``--jobs 1`` identical to one
+with ``--jobs 8``. The variables below must be set before a backend is imported, so they are set here, where every
+process (notebook kernel, worker) first imports the project.
 """
 
 import os

@@ -2,7 +2,8 @@
 notebooks, the split, the primary endpoint and the chosen units, the training recipe and the augmentation settings.
 Nothing here imports the rest of the package; the design that uses these (the profiles) is `ssl_study.study.design`.
 
-A pretext task's own settings (augmentation, head, learning rate, epochs) live with the task, in `ssl_study.compute.pretexts`.
+A pretext task's own settings (augmentation, head, learning rate, epochs) live with the task, in
+`ssl_study.compute.pretexts`.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ PRIMARY_AMOUNTS = ("10/class", "1%")
 #: score -- the mean of the recipe's and probe-then-fine-tune's accuracy on the 3,000 selection images -- at each task's
 #: chosen setting): the other pretext that the design runs under 20 seeds
 BEST_PRETEXT = "rotation"
-EQUIVALENCE_MARGIN = 0.5  #: the exploratory run's margin (points); the confirmatory run's: `ssl_study.report.analysis.margin`
+#: the exploratory run's margin (points); the confirmatory run's: `ssl_study.report.analysis.margin`
+EQUIVALENCE_MARGIN = 0.5
 #: the semi-supervised method of the confirmatory test, chosen on validation data (experiments/results/semi_*.md)
 SEMI_METHOD = "fixmatch"
 #: the commit that froze ANALYSIS_PLAN.md (set by the commit after it; tests/test_analysis.py checks the plan has not

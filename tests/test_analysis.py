@@ -1,5 +1,5 @@
-"""The analysis plan's code (`ssl_study.report.analysis`) on constructed results of each kind: the verdicts and words its
-wording rule allows, Holm's correction within a family, the margins, and the test-image term of the intervals."""
+"""The analysis plan's code (`ssl_study.report.analysis`) on constructed results of each kind: the verdicts and words
+its wording rule allows, Holm's correction within a family, the margins, and the test-image term of the intervals."""
 
 import helpers
 import numpy as np
@@ -55,7 +55,8 @@ def test_a_result_the_data_cannot_decide_is_never_called_no_difference():
 
 
 def test_one_seed_is_not_tested():
-    row = analysis.analyse(results_with({"10/class": 1.0, "1%": 1.0}, seeds=1), None, PRIMARY, require_images=False).iloc[0]
+    row = analysis.analyse(results_with({"10/class": 1.0, "1%": 1.0}, seeds=1), None, PRIMARY,
+                           require_images=False).iloc[0]
     assert row["verdict"] == "untested" and "not tested" in analysis.words(row)
 
 

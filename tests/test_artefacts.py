@@ -79,4 +79,5 @@ def test_every_committed_artefact_has_a_matching_side_car():
         assert meta["sha256"] == helpers.file_sha256(path), path.name
         for source, sha in meta["inputs"].items():
             assert helpers.file_sha256(folder / source) == sha, f"{path.name} is stale against {source}"
-        assert "/work/" not in helpers.meta_path(path).read_text() and "/home/" not in helpers.meta_path(path).read_text()
+        assert ("/work/" not in helpers.meta_path(path).read_text()
+                and "/home/" not in helpers.meta_path(path).read_text())

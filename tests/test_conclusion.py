@@ -1,5 +1,5 @@
-"""The written answer's templates (`ssl_study.report.conclusion`) on constructed results of each kind: they say "better" or
-"worse" only where the plan's family correction keeps the difference, "equivalent" only where the equivalence tests
+"""The written answer's templates (`ssl_study.report.conclusion`) on constructed results of each kind: they say "better"
+or "worse" only where the plan's family correction keeps the difference, "equivalent" only where the equivalence tests
 do, and otherwise "no difference the data can detect" with the seeds and the interval -- never "no difference"."""
 
 import re

@@ -31,7 +31,8 @@ def test_every_help_example_runs_in_the_quick_profile(example, tmp_path, monkeyp
     split notebook alone where the example runs all six, to keep the test short; the notebooks an ``--only`` example
     starts from are run (and published, in the quick profile only) first. ``--fresh`` empties a
     scratch fit cache, not the quick profile's."""
-    for name in (PROFILE_ENV, JOBS_ENV, OUTPUT_ENV, FIT_CACHE_ENV):  # main sets them for its kernels: restore them after
+    # main sets them for its kernels: restore them after
+    for name in (PROFILE_ENV, JOBS_ENV, OUTPUT_ENV, FIT_CACHE_ENV):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     args = [a for a in shlex.split(example) if a not in ("--profile", "quick")]

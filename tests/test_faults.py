@@ -360,8 +360,10 @@ def test_a_run_killed_while_publishing_is_undone_by_the_next(project, monkeypatc
 # ---------------------------------------------------------------------------------------------------------------------
 # One run per profile; exploration runs apart
 
-HOLD = ("import sys, time; from pathlib import Path; import ssl_study.config as c; import ssl_study.report.publishing as p; "
-        "c.PROJECT = c.Layout(Path(sys.argv[1]));\nwith p.run_lock('full'):\n print('held', flush=True); time.sleep(60)")
+HOLD = ("import sys, time; from pathlib import Path; import ssl_study.config as c; "
+        "import ssl_study.report.publishing as p; "
+        "c.PROJECT = c.Layout(Path(sys.argv[1]));\nwith p.run_lock('full'):\n"
+        " print('held', flush=True); time.sleep(60)")
 
 
 def test_a_second_run_says_which_run_holds_the_profile(project, monkeypatch, capsys):

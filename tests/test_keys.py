@@ -136,3 +136,14 @@ def test_an_encoder_is_named_by_what_made_it_never_by_its_weights():
     assert json.loads(fresh[0]) == keys.environment() and fresh[1] == "False"  # helpers imported Keras here
     names = {f.name for task in (helpers.Fit, helpers.PretextRun, helpers.SemiRun) for f in fields(task)}
     assert not {"weights", "features"} & names
+
+
+def test_a_refactor_is_recorded_only_for_the_kinds_it_names(monkeypatch, tmp_path):
+    """A change that computes the same results may be recorded without a bump, but only for the kinds named."""
+    lock = tmp_path / "task_versions.json"
+    lock.write_text(fingerprints.LOCK.read_text())
+    monkeypatch.setattr(fingerprints, "LOCK", lock)
+    changed_kinds(monkeypatch, "ssl_study.compute.pretexts.base", "MONITOR_IMAGES = 1000", "MONITOR_IMAGES = 999")
+    with pytest.raises(SystemExit, match="pretext: "):
+        fingerprints.record(refactored=("semi",))
+    assert fingerprints.record(refactored=("pretext",)) == ["pretext"] and fingerprints.check() == []

@@ -112,7 +112,8 @@ def test_siamese_shares_one_encoder():
 def _centre_of_mass(images: np.ndarray) -> np.ndarray:
     rows, cols = np.mgrid[:28, :28]
     mass = images[..., 0].sum(axis=(1, 2))
-    return np.stack([(images[..., 0] * rows).sum(axis=(1, 2)) / mass, (images[..., 0] * cols).sum(axis=(1, 2)) / mass], 1)
+    return np.stack([(images[..., 0] * rows).sum(axis=(1, 2)) / mass,
+                     (images[..., 0] * cols).sum(axis=(1, 2)) / mass], 1)
 
 
 OFF = dict(rotation=0.0, zoom=0.0, translation=0.0, flip_probability=0.0, blur_probability=0.0, noise_stddev=0.0,
@@ -148,7 +149,8 @@ def test_blur_erase_and_noise_do_what_they_say():
     assert np.allclose(blurred.sum(axis=(1, 2, 3)), 64.0, rtol=1e-3) and (blurred.max(axis=(1, 2, 3)) <= 1.0).all()
     ones = np.ones((200, 28, 28, 1), "float32")
     erased = keras.ops.convert_to_numpy(
-        helpers.build_augmenter(helpers.AugmentConfig(**{**OFF, "erase_probability": 0.5}), seed=0)(ones, training=True))
+        helpers.build_augmenter(helpers.AugmentConfig(**{**OFF, "erase_probability": 0.5}),
+                                seed=0)(ones, training=True))
     fraction = 1 - erased.mean(axis=(1, 2, 3))
     assert 0.3 < (fraction > 0).mean() < 0.7 and fraction.max() <= 0.155  # 0.15, give or take whole pixels
     assert set(np.unique(erased)) <= {0.0, 1.0}

@@ -20,7 +20,8 @@ from ssl_study.compute import pretexts
 
 PROFILE = helpers.Profile("unit", fractions=(0.5,), per_class=(2,), seeds=(0, 1), epochs_at_full=1, min_fit_images=0,
                           max_epochs=1, pretext_epochs=1, pretext_images=None, batch_size=32,
-                          arms=(helpers.Arm("none", "supervised", None, (0, 1)), helpers.Arm("any", "frozen", None, (0, 1))))
+                          arms=(helpers.Arm("none", "supervised", None, (0, 1)),
+                                helpers.Arm("any", "frozen", None, (0, 1))))
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,8 @@ def test_a_result_computed_with_other_library_versions_is_not_served(world):
 def test_each_fit_is_computed_once(world, monkeypatch):
     inputs = world["inputs"]
     first = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
-    monkeypatch.setattr(ssl_study.compute.training, "fit_classifier", lambda *a, **k: pytest.fail("a cached fit re-ran"))
+    monkeypatch.setattr(ssl_study.compute.training, "fit_classifier",
+                        lambda *a, **k: pytest.fail("a cached fit re-ran"))
     again = helpers.run_fits(supervised_fits(inputs), inputs, jobs=1)
     pd.testing.assert_frame_equal(first.table, again.table)
     assert first.histories == again.histories
@@ -234,7 +236,8 @@ def test_an_interrupted_run_keeps_every_finished_fit_and_resumes(world, monkeypa
     monkeypatch.setattr(ssl_study.compute.fits.supervised, "train_supervised", interrupted_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         helpers.run_fits(fits, inputs, jobs=1)
-    monkeypatch.setattr(ssl_study.compute.fits.supervised, "train_supervised", lambda *a, **k: (trained.append("again"), real(*a, **k))[1])
+    monkeypatch.setattr(ssl_study.compute.fits.supervised, "train_supervised",
+                        lambda *a, **k: (trained.append("again"), real(*a, **k))[1])
     resumed = helpers.run_fits(fits, inputs, jobs=1)
     assert trained == [0, 0, "again", "again"]  # two finished before the interruption; only the other two re-ran
     reference = helpers.run_fits(fits, inputs, jobs=1)
@@ -279,7 +282,8 @@ def test_a_local_dask_cluster_computes_every_fit(world, monkeypatch, tmp_path):
     assert started == [2]
     pd.testing.assert_frame_equal(sequential.table.drop(columns="seconds"), on_dask.table.drop(columns="seconds"))
     assert sequential.histories == on_dask.histories
-    assert on_dask.table["test_accuracy"].between(0, 1).all() and ssl_study.study.executor.count_cached(PROFILE.cache) == 4
+    assert (on_dask.table["test_accuracy"].between(0, 1).all()
+            and ssl_study.study.executor.count_cached(PROFILE.cache) == 4)
 
 
 def test_tampered_results_are_refused_until_their_notebook_re_runs(world):
@@ -316,7 +320,8 @@ def test_the_official_test_accuracy_scores_only_the_images_from_mnists_test_set(
     correct = np.zeros(len(official), bool)
     correct[np.flatnonzero(official)[:3]] = True  # right on three official images, wrong everywhere else
     scores = {"accuracy": correct.mean(), "macro_f1": 0.0, "correct": correct, "confusion": []}
-    row = ssl_study.study.workers._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0}, scores, official, 160)["row"]
+    row = ssl_study.study.workers._result(fit, {"history": {}, "epochs": 1, "seconds": 1.0},
+                                          scores, official, 160)["row"]
     assert row["official_test_accuracy"] == pytest.approx(3 / official.sum())
     assert row["test_accuracy"] == pytest.approx(3 / len(official))
 

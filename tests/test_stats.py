@@ -26,7 +26,8 @@ def test_summary_table_gives_each_method_and_amount_its_mean():
             for seed, (b, o) in enumerate(zip([0.80, 0.82, 0.81], [0.85, 0.86, 0.87]))
             for m, a in (("supervised", b), ("pre", o))]
     summary = helpers.summary_table(pd.DataFrame(rows)).set_index("method")
-    assert summary.loc["pre", "mean"] == pytest.approx(0.86) and summary.loc["supervised", "mean"] == pytest.approx(0.81)
+    assert (summary.loc["pre", "mean"] == pytest.approx(0.86)
+            and summary.loc["supervised", "mean"] == pytest.approx(0.81))
 
 
 def test_cost_seconds_adds_the_pretext_and_the_probe_the_head_came_from():

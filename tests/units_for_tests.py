@@ -11,7 +11,7 @@ from ssl_study.compute.fits import FitData, FitKind
 from ssl_study.compute.fits import register as register_fit
 from ssl_study.compute.models import import_keras
 from ssl_study.compute.pretexts import Pretext, PretextSettings, register
-from ssl_study.compute.semi import SemiMethod, predict_pseudo_labels
+from ssl_study.compute.semi import SemiMethod, SemiSettings, predict_pseudo_labels
 from ssl_study.compute.semi import register as register_semi
 from ssl_study.compute.training import train_supervised
 
@@ -43,7 +43,7 @@ class Tiny(Pretext):
 
 
 @dataclass(frozen=True)
-class LabelsOnlySettings:
+class LabelsOnlySettings(SemiSettings):
     threshold: float = 0.9
 
 

@@ -1,4 +1,5 @@
-"""One-off: convert the joblib fit cache of commit 32a7f75 (pickles) into the plain-data store of `ssl_study.study.store`.
+"""One-off: convert the joblib fit cache of commit 32a7f75 (pickles) into the plain-data store of
+`ssl_study.study.store`.
 
     .venv/bin/python tools/migrate_cache.py artefacts/full/cache
 

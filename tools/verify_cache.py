@@ -3,9 +3,10 @@
     MNIST_PNG=... .venv/bin/python tools/verify_cache.py [--per-kind 2] [--jobs 2] [--seed 0]
 
 Draws, per kind of entry (supervised, probe, fine-tuning, k-NN and logistic regression fits on each kind of encoder;
-pretext runs on all and on part of the unlabelled set; each semi-supervised method; t-SNE maps are left out), ``--per-kind`` entries of the full profile's committed cache, computes their tasks again in a
-scratch cache with the study's own executor (worker processes, as ``run_study.py`` does), and compares every value
-of the two results except wall-clock seconds. Prints one line per entry and exits non-zero on any difference.
+pretext runs on all and on part of the unlabelled set; each semi-supervised method; t-SNE maps are left out),
+``--per-kind`` entries of the full profile's committed cache, computes their tasks again in a scratch cache with the
+study's own executor (worker processes, as ``run_study.py`` does), and compares every value of the two results except
+wall-clock seconds. Prints one line per entry and exits non-zero on any difference.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Artefacts that know their inputs.
 
-Every artefact a notebook writes (not the figures) gets a JSON side-car, ``<file>.meta.json``, that records the notebook that wrote it, the
-file's own sha256, the fingerprint of the decoded MNIST images it was made from, and the sha256 of each artefact it was
-made from (``inputs``, by file name: all of a profile's artefacts live in one folder). A notebook reads an artefact
-through `read_meta`, which refuses it, naming the notebook to re-run, when it is missing, was edited, was made from
-other data, or was made from an input that has since been replaced. Every write is atomic: a temporary file, then a
-rename, so an interrupted run never leaves half a file (figures are written directly).
+Every artefact a notebook writes (not the figures) gets a JSON side-car, ``<file>.meta.json``, that records the notebook
+that wrote it, the file's own sha256, the fingerprint of the decoded MNIST images it was made from, and the sha256 of
+each artefact it was made from (``inputs``, by file name: all of a profile's artefacts live in one folder). A notebook
+reads an artefact through `read_meta`, which refuses it, naming the notebook to re-run, when it is missing, was edited,
+was made from other data, or was made from an input that has since been replaced. Every write is atomic: a temporary
+file, then a rename, so an interrupted run never leaves half a file (figures are written directly).
 """
 
 from __future__ import annotations

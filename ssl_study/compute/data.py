@@ -29,7 +29,8 @@ class DataError(ValueError):
 
 @dataclass
 class Mnist:
-    """All 70,000 images pooled: ``images`` uint8 (n, 28, 28), ``labels`` uint8 (n,), ``origin`` 'training'/'testing'."""
+    """All 70,000 images pooled: ``images`` uint8 (n, 28, 28), ``labels`` uint8 (n,), ``origin``
+    'training'/'testing'."""
 
     images: np.ndarray
     labels: np.ndarray
@@ -239,7 +240,8 @@ def read_source(path: Path) -> Mnist:
     for folder in sorted(class_dirs):
         tail = "/".join(folder.split("/")[-2:])
         if re.fullmatch(r"(training|testing)/[0-9]", tail) and counts[tail] == 0:
-            raise DataError(f"Class folder {path}/{folder} holds no PNG images; restore its files from the course data.")
+            raise DataError(f"Class folder {path}/{folder} holds no PNG images; "
+                            "restore its files from the course data.")
     missing = sorted(set(range(10)) - {label for _, _, label, _ in records})
     if missing:
         raise DataError(f"{path} holds no images of digit(s) {missing}; restore them from the course data.")

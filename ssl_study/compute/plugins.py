@@ -1,7 +1,8 @@
 """Units from outside the package: the Python files named in ``$SSL_UNITS`` (separated by the path separator, ``:``)
 are imported once per process, after the registries of pretext tasks and semi-supervised methods exist, so that the
-units they register (`ssl_study.compute.pretexts.register`, `ssl_study.compute.semi.register`) reach the notebooks, the runner's
-kernels and the workers alike -- a test's own pretext runs through notebooks 4 to 6 without an edit anywhere else.
+units they register (`ssl_study.compute.pretexts.register`, `ssl_study.compute.semi.register`) reach the notebooks, the
+runner's kernels and the workers alike -- a test's own pretext runs through notebooks 4 to 6 without an edit anywhere
+else.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from ..config import SPLIT_PROPORTIONS
 SPLIT_NAMES = ("labelled", "unlabelled", "test")
 
 
-def make_split(labels: np.ndarray, seed: int, proportions: Sequence[float] = SPLIT_PROPORTIONS) -> dict[str, np.ndarray]:
+def make_split(labels: np.ndarray, seed: int,
+               proportions: Sequence[float] = SPLIT_PROPORTIONS) -> dict[str, np.ndarray]:
     """Seeded, stratified split of ``range(len(labels))`` into disjoint labelled / unlabelled / test index arrays."""
     from sklearn.model_selection import train_test_split
 

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT, SCHEDULE_AMOUNTS
+from ..study.ids import method_id
+from ..study.methods import BASELINE, encoder_label, method_label
 from .words import DESCRIPTIVE  # the family of the comparisons shown with intervals but never tested
 from .stats import holm
 
@@ -62,59 +64,90 @@ class Contrast:
     reference: str = "training from scratch"
 
 
+class Family:
+    """The plan's families of tests (ANALYSIS_PLAN.md, section 5): the names the analysis gives its contrasts and the
+    written answer picks them by."""
+
+    PRIMARY = "primary"
+    TWO_BY_TWO = "2 x 2"
+    ASSIGNMENT = "assignment"
+    OTHER = "other pretexts"
+    OTHER_WEIGHTS = "other pretexts' weights"
+    SEMI = "semi-supervised"
+    DESCRIPTIVE = DESCRIPTIVE
+
+
 def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None = None,
               semi_runs=()) -> list[Contrast]:
     """The plan's contrasts (ANALYSIS_PLAN.md, section 5) for the registered ``pretexts`` and the semi-supervised
     method chosen on validation data (``semi``); the other semi-supervised runs (``semi_runs``: method ids) are
     described against supervised at the smallest primary amount, not tested."""
-    from ..study.methods import encoder_label, method_label
-
-    h, amounts = HEADLINE_PRETEXT, tuple(primary_amounts)
-    recipe_from = "the CNN trained with the recipe from the Siamese encoder"
-    lpft = "probe-then-fine-tune from the {} encoder"
-    scratch, untrained = "trained from scratch", "untrained encoder"
-    both = "both probed, then fine-tuned"
-    plan = [
-        Contrast("primary", f"Siamese, fine-tuned vs {scratch}", f"{h}_recipe", "supervised", amounts,
-                 subject=recipe_from),
-        Contrast("2 x 2", f"Siamese vs {untrained}, {both}", f"{h}_finetune", "random_finetune", amounts,
-                 subject=lpft.format("Siamese"), reference=lpft.format("untrained")),
-        Contrast("2 x 2", f"{untrained}, probed, then fine-tuned vs {scratch}", "random_finetune", "supervised",
-                 amounts, subject=lpft.format("untrained")),
-        Contrast("2 x 2", "Siamese: probed, then fine-tuned vs fine-tuned", f"{h}_finetune", f"{h}_recipe", amounts,
-                 subject=lpft.format("Siamese"), reference="the recipe from the Siamese encoder"),
-        Contrast("assignment", f"Siamese, fine-tuned vs {scratch}", f"{h}_recipe", "supervised",
-                 ASSIGNMENT_AMOUNTS, pooled=True, subject=recipe_from),
-    ]
-    others = sorted([p for p in pretexts if p != h], key=lambda p: p != BEST_PRETEXT)
-    control = "supervised" if OTHER_USE == "recipe" else f"random_{OTHER_USE}"
-    for p in others:
-        method = f"{p}_{OTHER_USE}"
-        schedule = "the recipe" if OTHER_USE == "recipe" else "probe-then-fine-tune"
-        subject = f"the CNN trained from the {encoder_label(p)} encoder ({schedule})"
-        plan.append(Contrast("other pretexts", f"{method_label(method)} vs {scratch}", method, "supervised", amounts,
-                             True, subject=subject))
-        plan.append(Contrast("other pretexts' weights", f"{encoder_label(p)} vs {untrained}, trained the same way",
-                             method, control, amounts, True, subject=subject,
-                             reference="the untrained encoder trained the same way"))
+    amounts = tuple(primary_amounts)
+    plan = _headline_contrasts(amounts) + _other_pretext_contrasts(amounts, pretexts)
     if semi:
-        plan.append(Contrast("semi-supervised", f"{method_label(semi)} vs {scratch}", semi, "supervised", amounts[:1],
+        plan.append(Contrast(Family.SEMI, f"{method_label(semi)} vs {SCRATCH}", semi, BASELINE, amounts[:1],
                              subject=method_label(semi)))
-    # descriptive (no claim): the assignment's comparison at each fraction; the exploratory run's primary comparison
-    # (probe-then-fine-tune from the Siamese encoder against supervised), to set beside that run's; the schedule's
-    # effect with more labels (`SCHEDULE_AMOUNTS`)
-    plan += [Contrast(DESCRIPTIVE, f"Siamese, fine-tuned vs {scratch}", f"{h}_recipe", "supervised",
-                      amounts + tuple(ASSIGNMENT_AMOUNTS), subject=recipe_from),
-             Contrast(DESCRIPTIVE, f"Siamese, probed, then fine-tuned vs {scratch}", f"{h}_finetune", "supervised",
-                      amounts, subject=lpft.format("Siamese")),
-             Contrast(DESCRIPTIVE, f"{untrained}, probed, then fine-tuned vs {scratch}", "random_finetune",
-                      "supervised", SCHEDULE_AMOUNTS, subject=lpft.format("untrained")),
-             Contrast(DESCRIPTIVE, "Siamese: probed, then fine-tuned vs fine-tuned", f"{h}_finetune",
-                      f"{h}_recipe", SCHEDULE_AMOUNTS, subject=lpft.format("Siamese"),
-                      reference="the recipe from the Siamese encoder")]
-    plan += [Contrast(DESCRIPTIVE, f"{method_label(m)} vs {scratch}", m, "supervised", amounts[:1],
+    plan += _descriptive_contrasts(amounts)
+    plan += [Contrast(DESCRIPTIVE, f"{method_label(m)} vs {SCRATCH}", m, BASELINE, amounts[:1],
                       subject=method_label(m)) for m in semi_runs if m != semi]
     return plan
+
+
+SCRATCH, UNTRAINED = "trained from scratch", "untrained encoder"  #: the two references, in the questions
+RECIPE, FINETUNE, UNTRAINED_FINETUNE = (method_id(HEADLINE_PRETEXT, "recipe"), method_id(HEADLINE_PRETEXT, "finetune"),
+                                        method_id("random", "finetune"))
+
+
+def _headline_contrasts(amounts: tuple[str, ...]) -> list[Contrast]:
+    """The primary test, the 2 x 2 (start x schedule) and the assignment's pooled test."""
+    h = encoder_label(HEADLINE_PRETEXT)
+    recipe_from = f"the CNN trained with the recipe from the {h} encoder"
+    lpft = "probe-then-fine-tune from the {} encoder"
+    return [
+        Contrast(Family.PRIMARY, f"{h}, fine-tuned vs {SCRATCH}", RECIPE, BASELINE, amounts, subject=recipe_from),
+        Contrast(Family.TWO_BY_TWO, f"{h} vs {UNTRAINED}, both probed, then fine-tuned", FINETUNE, UNTRAINED_FINETUNE,
+                 amounts, subject=lpft.format(h), reference=lpft.format("untrained")),
+        Contrast(Family.TWO_BY_TWO, f"{UNTRAINED}, probed, then fine-tuned vs {SCRATCH}", UNTRAINED_FINETUNE, BASELINE,
+                 amounts, subject=lpft.format("untrained")),
+        Contrast(Family.TWO_BY_TWO, f"{h}: probed, then fine-tuned vs fine-tuned", FINETUNE, RECIPE, amounts,
+                 subject=lpft.format(h), reference=f"the recipe from the {h} encoder"),
+        Contrast(Family.ASSIGNMENT, f"{h}, fine-tuned vs {SCRATCH}", RECIPE, BASELINE, ASSIGNMENT_AMOUNTS, pooled=True,
+                 subject=recipe_from),
+    ]
+
+
+def _other_pretext_contrasts(amounts: tuple[str, ...], pretexts) -> list[Contrast]:
+    """Each other pretext (the best on validation data first) against supervised, and against the untrained encoder
+    trained the same way (`OTHER_USE`), pooled over the primary amounts."""
+    plan = []
+    control = BASELINE if OTHER_USE == "recipe" else method_id("random", OTHER_USE)
+    schedule = "the recipe" if OTHER_USE == "recipe" else "probe-then-fine-tune"
+    for p in sorted([p for p in pretexts if p != HEADLINE_PRETEXT], key=lambda p: p != BEST_PRETEXT):
+        method = method_id(p, OTHER_USE)
+        subject = f"the CNN trained from the {encoder_label(p)} encoder ({schedule})"
+        plan.append(Contrast(Family.OTHER, f"{method_label(method)} vs {SCRATCH}", method, BASELINE, amounts, True,
+                             subject=subject))
+        plan.append(Contrast(Family.OTHER_WEIGHTS, f"{encoder_label(p)} vs {UNTRAINED}, trained the same way", method,
+                             control, amounts, True, subject=subject,
+                             reference="the untrained encoder trained the same way"))
+    return plan
+
+
+def _descriptive_contrasts(amounts: tuple[str, ...]) -> list[Contrast]:
+    """Described, not tested: the assignment's comparison at each fraction; the exploratory run's primary comparison
+    (probe-then-fine-tune from the headline encoder against supervised), to set beside that run's; the schedule's
+    effect with more labels (`SCHEDULE_AMOUNTS`)."""
+    h = encoder_label(HEADLINE_PRETEXT)
+    lpft = "probe-then-fine-tune from the {} encoder"
+    recipe_from = f"the CNN trained with the recipe from the {h} encoder"
+    return [Contrast(DESCRIPTIVE, f"{h}, fine-tuned vs {SCRATCH}", RECIPE, BASELINE,
+                     amounts + tuple(ASSIGNMENT_AMOUNTS), subject=recipe_from),
+            Contrast(DESCRIPTIVE, f"{h}, probed, then fine-tuned vs {SCRATCH}", FINETUNE, BASELINE, amounts,
+                     subject=lpft.format(h)),
+            Contrast(DESCRIPTIVE, f"{UNTRAINED}, probed, then fine-tuned vs {SCRATCH}", UNTRAINED_FINETUNE, BASELINE,
+                     SCHEDULE_AMOUNTS, subject=lpft.format("untrained")),
+            Contrast(DESCRIPTIVE, f"{h}: probed, then fine-tuned vs fine-tuned", FINETUNE, RECIPE, SCHEDULE_AMOUNTS,
+                     subject=lpft.format(h), reference=f"the recipe from the {h} encoder")]
 
 
 class Correctness:

@@ -1,5 +1,6 @@
-"""The study's answer in words: sentences filled from the tests of the analysis plan (`ssl_study.report.analysis.analyse`)
-by templates, so that every number and every claim's direction is computed, never typed.
+"""The study's answer in words: sentences filled from the tests of the analysis plan
+(`ssl_study.report.analysis.analyse`) by templates, so that every number and every claim's direction is computed, never
+typed.
 
 The words follow the plan's wording rule (ANALYSIS_PLAN.md, section 8; `analysis.verdict`): "better" / "worse" only
 where the family's Holm-corrected p-value is below 0.05, "equivalent" only where the Holm-corrected equivalence test
@@ -13,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .analysis import ALPHA, DESCRIPTIVE
+from .analysis import ALPHA, DESCRIPTIVE, FINETUNE, UNTRAINED_FINETUNE, Family
 from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT
 from ..config import OTHER_USE
+from ..study.ids import method_id
 from ..study.methods import BASELINE, HEADLINE, encoder_label, method_label
 from .stats import summary_table
 from .reasons import why
@@ -23,6 +25,8 @@ from .words import VERDICT_WORDS, amount_words, count, listing, pts, sentence, v
 
 SCRATCH = "training from scratch"  #: the supervised baseline, in prose
 
+
+H = encoder_label(HEADLINE_PRETEXT)  #: the headline pretext's name in prose ("Siamese"), from its unit
 
 def phrase(row, reference: str = SCRATCH) -> str:
     """One test of the plan as a plain clause against ``reference``, by the wording rule (`analysis.verdict`): "is
@@ -92,34 +96,34 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
         notes.append(footnote(row))
         return f"<sup>{len(notes)}</sup>"
 
-    primary = tests[tests["family"] == "primary"]
+    primary = tests[tests["family"] == Family.PRIMARY]
     scarce = primary.loc[primary["n_labels"].idxmin()] if len(primary) else None
-    pooled = pick(tests, "assignment")
+    pooled = pick(tests, Family.ASSIGNMENT)
     said = []
     if pooled is not None and pooled["pairs"] >= 1:
-        said.append(f"Trained with the supervised recipe from the Siamese encoder's weights instead of random ones "
+        said.append(f"Trained with the supervised recipe from the {H} encoder's weights instead of random ones "
                     f"(the assignment's comparison: only the initial weights differ), the CNN {phrase(pooled)} over "
                     f"the assignment's ten label fractions on average{note(pooled)}")
     if scarce is not None:
         a = scarce["amount"]
-        subject = "it" if said else "the CNN trained with the supervised recipe from the Siamese encoder"
+        subject = "it" if said else f"the CNN trained with the supervised recipe from the {H} encoder"
         said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.2%} against "
                      f"{by.get((BASELINE, a), np.nan):.2%}), {subject} {phrase(scarce)}{note(scarce)}")
     text = [sentence("; ".join(said))] if said else []
     if scarce is not None:
         a = scarce["amount"]
-        untrained = pick(tests, "2 x 2", "random_finetune", a)
-        weights = pick(tests, "2 x 2", f"{HEADLINE_PRETEXT}_finetune", a, "random_finetune")
+        untrained = pick(tests, Family.TWO_BY_TWO, UNTRAINED_FINETUNE, a)
+        weights = pick(tests, Family.TWO_BY_TWO, FINETUNE, a, UNTRAINED_FINETUNE)
         if untrained is not None and weights is not None:
             text.append(sentence(f"Fine-tuned the other way, by training a linear probe first and then every layer "
                                  f"(probe-then-fine-tune), the CNN from the untrained encoder "
                                  f"{phrase(untrained, 'training from scratch')}{note(untrained)}, and under that "
-                                 f"schedule the Siamese encoder {phrase(weights, 'the untrained one')}{note(weights)}"))
-    best = pick(tests, "other pretexts", f"{BEST_PRETEXT}_{OTHER_USE}")
+                                 f"schedule the {H} encoder {phrase(weights, 'the untrained one')}{note(weights)}"))
+    best = pick(tests, Family.OTHER, method_id(BEST_PRETEXT, OTHER_USE))
     if best is not None:
         text.append(sentence(f"Of the other pre-training tasks, {encoder_label(BEST_PRETEXT)} (the best on "
                              f"validation data) {phrase(best)} at {amount_words(best['amount'])}{note(best)}"))
-    semi = tests[tests["family"] == "semi-supervised"]
+    semi = tests[tests["family"] == Family.SEMI]
     if len(semi):
         row = semi.iloc[0]
         text.append(sentence(f"Using the unlabelled images for semi-supervised training instead, "
@@ -135,10 +139,10 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
 
 def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
     """The assignment's comparison at its ten fractions (and the primary amounts): mean accuracy trained from scratch
-    and from the Siamese encoder, the paired gain with its 95 % interval (descriptive), and the seeds."""
+    and from the headline pretext's encoder, the paired gain with its 95 % interval (descriptive), and the seeds."""
     by = summary.set_index(["method", "amount"])
     per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)].set_index("amount")
-    rows = ["| labelled images | trained from scratch | Siamese, fine-tuned | gain (points) | 95 % interval | "
+    rows = [f"| labelled images | trained from scratch | {H}, fine-tuned | gain (points) | 95 % interval | "
             "seeds |", "|---|---:|---:|---:|---|---:|"]
     for amount in per_amount.index:
         row = per_amount.loc[amount]
@@ -156,11 +160,11 @@ def assignment_sentence(tests: pd.DataFrame) -> str:
     per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)
                        & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]
     below = int((per_amount["gain"] < 0).sum())
-    pooled = pick(tests, "assignment")
+    pooled = pick(tests, Family.ASSIGNMENT)
     if pooled is None or not pooled["pairs"] >= 1:
-        return (f"At the {count(len(per_amount), 'fraction')} of the assignment in this run, the CNN from the Siamese "
+        return (f"At the {count(len(per_amount), 'fraction')} of the assignment in this run, the CNN from the {H} "
                 f"encoder is below training from scratch at {below} (descriptive).")
-    return (f"Over the assignment's ten fractions, the CNN from the Siamese encoder {phrase(pooled)}; its mean gain "
+    return (f"Over the assignment's ten fractions, the CNN from the {H} encoder {phrase(pooled)}; its mean gain "
             f"is below zero at {below} of them (means over {count(int(pooled['pairs']), 'seed')}).")
 
 
@@ -181,15 +185,15 @@ def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.Data
         paragraphs.append("**What the pretext tasks learned** (descriptive). " + " ".join(why))
     paragraphs += list(extra)
     paragraphs.append(official_paragraph(official, origin))
-    seeds = tests.loc[tests["family"] == "primary", "pairs"]
-    half = (tests.loc[tests["family"] == "primary", "ci_high"] - tests.loc[tests["family"] == "primary", "ci_low"]) / 2
+    primary = tests[tests["family"] == Family.PRIMARY]
+    seeds, half = primary["pairs"], (primary["ci_high"] - primary["ci_low"]) / 2
     widths = (f"±{half.min():.2f}" if f"{half.min():.2f}" == f"{half.max():.2f}" else
               f"±{half.min():.2f} to ±{half.max():.2f}")
     paragraphs.append(
         f"**Limitations.** The primary amounts have {count(int(seeds.min()), 'seed')} (each its own label subset, "
         f"initialisation and pretext run), which gives 95 % intervals of {widths} "
         f"points on the primary gains"
-        + (", test images included" if tests.loc[tests["family"] == "primary", "images_bootstrapped"].all() else
+        + (", test images included" if primary["images_bootstrapped"].all() else
            ", over the seeds only")
         + f"; descriptive amounts have fewer seeds. One architecture, one "
         f"dataset and one budget of pre-training per task (the same number of encoder passes for every pretext, set "
@@ -216,8 +220,8 @@ def official_paragraph(official: pd.DataFrame, origin: pd.DataFrame) -> str:
     return (f"**MNIST's official test images.** The split pools all 70,000 images, so the official test images are in "
             f"every part ({counts}) and writers are shared across parts; the accuracies here are not comparable with "
             f"results on the official test set. On the official test images of this test set, at "
-            f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%}{interval(base, True)} and the CNN "
-            f"from the Siamese encoder {head['mean']:.2%}{interval(head, False)}.")
+            f"{amount_words(largest)}, training from scratch reaches {base['mean']:.2%}{interval(base, True)} "
+            f"and the CNN from the {H} encoder {head['mean']:.2%}{interval(head, False)}.")
 
 
 def why_sentences(diagnostics: dict, pretexts) -> list[str]:

@@ -10,9 +10,9 @@ study's own executor (worker processes, one thread per fit, as ``run_study.py`` 
 committed entry: its accuracy and how many of the test images it classifies otherwise (a pretext run: its held-out
 score and whether its weights are the same bits).
 
-Where the committed entries were computed on a processor with the same kernels (`ssl_study.study.keys.machine`), every result
-is the same bits. Elsewhere gradient-trained results differ in their last bits, which a few hundred training steps
-grow into a few differently classified test images: the table says how many, and the sentence says whether every
+Where the committed entries were computed on a processor with the same kernels (`ssl_study.study.keys.machine`), every
+result is the same bits. Elsewhere gradient-trained results differ in their last bits, which a few hundred training
+steps grow into a few differently classified test images: the table says how many, and the sentence says whether every
 difference is within `TOLERANCE` (docs/running.md, *Other machines*, says how it was measured). Features computed
 otherwise can also move a k-NN or logistic-regression fit by a near-tie (``benchmarks/results/verify_cache.txt``).
 """

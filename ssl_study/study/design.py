@@ -15,7 +15,8 @@ import pandas as pd
 from ..compute.fits import FIT_KINDS, frozen_kinds
 from .. import config
 from ..config import (ASSIGNMENT_AMOUNTS, BACKEND_ENV, BEST_PRETEXT, FIT_CACHE_ENV, HEADLINE_PRETEXT,
-                      JOBS_ENV, N_CLASSES, OUTPUT_ENV, PRIMARY_AMOUNTS, PROFILE_ENV, SCHEDULE_AMOUNTS, SEMI_METHOD, OTHER_USE, Layout, Recipe)
+                      JOBS_ENV, N_CLASSES, OUTPUT_ENV, PRIMARY_AMOUNTS, PROFILE_ENV, SCHEDULE_AMOUNTS, SEMI_METHOD,
+                      OTHER_USE, Layout, Recipe)
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,8 @@ def check_settings() -> None:
         raise SettingError(f"KERAS_BACKEND={keras_backend!r}: this project runs on {' or '.join(KERAS_BACKENDS)} "
                            "(unset: tensorflow).")
     if keras_backend == "jax" and importlib.util.find_spec("jax") is None:
-        raise SettingError("KERAS_BACKEND=jax, but JAX is not installed: run `make setup-jax` (or unset KERAS_BACKEND).")
+        raise SettingError("KERAS_BACKEND=jax, but JAX is not installed: run `make setup-jax` "
+                           "(or unset KERAS_BACKEND).")
 
 
 def epochs_for(n_train: int, profile: Profile, recipe: Recipe = Recipe()) -> tuple[int, int]:

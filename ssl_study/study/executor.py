@@ -1,10 +1,10 @@
 """Running tasks: each result is read from the fit cache where it is, else computed in a worker process and cached.
 
-`run_tasks` keys every task (`ssl_study.study.keys`), reads the results the cache (`ssl_study.study.store`) has, and computes the
-rest ``jobs`` at a time with joblib -- ``loky`` processes on this machine, or a Dask cluster through joblib's Dask
-backend (``$SSL_BACKEND=dask``, ``$SSL_DASK_SCHEDULER``) -- each worker writing its result into the cache as it
-finishes. So a re-run with nothing changed reads every result back; an interrupted run loses only the tasks in flight;
-a new version of a task kind, or other data, split, encoder or settings, computes the affected tasks again.
+`run_tasks` keys every task (`ssl_study.study.keys`), reads the results the cache (`ssl_study.study.store`) has, and
+computes the rest ``jobs`` at a time with joblib -- ``loky`` processes on this machine, or a Dask cluster through
+joblib's Dask backend (``$SSL_BACKEND=dask``, ``$SSL_DASK_SCHEDULER``) -- each worker writing its result into the cache
+as it finishes. So a re-run with nothing changed reads every result back; an interrupted run loses only the tasks in
+flight; a new version of a task kind, or other data, split, encoder or settings, computes the affected tasks again.
 
 Every key a run asks for is noted (`note_keys`), so that the runner can prune the entries no run asks for any more.
 """
@@ -121,7 +121,8 @@ def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = Non
     if missing:
         jobs = jobs or default_jobs()
         total = sum(map(len, keyed))
-        with tqdm(total=total, initial=total - missing, desc=f"{desc} ({total - missing} of {total} from the fit cache)",
+        with tqdm(total=total, initial=total - missing,
+                  desc=f"{desc} ({total - missing} of {total} from the fit cache)",
                   unit="task", file=sys.stdout, ncols=100, mininterval=2, smoothing=0) as bar, _backend():
             for stage in (s for s in todo if s):
                 parallel = joblib.Parallel(n_jobs=min(jobs, len(stage)), return_as="generator_unordered")

@@ -92,7 +92,8 @@ def encoder_weights(profile: Profile, stage: str, seed: int) -> Path:
 def save_encoder(encoder, path: Path, notebook: str, inputs=(), data_fingerprint: str | None = None, *,
                  identity: str, **meta) -> dict:
     """Save an encoder's weights with a side-car: its ``identity`` (what the keys of the tasks that start from it name
-    it by: `ssl_study.study.keys`), its architecture and weights fingerprint (to refuse an edited file), and ``meta``."""
+    it by: `ssl_study.study.keys`), its architecture and weights fingerprint (to refuse an edited file), and
+    ``meta``."""
     atomic_write(path, encoder.save_weights)
     weights = weights_fingerprint(encoder.get_weights())
     return write_meta(path, notebook, inputs, data_fingerprint, identity=identity,

@@ -23,8 +23,8 @@ from .plans import plan_fits
 from .tasks import Fit
 
 
-#: a results table: the method (its id, encoder, use and display label: `ssl_study.study.methods`), the label subset, the
-#: scores and the cost of each fit
+#: a results table: the method (its id, encoder, use and display label: `ssl_study.study.methods`), the label subset,
+#: the scores and the cost of each fit
 RESULT_COLUMNS = ["method", "encoder", "use", "label", "amount", "fraction", "n_labels", "seed", "test_accuracy",
                   "official_test_accuracy", "macro_f1", "epochs", "setting", "seconds"]
 

@@ -51,7 +51,8 @@ def save_pretext_encoder(run: PretextRun, result: dict, inputs: Inputs, monitor:
     encoder = encoder or build_encoder()
     encoder.set_weights(result["weights"])
     path = encoder_weights(inputs.profile, stage or run.pretext, run.seed)
-    save_encoder(encoder, path, NOTEBOOK_PRETEXT, [inputs.split_path, encoder_weights(inputs.profile, "init", run.seed)],
+    save_encoder(encoder, path, NOTEBOOK_PRETEXT,
+                 [inputs.split_path, encoder_weights(inputs.profile, "init", run.seed)],
                  inputs.data_fp, identity=keys.task_key("pretext", run), pretext=run.pretext,
                  settings=config_dict(run.settings), seed=run.seed, epochs=run.epochs,
                  train_images=result["train_images"], val_images=result["val_images"], monitor=monitor,

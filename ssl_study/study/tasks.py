@@ -2,9 +2,10 @@
 depends on (the data's and the split's fingerprints, the identity of the encoder it starts from, method, label
 amount, seed, settings), and the plan of a method's fits.
 
-A task's key is made from these fields (`ssl_study.study.keys`); it is computed by `ssl_study.study.workers` and run, cached and
-parallelised by `ssl_study.study.executor`. An encoder is named by its identity (`ssl_study.study.keys`: the key of the task that
-made it), never by a hash of its weights, whose last bits depend on the processor that computed them.
+A task's key is made from these fields (`ssl_study.study.keys`); it is computed by `ssl_study.study.workers` and run,
+cached and parallelised by `ssl_study.study.executor`. An encoder is named by its identity (`ssl_study.study.keys`: the
+key of the task that made it), never by a hash of its weights, whose last bits depend on the processor that computed
+them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..compute.fits import FIT_KINDS
-from ..compute.semi import SEMI_METHODS
+from ..compute.semi import SEMI_METHODS, SemiSettings
 from ..config import AugmentConfig, Recipe
 from .ids import method_id
 from ..compute.pretexts import PRETEXTS, PretextSettings
@@ -86,7 +87,7 @@ class SemiRun:
     epochs: int
     batch_size: int
     recipe: Recipe
-    settings: object
+    settings: SemiSettings
     data: str
     split: str
     pretext: str | None = None

@@ -8,7 +8,10 @@ this file; notebooks 4-6, the runner, the experiments and the tests discover it 
 `pretrain` trains any of them; notebook 4, ``experiments/selection.py`` and ``benchmarks/benchmark.py`` all call it.
 """
 
-from .base import MONITOR_IMAGES, PRETEXTS, Pretext, PretextSettings, get_pretext, knn_monitor, monitor_slice, pretext_indices, pretrain, register  # noqa: F401
+from .base import (  # noqa: F401
+    MONITOR_IMAGES, PRETEXTS, Pretext, PretextSettings, get_pretext, knn_monitor, monitor_slice, pretext_indices,
+    pretrain, register,
+)
 
 # The registry: one line per pretext task.
 from . import siamese  # noqa: E402,F401

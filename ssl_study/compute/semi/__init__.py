@@ -1,8 +1,9 @@
-"""Semi-supervised learning on the same CNN: the unlabelled set used as a teacher's pupil, not only as pre-training data.
+"""Semi-supervised learning on the same CNN: the unlabelled set used as a teacher's pupil, not only as pre-training
+data.
 
-A method is one unit, as a pretext task is (`ssl_study.compute.pretexts`): a subclass of `SemiMethod` in a module of its own in
-this folder -- its settings, how it trains the CNN on the labels and the unlabelled images, how its budget scales --
-registered with `register` and one import line at the end of this file. Notebooks 5 and 6, the runner, the
+A method is one unit, as a pretext task is (`ssl_study.compute.pretexts`): a subclass of `SemiMethod` in a module of its
+own in this folder -- its settings, how it trains the CNN on the labels and the unlabelled images, how its budget
+scales -- registered with `register` and one import line at the end of this file. Notebooks 5 and 6, the runner, the
 experiments and the tests discover it through `SEMI_METHODS`:
 
 * ``pseudolabel`` (`pseudolabel.PseudoLabel`): teacher -> student pseudo-labelling, the course material's scheme;
@@ -13,7 +14,7 @@ and confidences of each round, and the caller (`ssl_study.study.workers`) scores
 report only. They use the backend-neutral Keras 3 API, so they run on TensorFlow or JAX.
 """
 
-from .base import SEMI_METHODS, SemiMethod, get_semi, predict_pseudo_labels, register  # noqa: F401
+from .base import SEMI_METHODS, Round, SemiMethod, SemiSettings, get_semi, predict_pseudo_labels, register  # noqa: F401
 
 # The registry: one line per method.
 from . import pseudolabel  # noqa: E402,F401

@@ -3,23 +3,42 @@ a method reports; the package's ``__init__`` says how to add one."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Callable, ClassVar
+from dataclasses import dataclass, replace
+from typing import Callable, ClassVar, TypedDict
 
 import numpy as np
 
 from ...config import Recipe
 
 
+@dataclass(frozen=True)
+class SemiSettings:
+    """What the settings of every semi-supervised method have (a method's own subclass this): ``threshold``, the
+    confidence from which a pseudo-label counts as kept -- the report's coverage and pseudo-label accuracy are measured
+    at it (`ssl_study.study.workers`)."""
+
+    threshold: float = 0.9
+
+
+class Round(TypedDict, total=False):
+    """One report of a method's training (`SemiMethod.train`'s ``rounds``): the pseudo-label (``pseudo``) and the
+    confidence (``confidence``, the top probability) of every unlabelled image, and the training step it was taken at
+    (``step``; a round's number where absent)."""
+
+    pseudo: np.ndarray
+    confidence: np.ndarray
+    step: int
+
+
 class SemiMethod:
     """One semi-supervised method. Subclasses set the class attributes and implement `train` (and `scaled`, where
     their budget is not ``student_images``)."""
 
-    name: ClassVar[str]  #: the registry key; a method's results are ``<name>`` from random weights, ``<pretext>_<name>``
-    #: from a pre-trained encoder
+    name: ClassVar[str]  #: the registry key; a method's results are ``<name>`` from random weights,
+    #: ``<pretext>_<name>`` from a pre-trained encoder
     title: ClassVar[str]  #: in prose, tables and figures
     line: ClassVar[tuple[str, str]] = ("--", "P")  #: its line style and marker in every figure
-    Settings: ClassVar[type]
+    Settings: ClassVar[type[SemiSettings]] = SemiSettings
     #: the version of what this unit computes: part of its runs' cache keys; bump it when the module's code changes
     #: what a run computes (``tests/test_keys.py`` says when, see `ssl_study.study.keys`)
     version: ClassVar[int] = 1
@@ -32,8 +51,8 @@ class SemiMethod:
               watch: Callable | None = None) -> tuple[object, dict]:
         """Train the prescribed CNN from random weights or from ``encoder_weights`` on the labels and the unlabelled
         images (``epochs``, ``batch_size``, ``recipe``: the supervised fit's of the same labels, for the methods that
-        use them). Returns the CNN and a record: ``seconds``, ``epochs``, and ``rounds``: per report, the pseudo-labels
-        (``pseudo``) and confidences (``confidence``) of the unlabelled images, with ``watch(model)`` where given."""
+        use them). Returns the CNN and a record: ``seconds``, ``epochs``, and ``rounds``: a list of `Round` (the
+        pseudo-labels and confidences of the unlabelled images at each report), with ``watch(model)`` where given."""
         raise NotImplementedError
 
     def scaled(self, factor: float):
@@ -48,6 +67,8 @@ def register(cls: type[SemiMethod]) -> type[SemiMethod]:
     """Class decorator: add a semi-supervised method to `SEMI_METHODS` under its ``name``."""
     if not getattr(cls, "name", "").isidentifier():
         raise ValueError(f"a semi-supervised method needs a name that is an identifier: {cls!r}")
+    if not issubclass(cls.Settings, SemiSettings):
+        raise TypeError(f"the settings of {cls.__name__} must subclass SemiSettings (its threshold is reported)")
     SEMI_METHODS[cls.name] = cls
     return cls
 

@@ -18,11 +18,11 @@ import numpy as np
 from ...config import INPUT_SHAPE, LIGHT_AUGMENT, AugmentConfig, Recipe
 from ..models import build_augmenter, import_keras
 from ..training import start_classifier
-from .base import SemiMethod, predict_pseudo_labels, register
+from .base import SemiMethod, SemiSettings, predict_pseudo_labels, register
 
 
 @dataclass(frozen=True)
-class FixMatchSettings:
+class FixMatchSettings(SemiSettings):
     """FixMatch-style consistency training (chosen on validation data: experiments/results/semi.md; the steps, with
     FixMatch's own moving average of the weights and weight decay, on the confirmatory split:
     experiments/results/semi_fixmatch.md)."""
@@ -96,8 +96,9 @@ class FixMatch(SemiMethod):
     Dense layer): ``steps`` steps of ``labelled_batch`` labels and ``unlabelled_ratio`` times as many unlabelled
     images, both drawn in seeded random order (the labels repeated as often as needed). Adam with a cosine-decaying
     learning rate, optionally decoupled weight decay and an exponential moving average of the weights (the model
-    returned and its last report are the average's; the earlier reports are the raw weights'). The rounds' record: the pseudo-labels and confidences of the unlabelled set at ``reports`` points of
-    training (the last: the final model's). The supervised fit's epochs, batch size and recipe are not used."""
+    returned and its last report are the average's; the earlier reports are the raw weights'). The rounds' record: the
+    pseudo-labels and confidences of the unlabelled set at ``reports`` points of training (the last: the final model's).
+    The supervised fit's epochs, batch size and recipe are not used."""
 
     name = "fixmatch"
     title = "FixMatch"
@@ -112,7 +113,8 @@ class FixMatch(SemiMethod):
         start = time.perf_counter()
         cnn = start_classifier(seed, encoder_weights)
         model = _fixmatch_model(cnn, settings, seed)
-        schedule = keras.optimizers.schedules.CosineDecay(settings.learning_rate, decay_steps=settings.steps, alpha=0.01)
+        schedule = keras.optimizers.schedules.CosineDecay(settings.learning_rate, decay_steps=settings.steps,
+                                                          alpha=0.01)
         model.compile(keras.optimizers.Adam(schedule, weight_decay=settings.weight_decay or None,
                                             use_ema=settings.ema_momentum > 0,
                                             ema_momentum=settings.ema_momentum or 0.99))
@@ -139,4 +141,5 @@ class FixMatch(SemiMethod):
 
     def scaled(self, factor: float):
         """The steps times ``factor``, at least 10."""
-        return self.settings if factor == 1 else replace(self.settings, steps=max(10, int(self.settings.steps * factor)))
+        return self.settings if factor == 1 else replace(self.settings,
+                                                         steps=max(10, int(self.settings.steps * factor)))

@@ -10,15 +10,16 @@ import numpy as np
 
 from ...config import Recipe
 from ..training import probe_then_finetune, train_supervised
-from .base import SemiMethod, predict_pseudo_labels, register
+from .base import SemiMethod, SemiSettings, predict_pseudo_labels, register
 
 
 @dataclass(frozen=True)
-class PseudoLabelSettings:
+class PseudoLabelSettings(SemiSettings):
     """Teacher -> student pseudo-labelling (chosen on validation data: experiments/results/semi.md; the rounds on the
     confirmatory split, experiments/results/semi_pseudolabel.md)."""
 
-    threshold: float = 0.9  #: a pseudo-label is kept where the teacher's top probability is at least this (of 0.9, 0.95)
+    #: a pseudo-label is kept where the teacher's top probability is at least this (of 0.9, 0.95)
+    threshold: float = 0.9
     rounds: int = 7  #: students trained one after the other, each taught by the one before (of 1-8: 7, a tie with 8)
     student_images: int = 160_000  #: images one student sees in training (its epochs follow)
     label_share: float = 0.1  #: the labels are repeated so that they are at least this share of a student's images
@@ -66,5 +67,5 @@ class PseudoLabel(SemiMethod):
 
     def scaled(self, factor: float):
         """A student's images times ``factor``, at least one batch."""
-        return self.settings if factor == 1 else replace(self.settings,
-                                                         student_images=max(128, int(self.settings.student_images * factor)))
+        return self.settings if factor == 1 else replace(
+            self.settings, student_images=max(128, int(self.settings.student_images * factor)))
