@@ -57,7 +57,7 @@ def nested_subsets(labels: np.ndarray, sizes: Sequence[int], seed: int) -> list[
 def train_val_split(index: np.ndarray, labels: np.ndarray, val_fraction: float, seed: int
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified train/validation split of a label subset (``labels`` are those of ``index``): the selection
-    experiments' hold-out (experiments/selection.py). The study's own fits train on every label of a subset."""
+    experiments' hold-out (``experiments/``). The study's own fits train on every label of a subset."""
     from sklearn.model_selection import train_test_split
 
     n_val = max(int(round(val_fraction * len(index))), len(np.unique(labels)))

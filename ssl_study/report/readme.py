@@ -12,11 +12,13 @@ import numpy as np
 from ..compute.artefacts import ArtefactError, meta_path, read_meta
 from ..study.design import PROFILES
 from ..config import ROOT
-from ..study.methods import HEADLINE, catalogue, parts
+from ..config import HEADLINE_PRETEXT
+from ..study.methods import BASELINE, HEADLINE, catalogue, encoder_label, method_label, parts
 from ..compute.pretexts import PRETEXTS
 
 
 RESULTS_DOC = ROOT / "docs" / "results.md"  #: where the results block is (the README links it)
+HEADLINE_LABEL = encoder_label(HEADLINE_PRETEXT)  #: the headline pretext's name in prose ("Siamese"), from its unit
 
 
 def refresh_readme() -> None:
@@ -78,7 +80,8 @@ def _comparison_text(folder: Path, summary: Path, times: dict | None) -> str:
     return (
         "<!-- results:start (written by run_study.py from artefacts/full; do not edit by hand) -->\n"
         f"The confirmatory run{when}: the assignment's comparison on the {split['sizes']['test']:,} test images, the "
-        "CNN trained from scratch against the same CNN trained with the same recipe from the Siamese encoder, at the "
+        "CNN trained from scratch against the same CNN trained with the same recipe from the "
+        f"{HEADLINE_LABEL} encoder, at the "
         "primary amounts and the assignment's ten fractions. Mean test accuracy over the seeds; the paired gain (same "
         "seed, subset and test images) in points with its 95 % interval, seeds and test images counted. These are "
         "descriptive; the tests of the analysis plan (ANALYSIS_PLAN.md), with their families and words, are in "
@@ -167,7 +170,7 @@ def official_sentence(summary_csv: Path) -> str:
     by = summary.set_index(["method", "amount"])["official_mean"]
     ordered = summary.sort_values("n_labels")["amount"].drop_duplicates().tolist()
     shown = [a for a in (ordered[0], ordered[-1])]
-    parts = [f"{a}: trained from scratch {by['supervised', a]:.2%}, Siamese, fine-tuned {by[HEADLINE, a]:.2%}"
+    parts = [f"{a}: {method_label(BASELINE)} {by[BASELINE, a]:.2%}, {method_label(HEADLINE)} {by[HEADLINE, a]:.2%}"
              for a in shown if (HEADLINE, a) in by.index]
     return ("On the test images that come from MNIST's official test set (the split pools MNIST's training and test "
             "sets, so official test images and the writers of both are in every part; notebook 1 counts them): "

@@ -5,7 +5,7 @@ network it trains (its augmentation, the shared encoder, its head) and says what
 Adding one means one module in this folder, with the class decorated by `register`, and one import line at the end of
 this file; notebooks 4-6, the runner, the experiments and the tests discover it through `PRETEXTS`.
 
-`pretrain` trains any of them; notebook 4, ``experiments/selection.py`` and ``benchmarks/benchmark.py`` all call it.
+`pretrain` trains any of them; notebook 4, the selection experiments (``experiments/``) and ``benchmarks/`` all call it.
 """
 
 from .base import (  # noqa: F401
