@@ -46,8 +46,10 @@ from ssl_study.compute.pretexts import (PRETEXTS, Pretext, PretextSettings, get_
 from ssl_study.compute.pretexts.siamese import (Siamese, SiameseSettings, build_siamese, check_pretext_batches,
                                                 example_pairs, pretext_targets)
 from ssl_study.compute.semi import (SEMI_METHODS, FixMatch, FixMatchSettings, PseudoLabel, PseudoLabelSettings,
-                                    SemiMethod, consistency_loss, get_semi, predict_pseudo_labels)
-from ssl_study.compute.fits import FIT_KINDS, FROZEN_KINDS, FitKind
+                                    SemiMethod, SemiSettings, consistency_loss, get_semi, predict_pseudo_labels)
+from ssl_study.compute.semi import register as register_semi
+from ssl_study.compute.fits import FIT_KINDS, FROZEN_KINDS, FitData, FitKind
+from ssl_study.compute.fits import register as register_fit
 
 # --- the study --------------------------------------------------------------------------------------------------------
 # The design: the profiles (full / quick), their arms, and the budget of a supervised fit.
