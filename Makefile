@@ -2,6 +2,7 @@
 # make run       : run the six notebooks (full profile; fits from the fit cache where they are), publish them and
 #                  their HTML (reports/) only when all succeed. FRESH=1 recomputes every fit; JOBS=N fits at once.
 # make unit      : the unit tests alone (`pytest -m "not slow"`: no notebook, runner or profile run)
+# make lint      : the layers' import contracts of pyproject.toml (`lint-imports`; tests/test_layers.py runs it too)
 # make test      : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
 # make test-jax  : the model tests and the notebooks (quick profile) again with KERAS_BACKEND=jax
 # make verify    : recompute a stratified sample of the committed fits on this machine and compare them with the
@@ -12,7 +13,7 @@ PY     := $(VENV)/bin/python
 # the profile of `make run`: $SSL_PROFILE where set (`SSL_PROFILE=quick make run`), else full
 PROFILE ?= $(or $(SSL_PROFILE),full)
 
-.PHONY: setup setup-jax run test test-jax unit nbval verify clean-quick
+.PHONY: setup setup-jax run test test-jax unit lint nbval verify clean-quick
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -32,6 +33,9 @@ run: setup
 
 unit: setup
 	$(PY) -m pytest -m "not slow" tests
+
+lint: setup
+	$(VENV)/bin/lint-imports
 
 nbval: setup
 	SSL_PROFILE=quick $(PY) -m pytest --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider notebooks

@@ -10,9 +10,9 @@ The code uses Keras 3's backend-neutral API (layers, ``keras.ops``, ``keras.rand
 
 from __future__ import annotations
 
-# The package has three layers, lowest first: compute (data, models, training, the units), the study (its design,
-# tasks, keys, cache, runs, what notebooks pass on) and the report (statistics, words, figures); `config` holds the
-# constants under all three. Each layer imports only from the ones below it (checked by `make lint`).
+# The package's layers, lowest first: compute (data, models, training, the units), the study (its design, tasks, keys,
+# cache, runs, what notebooks pass on) and the report (statistics, words, figures), with the runner above them;
+# `config` holds the constants under all. Each layer imports only from the ones below it (`make lint`; CI).
 
 # Constants in one place: paths, environment variables, notebooks, the split, the primary endpoint, the recipe.
 from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED, DATA_ENV,

@@ -1,11 +1,10 @@
-"""The study's code, in a few modules; ``helpers.py`` at the project's root is the facade that the notebooks import.
+"""The study's code; ``helpers.py`` at the project's root is the facade that the notebooks import.
 
-config (paths, profiles, recipes, settings) · artefacts (side-cars and lineage) · data (loader, split, subsets) ·
-models (the CNN, its encoder, the augmenter) · pretexts and semi (one unit per pretext task or semi-supervised method,
-and their registries; plugins: units from outside the package) · methods (a method's encoder, use, label and style) ·
-training (fit, probe, probe-then-fine-tune) · tasks (what a task is) · keys (cache keys and their versions) · store
-(the fit cache) · workers (computing a task) · executor (running tasks in parallel, from the cache) · study (what the
-notebooks pass on) · stats · conclusion · plots · readme · runner (``run_study.py``).
+Four layers, each importing only from those below it (``pyproject.toml``'s contracts, checked by
+``tests/test_layers.py``): ``run`` (the runner of ``run_study.py``, its pages, verify) · ``report`` (statistics, the
+analysis plan, the written answer, figures) · ``study`` (the design, tasks, keys, the fit cache, workers, executor,
+what the notebooks pass on) · ``compute`` (data, split, models, training, and the units: kinds of fit, pretext tasks,
+semi-supervised methods); ``config`` holds the constants under all four.
 
 Every fit runs on one CPU thread (TensorFlow; JAX is only asked for fewer), whatever the number of parallel jobs: the
 backends' results depend on their thread count, and one thread per fit keeps a run with ``--jobs 1`` identical to one

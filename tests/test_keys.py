@@ -86,6 +86,24 @@ def test_the_cross_validation_sample_reaches_the_frozen_kinds_alone(monkeypatch)
     assert {kind for kind, fit in fits.items() if keys.task_key("fit", fit) != before[kind]} == {"knn", "logistic"}
 
 
+def test_a_fine_tuning_follows_its_probe(monkeypatch):
+    """A fine-tuning starts from its probe's head: the probe's code is in its fingerprint, and a new probe version
+    re-keys it."""
+    assert changed_kinds(monkeypatch, "ssl_study.compute.fits.probe", 'model.get_layer("softmax")',
+                         'model.get_layer(index=-1)') == {"fit:probe", "fit:finetune"}
+    fit = helpers.Fit("finetune", "1%", 280, 0, 40, 128, helpers.Recipe(), "data", "split", "siamese", "id")
+    key = keys.task_key("fit", fit)
+    monkeypatch.setattr(helpers.FIT_KINDS["probe"], "version", helpers.FIT_KINDS["probe"].version + 1)
+    assert keys.task_key("fit", fit) != key
+
+
+def test_what_every_task_goes_through_is_covered(monkeypatch):
+    """The executor's call in a worker (one thread, joblib's sequential backend) and the worker's dispatch are in the
+    fingerprints of the kinds they run, without pulling one kind's code into another's."""
+    assert changed_kinds(monkeypatch, "ssl_study.study.executor", "threadpool_limits(1)", "threadpool_limits(2)") == \
+        {"fit", "pretext", "semi"}
+
+
 def test_editing_a_comment_a_docstring_or_a_units_title_changes_no_fingerprint(monkeypatch):
     assert not changed_kinds(monkeypatch, "ssl_study.compute.training", '"""', '"""Reworded. ')
     assert not changed_kinds(monkeypatch, "ssl_study.compute.fits.frozen", 'title = "k-NN"', 'title = "kNN"')

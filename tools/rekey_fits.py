@@ -3,8 +3,9 @@
     .venv/bin/python tools/rekey_fits.py [--profile full]
 
 Up to this change every fit's key held one version for all six kinds of fit (``VERSIONS["fit"]``). Now each kind is a
-unit (`ssl_study.compute.fits`) whose own version enters its fits' keys besides (``unit_version``), so that a change
-of one kind's code re-keys its fits alone. What each fit computes is unchanged, so every fit entry is moved to its new
+unit (`ssl_study.compute.fits`) whose own version enters its fits' keys besides (``unit_version``; a fine-tuning's key
+holds its probe's version too, ``after_version``), so that a change of one kind's code re-keys its fits and those
+that start from them alone. What each fit computes is unchanged, so every fit entry is moved to its new
 key with its result as it is. Every old key is checked first (its task and the old key material give it); pretext and
 semi-supervised keys are unchanged (checked too). Afterwards ``run_study.py`` computes nothing, and every results file
 it writes is byte-identical.

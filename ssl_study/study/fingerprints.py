@@ -40,16 +40,20 @@ LOCK = Path(__file__).with_name("task_versions.json")  #: the fingerprint each k
 #: where the code of each kind of task starts; a unit's code starts at its class (`unit_roots`)
 ROOTS = {
     "fit": ("ssl_study.study.workers._run_fit", "ssl_study.compute.fits.base.FitKind",
-            "ssl_study.compute.models.import_keras"),
+            "ssl_study.compute.models.import_keras", "ssl_study.study.tasks.Fit"),
     "pretext": ("ssl_study.study.workers._run_pretext", "ssl_study.compute.pretexts.base.Pretext",
-                "ssl_study.compute.models.import_keras"),
+                "ssl_study.compute.models.import_keras", "ssl_study.study.tasks.PretextRun"),
     "semi": ("ssl_study.study.workers._run_semi", "ssl_study.compute.semi.base.SemiMethod",
-             "ssl_study.compute.models.import_keras"),
+             "ssl_study.compute.models.import_keras", "ssl_study.study.tasks.SemiRun"),
     "tsne": ("ssl_study.study.workers.tsne_map",),
     #: notebook 3's initial encoders: the architecture, and the seeding of its initialisers (Keras as a worker and a
     #: notebook import it: `import_keras`)
     "init": ("ssl_study.compute.models.build_encoder", "ssl_study.compute.models.import_keras"),
 }
+#: where every task of those kinds goes through: the executor's call in a worker (one thread, the sequential joblib
+#: backend) and the worker's dispatch; their own code is in each kind's fingerprint, but what they call is not followed
+#: from them (each kind's runner is its own root: a pretext's code is not a fit's)
+SHALLOW = ("ssl_study.study.executor._compute", "ssl_study.study.workers.compute")
 #: the registries of units, by the family whose shared code runs them
 FAMILIES = {"fit": FIT_KINDS, "pretext": PRETEXTS, "semi": SEMI_METHODS}
 #: what a unit's class says for readers only, or the version itself: not part of what a task computes
@@ -145,7 +149,8 @@ def closure(roots) -> set[Node]:
         if node in seen:
             continue
         seen.add(node)
-        todo.extend(_references(node[0], _module(node[0])[1][node[1]]) - seen)
+        if ".".join(node) not in SHALLOW:
+            todo.extend(_references(node[0], _module(node[0])[1][node[1]]) - seen)
     return seen
 
 
@@ -184,17 +189,20 @@ def _unit(kind: str):
 
 
 def unit_roots(kind: str) -> tuple:
-    """Where the code of ``kind`` starts: `ROOTS`, or a unit's class (``fit:knn``, ``pretext:siamese``)."""
+    """Where the code of ``kind`` starts: `ROOTS` (and `SHALLOW` for the kinds the executor runs), or a unit's class
+    (``fit:knn``, ``pretext:siamese``) -- with the class of the kind it starts from (`FitKind.after`: a fine-tuning
+    starts from its probe's result)."""
     if ":" not in kind:
-        return ROOTS[kind]
+        return ROOTS[kind] + (SHALLOW if kind in FAMILIES else ())
     cls = _unit(kind)
-    return ((cls.__module__, cls.__name__),)
+    after = FIT_KINDS[cls.after] if kind.startswith("fit:") and cls.after else None
+    return ((cls.__module__, cls.__name__),) + (((after.__module__, after.__name__),) if after else ())
 
 
 def code(kind: str) -> set[Node]:
     """The definitions a task of ``kind`` runs; for a unit, less what its family's shared code reaches."""
     reached = closure(unit_roots(kind))
-    return reached - closure(ROOTS[kind.split(":", 1)[0]]) if ":" in kind else reached
+    return reached - closure(unit_roots(kind.split(":", 1)[0])) if ":" in kind else reached
 
 
 def code_fingerprint(kind: str) -> str:

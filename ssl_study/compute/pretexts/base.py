@@ -36,8 +36,8 @@ class Pretext:
     monitor: ClassVar[str] = "binary_accuracy"  #: the metric of the training curves and the held-out score
     chance: ClassVar[float | None] = None  #: the monitor's value for a model that learned nothing, if it has one
     views: ClassVar[int] = 1  #: encoder passes per unlabelled image in a training step (for the compute budget)
-    #: the version of what this unit computes: part of its pretext runs' cache keys; bump it when the module's code
-    #: changes what a run computes (``tests/test_keys.py`` says when, see `ssl_study.study.keys`)
+    #: the version of what this unit computes: part of its pretext runs' cache keys; bump it when the code
+    #: it reaches changes what a run computes (``tests/test_keys.py`` says when: `ssl_study.study.fingerprints`)
     version: ClassVar[int] = 1
 
     def __init__(self, settings: PretextSettings | None = None, **overrides):

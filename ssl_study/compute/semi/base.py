@@ -39,8 +39,8 @@ class SemiMethod:
     title: ClassVar[str]  #: in prose, tables and figures
     line: ClassVar[tuple[str, str]] = ("--", "P")  #: its line style and marker in every figure
     Settings: ClassVar[type[SemiSettings]] = SemiSettings
-    #: the version of what this unit computes: part of its runs' cache keys; bump it when the module's code changes
-    #: what a run computes (``tests/test_keys.py`` says when, see `ssl_study.study.keys`)
+    #: the version of what this unit computes: part of its runs' cache keys; bump it when the code it reaches
+    #: changes what a run computes (``tests/test_keys.py`` says when: `ssl_study.study.fingerprints`)
     version: ClassVar[int] = 1
 
     def __init__(self, settings=None, **overrides):
