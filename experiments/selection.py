@@ -43,6 +43,7 @@ from experiments.selection_common import OUT, PROFILE, SEEDS, keras
 from experiments.selection_pretext import VARIANTS, pretext_part, pretexts_part, schedule_part
 from experiments.selection_recipe import budget_part, finetune_lr_part, recipe_part
 from experiments.selection_report import decision, schedule_report, semi_report
+from experiments.selection_scarce import scarce_part, winners
 from experiments.selection_semi import semi_part
 
 #: the parts that `write_part` measures and summarises: part -> (the function that measures it, the keys of a
@@ -52,6 +53,7 @@ PARTS = {"recipe": (recipe_part, ["batch_size", "learning_rate", "epochs_at_full
          "budget": (budget_part, ["min_fit_images", "labels", "epochs"], ["supervised", "seconds"]),
          "finetune_lr": (finetune_lr_part, ["labels", "method", "learning_rate"], ["accuracy"]),
          "pretexts": (pretexts_part, ["pretext", "variant"], ["knn", "logistic", "lp_ft", "pretext_seconds"]),
+         "scarce": (scarce_part, ["arm", "labels", "budget", "augment", "learning_rate"], ["accuracy", "seconds"]),
          "semi": (semi_part, ["method", "threshold", "learning_rate", "steps", "student_images", "round"],
                   ["accuracy", "coverage", "pseudo_accuracy", "seconds"])}
 
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line: the part to run and its settings (see the module's docstring)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("part", choices=["recipe", "pretext", "budget", "pretexts", "finetune_lr", "semi",
-                                         "siamese_schedule", "schedule"])
+                                         "siamese_schedule", "schedule", "scarce"])
     parser.add_argument("--split-seed", type=int, default=None,
                         help="the split made with this seed (its labelled and unlabelled images only) instead of "
                              "notebook 1's: the confirmatory run's is helpers.CONFIRMATORY_SPLIT_SEED")
@@ -94,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ema-decay", type=lambda text: tuple(float(v) for v in text.split(",")), nargs="+",
                         default=[(0.0, 0.0)], help="semi: FixMatch's EMA momentum,weight decay pairs (0,0: neither)")
     parser.add_argument("--lpft", action="store_true", help="also fine-tune from the probe's head (LP-FT)")
+    parser.add_argument("--arms", nargs="+", default=["scratch", "siamese"], choices=["scratch", "siamese"],
+                        help="scarce: the arms to tune")
+    parser.add_argument("--budgets", type=int, nargs="+", default=[1, 2, 4], help="scarce: times today's budget")
+    parser.add_argument("--augments", nargs="+", default=["light", "strong"], choices=["light", "strong"],
+                        help="scarce: the augmentations")
+    parser.add_argument("--rates", type=float, nargs="+", default=[3e-3, 1e-2, 3e-2], help="scarce: learning rates")
     parser.add_argument("--out", default=None, help="name of the result files (default: the part)")
     parser.add_argument("--from-json", action="store_true",
                         help="schedule: measure nothing, write the report again from the saved runs; semi (with "
@@ -190,7 +198,9 @@ def write_part(args) -> None:
     (OUT / f"{out}.json").write_text(json.dumps({**stamp, "runs": table.to_dict("records"),
                                                         "summary": summary.to_dict("records")}, indent=2))
     (OUT / f".{out}.partial.jsonl").unlink(missing_ok=True)
-    rule = ("\n" + decision(table, keys, "val_accuracy", "epochs_at_full")) if args.part == "recipe" else ""
+    rule = ("\n" + decision(table, keys, "val_accuracy", "epochs_at_full")) if args.part == "recipe" else \
+        ("\nThe winner per arm and amount (the highest mean over the seeds; one on an edge of its grid extends that"
+         " grid):\n\n" + winners(table).to_markdown(index=False) + "\n") if args.part == "scarce" else ""
     split = f", the split of seed {common.SPLIT_SEED}" if common.SPLIT_SEED else ""
     (OUT / f"{out}.md").write_text(f"Measured {stamp['date']} (`experiments/selection.py {' '.join(sys.argv[1:])}`), "
                                    f"validation data only" + split
