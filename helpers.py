@@ -19,8 +19,9 @@ from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, C
                               EQUIVALENCE_MARGIN, EXPLORATORY_SPLIT_SEED, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
                               JOBS_ENV, N_CLASSES, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE,
                               NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, NOTEBOOKS, NOTEBOOKS_DIR,
-                              OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS, PROFILE_ENV, ROOT, SELECTION_SEEDS, SEMI_METHOD,
-                              SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, AugmentConfig, Recipe, config_dict)
+                              OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS, PROFILE_ENV, QUICK_SPLIT_SEED, ROOT,
+                              SELECTION_SEEDS, SEMI_METHOD, SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION,
+                              AugmentConfig, Recipe, config_dict)
 
 # --- compute ----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
@@ -34,7 +35,8 @@ from ssl_study.compute.split import SPLIT_NAMES, make_split, nested_subsets, spl
 
 # Models: the prescribed CNN, its encoder (the CNN up to Flatten), the probe's linear head, the augmenter.
 from ssl_study.compute.models import (architecture_fingerprint, build_augmenter, build_classifier, build_encoder,
-                                      build_linear_head, encode, import_keras, layer_table, weights_fingerprint)
+                                      build_linear_head, encode, import_keras, layer_table, rescaled_like,
+                                      weights_fingerprint)
 
 # Training: the shared recipe, supervised / probe / probe-then-fine-tune, the frozen-feature classifiers, evaluation.
 from ssl_study.compute.training import (FROZEN_GRIDS, evaluate, fit_classifier, frozen_estimator, probe_then_finetune,

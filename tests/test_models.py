@@ -210,3 +210,14 @@ def test_the_probe_of_train_probe_is_the_frozen_encoder_and_a_linear_classifier(
     logits = helpers.encode(encoder, x) @ weights + bias
     linear = np.exp(logits - logits.max(1, keepdims=True))
     assert np.allclose(model.predict(x, verbose=0), linear / linear.sum(1, keepdims=True), atol=1e-5)
+
+
+def test_the_weight_scale_control_has_the_reference_scale_and_its_own_directions():
+    """Issue 29's control: each kernel rescaled to the reference kernel's norm, its direction kept; biases kept."""
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(3, 3, 1, 4)).astype("float32"), np.zeros(4, "float32")]
+    reference = [rng.normal(scale=5, size=(3, 3, 1, 4)).astype("float32"), rng.normal(size=4).astype("float32")]
+    kernel, bias = helpers.rescaled_like(weights, reference)
+    assert np.linalg.norm(kernel) == pytest.approx(np.linalg.norm(reference[0]), rel=1e-6)
+    cosine = (kernel * weights[0]).sum() / (np.linalg.norm(kernel) * np.linalg.norm(weights[0]))
+    assert cosine == pytest.approx(1.0, abs=1e-6) and np.array_equal(bias, weights[1])

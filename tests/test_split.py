@@ -130,3 +130,12 @@ def test_the_design_says_which_encoder_is_trained_how_where_and_under_which_seed
     table = helpers.planned_fits(profile, 400)
     assert len(table[table["method"] == f"{helpers.HEADLINE_PRETEXT}_recipe"]) == 3
     assert not len(table[table["method"] == "random_recipe"])  # the untrained encoder under the recipe: supervised
+
+def test_ci_never_scores_a_model_on_the_confirmatory_test_set():
+    """The quick profile (CI's) has a split of its own, and notebook 1 makes the split of its profile's seed."""
+    import nbformat
+
+    assert helpers.PROFILES["full"].split_seed == helpers.CONFIRMATORY_SPLIT_SEED
+    assert helpers.PROFILES["quick"].split_seed not in (helpers.CONFIRMATORY_SPLIT_SEED, helpers.EXPLORATORY_SPLIT_SEED)
+    notebook = nbformat.read(helpers.NOTEBOOKS_DIR / helpers.NOTEBOOK_SPLIT, as_version=4)
+    assert any("SEED = helpers.PROFILES[PROFILE].split_seed" in cell.source for cell in notebook.cells)

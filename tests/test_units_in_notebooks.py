@@ -21,6 +21,7 @@ def test_units_registered_by_a_test_run_through_notebooks_4_to_6(monkeypatch):
     monkeypatch.setenv(UNITS_ENV, str(UNITS))
     assert runner.main(["--profile", "quick", "--no-publish"]) == 0  # all six: 4-6 start from 1-3's artefacts
     staged = publishing.stage_of("quick") / "artefacts" / "quick"
+    assert helpers.read_meta(staged / "split.npz", helpers.NOTEBOOK_SPLIT)["seed"] == helpers.QUICK_SPLIT_SEED
     results = pd.read_csv(staged / "results_pretrained.csv")
     methods = set(results["method"])
     assert {"tiny_knn", "tiny_logistic", "tiny_probe", "tiny_finetune", "labelsonly",

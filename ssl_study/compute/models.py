@@ -270,3 +270,17 @@ def weights_fingerprint(weights: list) -> str:
         array = np.ascontiguousarray(array, dtype="float32")
         digest.update(str(array.shape).encode() + array.tobytes())
     return digest.hexdigest()
+
+
+def rescaled_like(weights: list, reference: list) -> list:
+    """The weight-scale control of issue 29 (ANALYSIS_PLAN_ADDENDUM.md, section 3): each kernel of ``weights`` (an
+    untrained encoder's) rescaled to the Frobenius norm of the same kernel in ``reference`` (a pre-trained encoder's of
+    the same seed), its direction kept; the biases kept as they are (an untrained encoder's are zero). The result has
+    the pre-trained weights' scale and none of their learned directions."""
+    scaled = []
+    for array, like in zip(weights, reference, strict=True):
+        array = np.asarray(array, dtype="float32")
+        norm = float(np.linalg.norm(array))
+        kernel = array.ndim > 1 and norm > 0
+        scaled.append(array * np.float32(np.linalg.norm(like) / norm) if kernel else array.copy())
+    return scaled
