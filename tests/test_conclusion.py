@@ -57,6 +57,7 @@ def test_a_steady_gain_is_better_a_steady_loss_worse_and_a_tight_tie_equivalent(
     primary = tests[tests["family"] == "primary"].set_index("amount")["verdict"].to_dict()
     assert primary == {"10/class": "better", "1%": "worse"}
     assert "at 10 labels per class (" in text and "), it is better than training from scratch by 1.50 points" in text
+    assert "; at 1 % of the labels (" in text and "), it is worse than training from scratch by 1.00 points" in text
     assert "the CNN is equivalent to training from scratch (within ±0.11 points) over the assignment's ten" in text
     assert "semi-supervised training instead, FixMatch (random init) shows no difference from training from scratch " \
            "that the data can detect with 5 seeds (95 % interval [" in text

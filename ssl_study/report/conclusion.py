@@ -109,6 +109,10 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
         subject = "it" if said else f"the CNN trained with the supervised recipe from the {H} encoder"
         said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.2%} against "
                      f"{by.get((BASELINE, a), np.nan):.2%}), {subject} {phrase(scarce)}{note(scarce)}")
+        for _, row in primary.drop(scarce.name).sort_values("n_labels").iterrows():  # the other primary amounts
+            a = row["amount"]
+            said.append(f"at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.2%} against "
+                        f"{by.get((BASELINE, a), np.nan):.2%}), it {phrase(row)}{note(row)}")
     text = [sentence("; ".join(said))] if said else []
     if scarce is not None:
         a = scarce["amount"]
