@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT, SCHEDULE_AMOUNTS
 from ..study.ids import method_id
-from ..study.methods import BASELINE, encoder_label, method_label
+from ..study.methods import BASELINE, HEADLINE_LABEL, encoder_label, method_label
 from .words import DESCRIPTIVE  # the family of the comparisons shown with intervals but never tested
 from .stats import holm
 
@@ -100,7 +100,7 @@ RECIPE, FINETUNE, UNTRAINED_FINETUNE = (method_id(HEADLINE_PRETEXT, "recipe"), m
 
 def _headline_contrasts(amounts: tuple[str, ...]) -> list[Contrast]:
     """The primary test, the 2 x 2 (start x schedule) and the assignment's pooled test."""
-    h = encoder_label(HEADLINE_PRETEXT)
+    h = HEADLINE_LABEL
     recipe_from = f"the CNN trained with the recipe from the {h} encoder"
     lpft = "probe-then-fine-tune from the {} encoder"
     return [
@@ -137,7 +137,7 @@ def _descriptive_contrasts(amounts: tuple[str, ...]) -> list[Contrast]:
     """Described, not tested: the assignment's comparison at each fraction; the exploratory run's primary comparison
     (probe-then-fine-tune from the headline encoder against supervised), to set beside that run's; the schedule's
     effect with more labels (`SCHEDULE_AMOUNTS`)."""
-    h = encoder_label(HEADLINE_PRETEXT)
+    h = HEADLINE_LABEL
     lpft = "probe-then-fine-tune from the {} encoder"
     recipe_from = f"the CNN trained with the recipe from the {h} encoder"
     return [Contrast(DESCRIPTIVE, f"{h}, fine-tuned vs {SCRATCH}", RECIPE, BASELINE,

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from .analysis import ALPHA, DESCRIPTIVE, FINETUNE, UNTRAINED_FINETUNE, Family
-from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT
+from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT
 from ..config import OTHER_USE
 from ..study.ids import method_id
-from ..study.methods import BASELINE, HEADLINE, encoder_label, method_label
+from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, encoder_label, method_label
 from .stats import summary_table
 from .reasons import why
 from .words import VERDICT_WORDS, amount_words, count, listing, pts, sentence, verdict_words  # noqa: F401
@@ -26,7 +26,7 @@ from .words import VERDICT_WORDS, amount_words, count, listing, pts, sentence, v
 SCRATCH = "training from scratch"  #: the supervised baseline, in prose
 
 
-H = encoder_label(HEADLINE_PRETEXT)  #: the headline pretext's name in prose ("Siamese"), from its unit
+H = HEADLINE_LABEL  #: the headline pretext's name in prose ("Siamese")
 
 def phrase(row, reference: str = SCRATCH) -> str:
     """One test of the plan as a plain clause against ``reference``, by the wording rule (`analysis.verdict`): "is

@@ -12,13 +12,11 @@ import numpy as np
 from ..compute.artefacts import ArtefactError, meta_path, read_meta
 from ..study.design import PROFILES
 from ..config import ROOT
-from ..config import HEADLINE_PRETEXT
-from ..study.methods import BASELINE, HEADLINE, catalogue, encoder_label, method_label, parts
+from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, catalogue, method_label, parts
 from ..compute.pretexts import PRETEXTS
 
 
 RESULTS_DOC = ROOT / "docs" / "results.md"  #: where the results block is (the README links it)
-HEADLINE_LABEL = encoder_label(HEADLINE_PRETEXT)  #: the headline pretext's name in prose ("Siamese"), from its unit
 
 
 def refresh_readme() -> None:

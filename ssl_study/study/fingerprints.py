@@ -68,9 +68,9 @@ def _source(name: str) -> str:
 
 
 @functools.cache
-def _module(name: str) -> tuple[ast.Module, dict[str, ast.stmt], dict[str, tuple[str, str | None]]]:
-    """A package module's syntax tree, its top-level definitions (name -> statement) and its imports of package
-    modules, anywhere in the module (alias -> (module, name), name None for a module)."""
+def _module(name: str) -> tuple[dict[str, ast.stmt], dict[str, tuple[str, str | None]]]:
+    """A package module's top-level definitions (name -> statement) and its imports of package modules, anywhere in
+    the module (alias -> (module, name), name None for a module)."""
     tree = ast.parse(_source(name))
     package = name if importlib.util.find_spec(name).origin.endswith("__init__.py") else name.rsplit(".", 1)[0]
     definitions, imports = {}, {}
@@ -90,7 +90,7 @@ def _module(name: str) -> tuple[ast.Module, dict[str, ast.stmt], dict[str, tuple
             for alias in node.names:
                 if alias.name.startswith(PACKAGE) and alias.asname:
                     imports[alias.asname] = (alias.name, None)
-    return tree, definitions, imports
+    return definitions, imports
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -115,7 +115,7 @@ def _is_module(name: str) -> bool:
 
 def _resolve(module: str, name: str) -> Node | None:
     """Where the name ``name`` of ``module`` is defined (following re-exports), or None outside the package."""
-    _, definitions, imports = _module(module)
+    definitions, imports = _module(module)
     if name in definitions:
         return module, name
     if name in imports and imports[name][1] is not None:
@@ -125,13 +125,13 @@ def _resolve(module: str, name: str) -> Node | None:
 
 def _references(module: str, stmt: ast.stmt) -> set[Node]:
     """The package's definitions that a statement names: plain names, and attributes of an imported module."""
-    _, _, imports = _module(module)
+    _, imports = _module(module)
     found = set()
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name):
             target = _resolve(module, node.id)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and imports.get(node.value.id, ("", ""))[1] is None and node.value.id in imports:
+                and imports.get(node.value.id, ("", ""))[1] is None:  # ``module.name`` of an imported module
             target = _resolve(imports[node.value.id][0], node.attr)
         else:
             continue
@@ -150,7 +150,7 @@ def closure(roots) -> set[Node]:
             continue
         seen.add(node)
         if ".".join(node) not in SHALLOW:
-            todo.extend(_references(node[0], _module(node[0])[1][node[1]]) - seen)
+            todo.extend(_references(node[0], _module(node[0])[0][node[1]]) - seen)
     return seen
 
 
@@ -209,7 +209,7 @@ def code_fingerprint(kind: str) -> str:
     """The fingerprint of `code`: each definition's `source_fingerprint`, in a fixed order."""
     digest = hashlib.sha256()
     for module, name in sorted(code(kind)):
-        stmt = _module(module)[1][name]
+        stmt = _module(module)[0][name]
         digest.update(f"{module}.{name}:".encode() + source_fingerprint(ast.unparse(stmt)).encode())
     return digest.hexdigest()
 

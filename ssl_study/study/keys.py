@@ -59,9 +59,9 @@ def task_versions(kind: str, task) -> dict[str, int]:
     semi-supervised run, its unit's (the kind of fit, the pretext task, the method); for a kind of fit that starts from
     another kind's result (`FitKind.after`), that kind's version too."""
     found = {"version": VERSIONS[kind]}
-    unit = {"fit": lambda: task.kind, "pretext": lambda: task.pretext, "semi": lambda: task.kind}.get(kind)
+    unit = {"fit": "kind", "pretext": "pretext", "semi": "kind"}.get(kind)  #: the task's field naming its unit
     if unit:
-        found["unit_version"] = version(f"{kind}:{unit()}")
+        found["unit_version"] = version(f"{kind}:{getattr(task, unit)}")
     after = FIT_KINDS[task.kind].after if kind == "fit" else None
     if after:  # a fine-tuning starts from its probe's result: a new probe is a new fine-tuning
         found["after_version"] = version(f"fit:{after}")

@@ -49,6 +49,10 @@ def encoder_label(encoder: str) -> str:
     return FIXED_ENCODERS.get(encoder, encoder)
 
 
+#: the headline pretext's name in prose and tables ("Siamese"), from its unit
+HEADLINE_LABEL = encoder_label(HEADLINE_PRETEXT)
+
+
 def use_label(use: str) -> str:
     """A use's name for readers: its unit's title ("fine-tuned", "k-NN", "FixMatch")."""
     unit = uses().get(use)
