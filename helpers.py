@@ -15,13 +15,13 @@ from __future__ import annotations
 # `config` holds the constants under all. Each layer imports only from the ones below it (`make lint`; CI).
 
 # Constants in one place: paths, environment variables, notebooks, the split, the primary endpoint, the recipe.
-from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED, DATA_ENV,
-                              EQUIVALENCE_MARGIN, EXPLORATORY_SPLIT_SEED, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE,
-                              JOBS_ENV, N_CLASSES, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE,
-                              NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, NOTEBOOKS, NOTEBOOKS_DIR,
-                              OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS, PROFILE_ENV, QUICK_SPLIT_SEED, ROOT,
-                              SELECTION_SEEDS, SEMI_METHOD, SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION,
-                              AugmentConfig, Recipe, config_dict)
+from ssl_study.config import (ADDENDUM_COMMIT, ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT,
+                              CONFIRMATORY_SPLIT_SEED, DATA_ENV, EQUIVALENCE_MARGIN, EXPLORATORY_SPLIT_SEED,
+                              FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE, JOBS_ENV, N_CLASSES, NOTEBOOK_COMPARISON,
+                              NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT,
+                              NOTEBOOK_SUPERVISED, NOTEBOOKS, NOTEBOOKS_DIR, OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS,
+                              PROFILE_ENV, QUICK_SPLIT_SEED, ROOT, SCALE_CONTROL, SELECTION_SEEDS, SEMI_METHOD,
+                              SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, TUNED, AugmentConfig, Recipe, config_dict)
 
 # --- compute ----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
@@ -74,8 +74,8 @@ from ssl_study.study.inputs import (Inputs, check_encoder, encoder_files, encode
 from ssl_study.study.outcomes import (RESULT_COLUMNS, Outcome, combine, load_outcome, plan_encoder_fits, planned_fits,
                                       run_fits, save_outcome)
 from ssl_study.study.runs import (plan_pretext_runs, plan_semi_runs, plan_sweep_fits, plan_sweep_runs, run_pretexts,
-                                  save_pretext_encoder, save_pretext_encoders, save_sweep, save_sweep_encoders,
-                                  sweep_stage, sweep_table)
+                                  save_pretext_encoder, save_pretext_encoders, save_scale_controls, save_sweep,
+                                  save_sweep_encoders, sweep_stage, sweep_table)
 
 # --- the report -------------------------------------------------------------------------------------------------------
 # Statistics: means and t intervals, the summary table, Holm's correction, cost in seconds.
@@ -89,7 +89,7 @@ from ssl_study.report.plots import (METRIC_LABELS, code_names, percent_axis, plo
 from ssl_study.report.views import show_analysis, show_examples
 
 # The analysis plan's tests and the written answer (their sentences filled from the results by templates).
-from ssl_study.report import analysis, conclusion
+from ssl_study.report import analysis, conclusion, curve
 
 
 def setup_notebook(keras: bool = True):

@@ -3,6 +3,7 @@
     MNIST_PNG=... .venv/bin/python benchmarks/timed_run.py -- --fresh # the first part: from an empty fit cache
     MNIST_PNG=... .venv/bin/python benchmarks/timed_run.py            # a later part: resumes from the fit cache
     .venv/bin/python benchmarks/timed_run.py --report                 # only rewrite the summary
+    MNIST_PNG=... .venv/bin/python benchmarks/timed_run.py --log addendum_run  # a later run, logged apart (issue 29)
 
 Runs ``run_study.py --jobs 2`` (more arguments after ``--`` go to it) and appends one line per part to
 ``benchmarks/results/confirmatory_run.jsonl``: when it started and ended, its wall seconds, its exit status, the commit
@@ -25,10 +26,19 @@ import pandas as pd
 
 import helpers
 
-LOG = helpers.ROOT / "benchmarks" / "results" / "confirmatory_run.jsonl"
+RESULTS = helpers.ROOT / "benchmarks" / "results"
+LOG = RESULTS / "confirmatory_run.jsonl"  #: the log of the run being timed (``--log``: another name)
 REPORT = LOG.with_suffix(".md")
 HEARTBEAT = LOG.with_name(".confirmatory_run.heartbeat")
 BUDGET_MINUTES = 240
+
+
+def use_log(name: str) -> None:
+    """Time the run under ``name`` (``confirmatory_run``; ``addendum_run``: the addendum's new fits, issue 29): its log,
+    summary and heartbeat."""
+    global LOG, REPORT, HEARTBEAT
+    LOG = RESULTS / f"{name}.jsonl"
+    REPORT, HEARTBEAT = LOG.with_suffix(".md"), LOG.with_name(f".{name}.heartbeat")
 
 
 def report() -> str:
@@ -36,7 +46,7 @@ def report() -> str:
     parts = pd.DataFrame([json.loads(line) for line in LOG.read_text().splitlines() if line.strip()])
     parts["minutes"] = parts["wall_s"] / 60
     total = parts["minutes"].sum()
-    text = (f"The full profile's run, timed by `benchmarks/timed_run.py` in {len(parts)} part"
+    text = (f"The full profile's run ({LOG.stem.replace('_', ' ')}), timed by `benchmarks/timed_run.py` in {len(parts)} part"
             f"{'s' if len(parts) != 1 else ''} (a part ends when the run finishes or is stopped; the next resumes from "
             f"the fit cache): **{total:.0f} minutes** of wall time in all with two jobs on this 2-core machine, "
             f"against a budget of {BUDGET_MINUTES}.\n\n"
@@ -64,8 +74,10 @@ def _recover_killed_part() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report", action="store_true", help="only rewrite the summary from the log")
+    parser.add_argument("--log", default="confirmatory_run", help="the name of the log and summary in results/")
     parser.add_argument("rest", nargs="*", help="more arguments for run_study.py (after --)")
     args = parser.parse_args()
+    use_log(args.log)
     if not args.report:
         import threading
 

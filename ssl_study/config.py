@@ -112,6 +112,9 @@ SEMI_METHOD = "fixmatch"
 #: the commit that froze ANALYSIS_PLAN.md (set by the commit after it; tests/test_analysis.py checks the plan has not
 #: changed since); empty while the plan is a draft
 PLAN_COMMIT = "24d6c5ce1d58"
+#: the commit that froze ANALYSIS_PLAN_ADDENDUM.md (issue 29), set by the commit after it, as `PLAN_COMMIT`; empty
+#: while the addendum is a draft
+ADDENDUM_COMMIT = ""
 
 
 #: the other pretexts' use (the recipe with a random head, or probe-then-fine-tune): the better of the two for the best
@@ -156,6 +159,36 @@ class Recipe:
     min_epoch_images: int = 2560  #: a small subset is repeated so that one epoch holds at least this many images
     augment: AugmentConfig = field(default=LIGHT_AUGMENT)
 
+
+#: the stronger augmentation of issue 29's grid (ANALYSIS_PLAN_ADDENDUM.md, section 2): shifts 12 %, rotations +-29
+#: degrees, zoom 15 %
+STRONG_AUGMENT = AugmentConfig(rotation=0.08, zoom=0.15, translation=0.12, flip_probability=0.0, blur_probability=0.0,
+                               noise_stddev=0.0, erase_probability=0.0)
+AUGMENTS = {"light": LIGHT_AUGMENT, "strong": STRONG_AUGMENT}  #: the augmentations of the grid, by name
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """One arm's settings tuned where labels are scarce (ANALYSIS_PLAN_ADDENDUM.md, section 2): the budget in times the
+    first run's (its ``min_fit_images`` and ``max_epochs`` both scaled), the augmentation (`AUGMENTS`) and the
+    learning rate."""
+
+    budget: int
+    augment: str
+    learning_rate: float
+
+
+#: the addendum's tuned settings, chosen on the 3,000 selection images of the labelled set (never the test set), per
+#: start (``scratch``: random weights; ``pretrained``: the Siamese encoder, whose settings the weight-scale control
+#: shares) and primary amount: experiments/results/scarce_*.md
+TUNED = {("scratch", "10/class"): Tuned(4, "strong", 1e-2), ("scratch", "1%"): Tuned(4, "light", 1e-2),
+         ("pretrained", "10/class"): Tuned(4, "strong", 1e-2), ("pretrained", "1%"): Tuned(4, "light", 1e-2)}
+#: the curve's amounts (label count) from which the settings tuned at 1 % are used: the primary amount nearest on a
+#: log scale (100 labels: 10/class; 200 and more: 1 %)
+TUNED_AT_ONE_PERCENT = 168
+#: the weight-scale control (ANALYSIS_PLAN_ADDENDUM.md, section 3): notebook 3's untrained encoder with each kernel at
+#: the norm of the Siamese encoder's of the same seed; made by notebook 4, used like an encoder
+SCALE_CONTROL = "scaled"
 
 STEPS_PER_EXECUTION = 16  #: training batches per call of the compiled step: less Python per batch (see benchmarks/)
 

@@ -241,3 +241,23 @@ def test_the_semi_supervised_method_chosen_on_validation_data_has_the_planned_fi
     assert [start for start, _, _ in chosen] == [None] and len(chosen[0][2]) >= 5
     others = [m for m in helpers.SEMI_METHODS if m != helpers.SEMI_METHOD]
     assert all(len(seeds) == 3 for m in others for _, _, seeds in full.semi_plan(m, 28_000))
+
+
+def test_the_addendum_has_not_changed_since_the_commit_that_froze_it():
+    """ANALYSIS_PLAN_ADDENDUM.md (issue 29) as the plan: a draft until `helpers.ADDENDUM_COMMIT` names the commit that
+    froze it; from then on unchanged, the commit an ancestor of every results commit, and the committed tests cite it."""
+    import json
+    import subprocess
+
+    text = (helpers.ROOT / "ANALYSIS_PLAN_ADDENDUM.md").read_text()
+    if not helpers.ADDENDUM_COMMIT:
+        assert "**Status: draft.**" in text
+        return
+    git = lambda *args: subprocess.run(["git", *args], cwd=helpers.ROOT, capture_output=True, text=True)  # noqa: E731
+    if git("rev-parse", "--git-dir").returncode:
+        pytest.skip("not a git checkout")
+    assert git("merge-base", "--is-ancestor", helpers.ADDENDUM_COMMIT, "HEAD").returncode == 0
+    assert git("diff", "--quiet", helpers.ADDENDUM_COMMIT, "--", "ANALYSIS_PLAN_ADDENDUM.md").returncode == 0
+    assert "**Status: frozen" in text
+    meta = json.loads(helpers.meta_path(helpers.ARTEFACTS_DIR / "full" / "gains.csv").read_text())
+    assert meta.get("addendum_commit") == helpers.ADDENDUM_COMMIT

@@ -16,7 +16,7 @@ def test_every_task_kinds_code_matches_its_recorded_version():
 
 
 def test_every_kind_and_every_shipped_unit_is_checked():
-    assert set(fingerprints.kinds()) == {"fit", "pretext", "semi", "tsne", "init",
+    assert set(fingerprints.kinds()) == {"fit", "pretext", "semi", "tsne", "init", "scale",
                                          *(f"fit:{name}" for name in helpers.FIT_KINDS),
                                          *(f"pretext:{name}" for name in helpers.PRETEXTS),
                                          *(f"semi:{name}" for name in helpers.SEMI_METHODS)}

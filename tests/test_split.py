@@ -87,9 +87,11 @@ def test_every_amount_of_a_profile_is_nested_and_stratified(name):
 
 def test_profile_amounts():
     full = helpers.PROFILES["full"].amounts(28_000)
-    assert full[:3] == [("10/class", 100), ("1%", 280), ("10%", 2800)]
-    assert full[-1] == ("100%", 28_000) and len(full) == 12
-    assert [a for a, _ in full[2:]] == list(helpers.ASSIGNMENT_AMOUNTS)  # the assignment's ten fractions
+    assert full[:7] == [("10/class", 100), ("20/class", 200), ("1%", 280), ("50/class", 500), ("100/class", 1000),
+                        ("200/class", 2000), ("10%", 2800)]  # the primary amounts and the addendum's curve between
+    assert full[-1] == ("100%", 28_000) and len(full) == 16
+    assert [a for a, _ in full[6:]] == list(helpers.ASSIGNMENT_AMOUNTS)  # the assignment's ten fractions
+    assert helpers.PROFILES["full"].amounts_of("tuned", 28_000) == tuple(a for a, _ in full[:7])
 
 
 @pytest.mark.parametrize("name", sorted(helpers.PROFILES))

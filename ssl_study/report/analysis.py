@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT, SCHEDULE_AMOUNTS
+from ..config import (ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT, SCALE_CONTROL,
+                      SCHEDULE_AMOUNTS)
 from ..study.ids import method_id
 from ..study.methods import BASELINE, HEADLINE_LABEL, encoder_label, method_label
 from .words import DESCRIPTIVE  # the family of the comparisons shown with intervals but never tested
@@ -44,7 +45,12 @@ EXPLORATORY_SUMMARY = ROOT / "artefacts" / "exploratory" / "summary.csv"  #: the
 def margin(amounts) -> float:
     """The margin of equivalence (points) of a test over ``amounts`` (one amount, or several pooled): `MARGIN_SHARE`
     of the exploratory error, the smallest of theirs for a pooled test (so that a pooled "equivalent" holds within
-    every amount's own margin: a mean of margins would let a loss beyond the strictest one pass)."""
+    every amount's own margin: a mean of margins would let a loss beyond the strictest one pass). The margin bounds
+    the *mean* gain over the pooled amounts, not each amount's: a pooled "equivalent" says that the average over them
+    lies within it (`words` says so). NaN at an amount the exploratory run did not have (the addendum's curve, which
+    is described, not tested)."""
+    if not all(a in EXPLORATORY_ERRORS for a in amounts):
+        return float("nan")
     return MARGIN_SHARE * float(min(EXPLORATORY_ERRORS[a] for a in amounts))
 
 
@@ -62,6 +68,9 @@ class Contrast:
     pooled: bool = False
     subject: str = ""
     reference: str = "training from scratch"
+    #: the test images' shared sampling error enters the variance as the full between-seed covariance *c*
+    #: (ANALYSIS_PLAN_ADDENDUM.md, section 7: the addendum's tests); False: as the first run's plan did, c (n - 1) / n
+    full_covariance: bool = False
 
 
 class Family:
@@ -69,6 +78,8 @@ class Family:
     written answer picks them by."""
 
     PRIMARY = "primary"
+    ADDENDUM = "addendum primary"  #: ANALYSIS_PLAN_ADDENDUM.md, section 5
+    WEIGHT_SCALE = "weight scale"
     TWO_BY_TWO = "2 x 2"
     ASSIGNMENT = "assignment"
     OTHER = "other pretexts"
@@ -78,12 +89,14 @@ class Family:
 
 
 def contrasts(primary_amounts=("10/class", "1%"), pretexts=(), semi: str | None = None,
-              semi_runs=()) -> list[Contrast]:
+              semi_runs=(), tuned_amounts=()) -> list[Contrast]:
     """The plan's contrasts (ANALYSIS_PLAN.md, section 5) for the registered ``pretexts`` and the semi-supervised
     method chosen on validation data (``semi``); the other semi-supervised runs (``semi_runs``: method ids) are
-    described against supervised at the smallest primary amount, not tested."""
+    described against supervised at the smallest primary amount, not tested. Where the design runs the addendum's
+    tuned arms (``tuned_amounts``: its curve), the addendum's contrasts too (`addendum_contrasts`)."""
     amounts = tuple(primary_amounts)
     plan = _headline_contrasts(amounts) + _other_pretext_contrasts(amounts, pretexts)
+    plan += addendum_contrasts(amounts, tuple(tuned_amounts)) if tuned_amounts else []
     if semi:
         plan.append(Contrast(Family.SEMI, f"{method_label(semi)} vs {SCRATCH}", semi, BASELINE, amounts[:1],
                              subject=method_label(semi)))
@@ -114,6 +127,30 @@ def _headline_contrasts(amounts: tuple[str, ...]) -> list[Contrast]:
         Contrast(Family.ASSIGNMENT, f"{h}, fine-tuned vs {SCRATCH}", RECIPE, BASELINE, ASSIGNMENT_AMOUNTS, pooled=True,
                  subject=recipe_from),
     ]
+
+
+TUNED_SCRATCH, TUNED_SIAMESE, TUNED_CONTROL = (method_id("random", "tuned"), method_id(HEADLINE_PRETEXT, "tuned"),
+                                               method_id(SCALE_CONTROL, "tuned"))
+
+
+def addendum_contrasts(primary: tuple[str, ...], curve: tuple[str, ...]) -> list[Contrast]:
+    """ANALYSIS_PLAN_ADDENDUM.md, section 5, each arm with its settings tuned where labels are scarce: the addendum's
+    primary family (Siamese against scratch at each primary amount), the weight-scale family (Siamese against the
+    control, the control against scratch) and the curve (Siamese against scratch at each of its amounts, described);
+    every one with the full between-seed covariance (section 7)."""
+    h = HEADLINE_LABEL
+    tuned = "with its settings tuned where labels are scarce"
+    siamese, scratch = f"the CNN trained from the {h} encoder", "training from scratch"
+    control = "the weight-scale control (untrained weights at the pre-trained weights' scale)"
+    at = tuple(a for a in primary if a in curve)
+    return [Contrast(Family.ADDENDUM, f"{h} vs {SCRATCH}, both tuned", TUNED_SIAMESE, TUNED_SCRATCH, at,
+                     subject=siamese, reference=scratch, full_covariance=True),
+            Contrast(Family.WEIGHT_SCALE, f"{h} vs weight-scale control, both tuned", TUNED_SIAMESE, TUNED_CONTROL,
+                     at, subject=siamese, reference=control, full_covariance=True),
+            Contrast(Family.WEIGHT_SCALE, f"weight-scale control vs {SCRATCH}, both tuned", TUNED_CONTROL,
+                     TUNED_SCRATCH, at, subject=control, reference=scratch, full_covariance=True),
+            Contrast(DESCRIPTIVE, f"{h} vs {SCRATCH}, both tuned ({tuned})", TUNED_SIAMESE, TUNED_SCRATCH, curve,
+                     subject=siamese, reference=scratch, full_covariance=True)]
 
 
 def _other_pretext_contrasts(amounts: tuple[str, ...], pretexts) -> list[Contrast]:
@@ -187,10 +224,15 @@ def _whole(per_image: np.ndarray) -> tuple[np.ndarray, int]:
     raise ValueError("per-image differences must be means of -1, 0 and +1 over at most 12 amounts")
 
 
-def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points: float) -> dict:
+def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points: float,
+              full_covariance: bool = False) -> dict:
     """The test of one mean gain: ``per_seed`` gains (points), and where known ``per_image`` (seeds x test images:
     +1 / 0 / -1, the paired difference of correctness, averaged over pooled amounts) for the test-image term of the
-    variance. Returns the gain, its standard error, 95 % interval, t-test p and TOST p within ``margin_points``."""
+    variance. Returns the gain, its standard error, 95 % interval, t-test p and TOST p within ``margin_points``.
+
+    The test-image term is the between-seed covariance *c* of the resampled gains. The bootstrap variance of the seed
+    mean less the seeds' own variances over n is c (n - 1) / n; ``full_covariance`` adds c itself (the addendum's
+    mend: ANALYSIS_PLAN_ADDENDUM.md, section 7), else c (n - 1) / n as the first run's plan did."""
     from scipy import stats
 
     per_seed = np.asarray(per_seed, dtype=float)
@@ -210,6 +252,8 @@ def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points:
         # variances are in the spread over seeds already, so only the covariances (what the seeds share) are added
         own = resampled.var(axis=1, ddof=1).mean() / n
         image_var = max(0.0, float(resampled.mean(axis=0).var(ddof=1) - own))
+        if full_covariance:  # (Var(mean) - own) = c (n - 1) / n: the covariance itself is n / (n - 1) times it
+            image_var *= n / (n - 1)
     se = float(np.sqrt(seed_var + image_var))
     t = stats.t.ppf(0.975, n - 1)
     if se == 0:
@@ -223,7 +267,7 @@ def gain_test(per_seed: np.ndarray, per_image: np.ndarray | None, margin_points:
             "image_share": image_var / (seed_var + image_var) if seed_var + image_var else 0.0}
 
 
-def _paired(results: pd.DataFrame, correct: Correctness | None, contrast: Contrast, amounts) -> dict | None:
+def paired_gains(results: pd.DataFrame, correct: Correctness | None, contrast: Contrast, amounts) -> dict | None:
     """The per-seed gains (and per-image differences) of ``contrast`` over ``amounts``: the seeds present for both
     methods at every one of them; None if there are none."""
     rows = results[results["amount"].isin(amounts) & results["method"].isin([contrast.other, contrast.baseline])]
@@ -264,13 +308,13 @@ def analyse(results: pd.DataFrame, correct: Correctness | None, plan: list[Contr
     for contrast in plan:
         groups = [contrast.amounts] if contrast.pooled else [(a,) for a in contrast.amounts]
         for amounts in groups:
-            paired = _paired(results, correct, contrast, amounts)
+            paired = paired_gains(results, correct, contrast, amounts)
             if paired is None:
                 if contrast.family == DESCRIPTIVE:
                     continue
                 # a planned test without its data stays in its family (so that Holm counts it) and is untested
                 paired = {"per_seed": np.array([]), "per_image": None, "n_labels": np.nan}
-            test = gain_test(paired["per_seed"], paired["per_image"], margin(amounts))
+            test = gain_test(paired["per_seed"], paired["per_image"], margin(amounts), contrast.full_covariance)
             pairs = np.nan
             if planned is not None:
                 sets = [planned.get((m, a), frozenset()) for m in (contrast.other, contrast.baseline) for a in amounts]
@@ -336,7 +380,8 @@ def words(row) -> str:
                   if row.get("p_equivalence_holm", 1.0) < ALPHA else "")
         return f"is {kind} by {abs(row['gain']):.2f} points ({interval}, {seeds}{inside})"
     if kind == "equivalent":
-        return (f"is equivalent, within ±{row['margin']:.2f} points ({row['gain']:+.2f} points, {interval}, "
+        mean = f" on average over {int(row['amounts'])} amounts" if row.get("amounts", 1) > 1 else ""
+        return (f"is equivalent{mean}, within ±{row['margin']:.2f} points ({row['gain']:+.2f} points, {interval}, "
                 f"{seeds})")
     if kind == "untested":
         planned = row.get("planned_pairs", np.nan)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .analysis import ALPHA, DESCRIPTIVE, FINETUNE, UNTRAINED_FINETUNE, Family
+from .analysis import (ALPHA, DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE,
+                       UNTRAINED_FINETUNE, Family)
 from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT
 from ..config import OTHER_USE
 from ..study.ids import method_id
@@ -38,6 +39,9 @@ def phrase(row, reference: str = SCRATCH) -> str:
         inside = (f", a difference inside the margin of equivalence (±{row['margin']:.2f} points)"
                   if row.get("p_equivalence_holm", 1.0) < ALPHA else "")
         return f"is {kind} than {reference} by {abs(row['gain']):.2f} points{inside}"
+    if kind == "equivalent" and row.get("amounts", 1) > 1:  # a pooled test bounds the mean over its amounts
+        return (f"is equivalent to {reference} (its mean gain over the {int(row['amounts'])} amounts within "
+                f"±{row['margin']:.2f} points: a bound on the mean, not on each amount)")
     if kind == "equivalent":
         return f"is equivalent to {reference} (within ±{row['margin']:.2f} points)"
     interval = f"95 % interval [{pts(row['ci_low'])}, {pts(row['ci_high'])}] points"
@@ -164,12 +168,14 @@ def assignment_sentence(tests: pd.DataFrame) -> str:
     per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)
                        & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]
     below = int((per_amount["gain"] < 0).sum())
+    excluded = int(((per_amount["ci_high"] < 0) | (per_amount["ci_low"] > 0)).sum())
     pooled = pick(tests, Family.ASSIGNMENT)
     if pooled is None or not pooled["pairs"] >= 1:
         return (f"At the {count(len(per_amount), 'fraction')} of the assignment in this run, the CNN from the {H} "
                 f"encoder is below training from scratch at {below} (descriptive).")
     return (f"Over the assignment's ten fractions, the CNN from the {H} encoder {phrase(pooled)}; its mean gain "
-            f"is below zero at {below} of them (means over {count(int(pooled['pairs']), 'seed')}).")
+            f"is below zero at {below} of them, and its 95 % interval excludes zero at {excluded} (means over "
+            f"{count(int(pooled['pairs']), 'seed')}; each fraction described, not tested).")
 
 
 def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.DataFrame, origin: pd.DataFrame,
@@ -282,3 +288,61 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
 __all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "amount_words", "assignment_sentence", "assignment_table",
            "footnote", "front_page", "official_paragraph", "official_summary", "phrase", "pick", "pts",
            "sweep_sentences", "sweep_summary", "verdict_words", "why_sentences", "written_answer"]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The addendum (ANALYSIS_PLAN_ADDENDUM.md): each start tuned, the weight-scale control, the curve's crossover
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def tuned_sentences(tests: pd.DataFrame) -> list[str]:
+    """Per primary amount: the tuned Siamese start against tuned scratch (the addendum's primary family), and against
+    the weight-scale control; the control against scratch (the weight-scale family)."""
+    said = []
+    for _, row in tests[tests["family"] == Family.ADDENDUM].iterrows():
+        a = row["amount"]
+        control = pick(tests, Family.WEIGHT_SCALE, TUNED_SIAMESE, a, TUNED_CONTROL)
+        scale = pick(tests, Family.WEIGHT_SCALE, TUNED_CONTROL, a, TUNED_SCRATCH)
+        text = (f"at {amount_words(a)}, with each start's settings tuned where labels are scarce, the CNN trained from "
+                f"the {H} encoder {phrase(row, 'training from scratch')}")
+        if control is not None and scale is not None:
+            text += (f"; it {phrase(control, 'the weight-scale control')}, and the control "
+                     f"{phrase(scale, 'training from scratch')}")
+        said.append(sentence(text))
+    return said
+
+
+def crossover_sentence(found: dict) -> str:
+    """Where the curve's gain stops being distinguishable from zero (`ssl_study.report.curve.crossover`)."""
+    spread = (f"between {_named(found['low'])} and {_named(found['high'])}" if found["low"] != found["high"]
+              else f"{_where(found['low'])} in 95 % of the resamplings")
+    return sentence(f"Along the curve (descriptive, {found['seeds']} seeds), the gain's 95 % interval first includes "
+                    f"zero {_where(found['amount'])}; resampling the seeds puts that point {spread}")
+
+
+def _named(amount: str | None) -> str:
+    """A crossover amount in words: "1 % of the labels", or "beyond the curve's largest amount" (None: every interval
+    excludes zero)."""
+    return amount_words(amount) if amount else "beyond the curve's largest amount"
+
+
+def _where(amount: str | None) -> str:
+    """`_named` after "at" where it is an amount."""
+    return f"at {_named(amount)}" if amount else _named(amount)
+
+
+def agreement_sentences(tests: pd.DataFrame) -> list[str]:
+    """Per primary amount, whether the addendum's verdict (tuned arms) is the first confirmatory run's (the recipe
+    from the Siamese encoder against the supervised baseline, `Family.PRIMARY`), with both where they differ."""
+    said = []
+    for _, row in tests[tests["family"] == Family.ADDENDUM].iterrows():
+        first = pick(tests, Family.PRIMARY, amount=row["amount"])
+        if first is None:
+            continue
+        same = first["verdict"] == row["verdict"]
+        said.append(sentence(
+            f"at {amount_words(row['amount'])} the addendum " + ("agrees with the first confirmatory run: " if same else
+                                                                 "differs from the first confirmatory run: ")
+            + f"tuned, the {H} start {phrase(row, 'training from scratch')}; with the first run's settings it "
+            + phrase(first, "training from scratch")))
+    return said

@@ -7,11 +7,12 @@ from __future__ import annotations
 import zlib
 
 from ..compute.pretexts import PRETEXTS
+from ..config import SCALE_CONTROL
 from ..study.methods import label, parts, uses
 
 
 #: colours of the encoders that are not units (a pretext's is its own `Pretext.colour`)
-FIXED_COLOURS = {"none": "#222222", "random": "#8c8c8c", "pixels": "#8c564b"}
+FIXED_COLOURS = {"none": "#222222", "random": "#8c8c8c", "pixels": "#8c564b", SCALE_CONTROL: "#bcbd22"}
 
 
 def style(encoder: str, use: str) -> dict:
@@ -19,6 +20,8 @@ def style(encoder: str, use: str) -> dict:
     without a colour of its own gets one from a fixed palette, stable across runs."""
     import seaborn as sns
 
+    if encoder == "random" and getattr(uses().get(use), "scratch_label", None):
+        encoder = "none"  # a kind that calls the untrained encoder's start training from scratch: drawn as scratch
     colour = FIXED_COLOURS.get(encoder) or getattr(PRETEXTS.get(encoder), "colour", None) \
         or sns.color_palette("Set2", 8)[zlib.crc32(encoder.encode()) % 8]
     line, marker = getattr(uses().get(use), "line", ("-", "o"))

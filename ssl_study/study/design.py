@@ -16,7 +16,7 @@ from ..compute.fits import FIT_KINDS, frozen_kinds
 from .. import config
 from ..config import (ASSIGNMENT_AMOUNTS, BACKEND_ENV, BEST_PRETEXT, FIT_CACHE_ENV, HEADLINE_PRETEXT,
                       JOBS_ENV, N_CLASSES, OUTPUT_ENV, PRIMARY_AMOUNTS, PROFILE_ENV, SCHEDULE_AMOUNTS, SEMI_METHOD,
-                      OTHER_USE, QUICK_SPLIT_SEED, SPLIT_SEED, Layout, Recipe)
+                      OTHER_USE, QUICK_SPLIT_SEED, SCALE_CONTROL, SPLIT_SEED, Layout, Recipe)
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,11 @@ class Arm:
     """One arm of the design: an encoder under one use, at some label amounts, under some seeds.
 
     ``encoder``: ``none`` (the supervised CNN's random initialisation), ``random`` (notebook 3's untrained encoder),
-    ``pixels``, a pretext's name, ``best`` (`BEST_PRETEXT`), ``other`` (every pretext but the headline and the best)
-    or ``any`` (every encoder). ``use``: ``supervised``, ``recipe``, ``finetune`` (its probe comes with it), ``probe``,
-    or ``frozen`` (k-NN and logistic regression). ``amounts``: None for every amount of the profile."""
+    ``pixels``, a pretext's name, `SCALE_CONTROL` (the weight-scale control), ``best`` (`BEST_PRETEXT`), ``other``
+    (every pretext but the headline and the best) or ``any`` (every encoder but the weight-scale control, which
+    exists for the addendum's arms alone). ``use``: a kind of fit (``supervised``, ``recipe``, ``finetune`` -- its
+    probe comes with it --, ``probe``, ``tuned``) or ``frozen`` (k-NN and logistic regression). ``amounts``: None for
+    every amount of the profile."""
 
     encoder: str
     use: str
@@ -38,7 +40,7 @@ class Arm:
         from ..compute.pretexts import PRETEXTS  # the registry (a unit registered later is an ``other`` pretext too)
 
         if self.encoder == "any":
-            return encoder != "none"
+            return encoder not in ("none", SCALE_CONTROL)
         if self.encoder == "best":
             return encoder == BEST_PRETEXT
         if self.encoder == "other":
@@ -126,6 +128,11 @@ class Profile:
         """Every seed of the run: those with an initial encoder (notebook 3)."""
         return tuple(sorted({s for arm in self.arms for s in arm.seeds} | set(self.seeds)))
 
+    def amounts_of(self, use: str, n_labelled: int) -> tuple[str, ...]:
+        """The amounts where an arm asks for ``use`` (``tuned``: the addendum's curve), smallest first."""
+        return tuple(a for a, _ in self.amounts(n_labelled) if any(use in arm.uses() and (
+            arm.amounts is None or a in arm.amounts) for arm in self.arms))
+
     def amounts(self, n_labelled: int) -> list[tuple[str, int]]:
         """The label amounts as ``(name, number of images)``, smallest first: ``("10/class", 100)``, ``("1%", 280)``."""
         amounts = [(f"{k}/class", k * N_CLASSES) for k in self.per_class]
@@ -156,12 +163,15 @@ class Profile:
 
 _PRIMARY = PRIMARY_AMOUNTS
 _BREADTH = (0, 1, 2)
+_FIRST = _PRIMARY + ASSIGNMENT_AMOUNTS  #: the amounts of the first confirmatory run (ANALYSIS_PLAN.md)
+#: the addendum's curve (ANALYSIS_PLAN_ADDENDUM.md, section 4): 100, 200, 280, 500, 1,000, 2,000 and 2,800 labels
+_CURVE = ("10/class", "20/class", "1%", "50/class", "100/class", "200/class", "10%")
 
 PROFILES: dict[str, Profile] = {
     "full": Profile(  # the confirmatory run: ANALYSIS_PLAN.md, section 7, says why these seeds and amounts
         name="full",
         fractions=(0.01,) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
-        per_class=(10,),
+        per_class=(10, 20, 50, 100, 200),  # 20 to 200 per class: the addendum's curve alone
         seeds=_BREADTH,
         epochs_at_full=40,  # chosen on validation data: experiments/results/recipe.md and, on the confirmatory split,
         # recipe_confirmatory.md (40 passes, a tie with 80)
@@ -188,9 +198,18 @@ PROFILES: dict[str, Profile] = {
             Arm("best", OTHER_USE, _PRIMARY, tuple(range(20))),
             Arm("other", OTHER_USE, _PRIMARY, _BREADTH),
             # frozen features of every encoder and the raw pixels (descriptive)
-            Arm("any", "frozen", None, _BREADTH),
+            Arm("any", "frozen", _FIRST, _BREADTH),
+            # the addendum (ANALYSIS_PLAN_ADDENDUM.md, section 4): scratch, the Siamese start and the weight-scale
+            # control, each with its settings tuned where labels are scarce (the untrained encoder under a recipe is
+            # the CNN trained from scratch); and the curve of scratch and Siamese
+            Arm("random", "tuned", _PRIMARY, tuple(range(30))),
+            Arm(HEADLINE_PRETEXT, "tuned", _PRIMARY, tuple(range(30))),
+            Arm(SCALE_CONTROL, "tuned", _PRIMARY, tuple(range(30))),
+            Arm("random", "tuned", _CURVE, tuple(range(10))),
+            Arm(HEADLINE_PRETEXT, "tuned", _CURVE, tuple(range(10))),
         ),
-        sweep_seeds=(0,),  # of the breadth seeds: a cut of the budget (ANALYSIS_PLAN.md, section 7)
+        # the first run's one seed (a cut of its budget: ANALYSIS_PLAN.md, section 7), five in the addendum's
+        sweep_seeds=tuple(range(5)),
         # the semi-supervised method chosen on validation data under 5 seeds, the other under 3 (descriptive)
         semi_arms=((SEMI_METHOD, None, ("10/class",), tuple(range(5))),
                    ("other", None, ("10/class",), _BREADTH)),
@@ -216,6 +235,9 @@ PROFILES: dict[str, Profile] = {
             Arm("best", "finetune", ("10/class",), (0,)),
             Arm("other", "finetune", ("10/class",), (0,)),
             Arm("any", "frozen", None, (0,)),
+            Arm("random", "tuned", ("10/class",), (0, 1)),
+            Arm(HEADLINE_PRETEXT, "tuned", ("10/class",), (0, 1)),
+            Arm(SCALE_CONTROL, "tuned", ("10/class",), (0, 1)),
         ),
         unlabelled_fractions=(0.5, 1.0),
         sweep_amounts=("10/class", "10%"),

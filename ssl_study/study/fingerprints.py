@@ -49,6 +49,8 @@ ROOTS = {
     #: notebook 3's initial encoders: the architecture, and the seeding of its initialisers (Keras as a worker and a
     #: notebook import it: `import_keras`)
     "init": ("ssl_study.compute.models.build_encoder", "ssl_study.compute.models.import_keras"),
+    #: the weight-scale controls of notebook 4 (issue 29)
+    "scale": ("ssl_study.compute.models.rescaled_like",),
 }
 #: where every task of those kinds goes through: the executor's call in a worker (one thread, the sequential joblib
 #: backend) and the worker's dispatch; their own code is in each kind's fingerprint, but what they call is not followed
@@ -57,7 +59,7 @@ SHALLOW = ("ssl_study.study.executor._compute", "ssl_study.study.workers.compute
 #: the registries of units, by the family whose shared code runs them
 FAMILIES = {"fit": FIT_KINDS, "pretext": PRETEXTS, "semi": SEMI_METHODS}
 #: what a unit's class says for readers only, or the version itself: not part of what a task computes
-PRESENTATION = {"title", "label", "colour", "line", "examples", "version"}
+PRESENTATION = {"title", "label", "scratch_label", "colour", "line", "examples", "version"}
 
 Node = tuple[str, str]  #: (module, top-level name)
 

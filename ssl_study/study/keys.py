@@ -35,7 +35,7 @@ from ..compute.semi import SEMI_METHODS
 
 #: what a task of each kind computes; bump a kind's number whenever its code changes what it computes (the test and
 #: ``python -m ssl_study.study.fingerprints`` say when): its cached results are then computed again
-VERSIONS = {"fit": 3, "pretext": 2, "semi": 3, "tsne": 2, "init": 1}
+VERSIONS = {"fit": 3, "pretext": 2, "semi": 3, "tsne": 2, "init": 1, "scale": 1}
 
 LIBRARIES = ("numpy", "scipy", "sklearn")  #: beyond the backend and Keras, libraries whose version can change a result
 
@@ -178,3 +178,10 @@ def initial_encoder_key(seed: int, env: dict | None = None) -> str:
     ``init`` kind -- the architecture and its initialisation, whose code the test of the versions watches -- and the
     environment), never its weights' bytes."""
     return task_key("init", {"seed": int(seed)}, env)
+
+
+def scale_control_key(initial: str, pretrained: str) -> str:
+    """The identity of a weight-scale control (`ssl_study.study.runs.save_scale_controls`): the key of what makes it --
+    the identities of the untrained and the pre-trained encoder it is made from, and the version of the ``scale``
+    kind (`ssl_study.compute.models.rescaled_like`)."""
+    return task_key("scale", {"initial": initial, "pretrained": pretrained})

@@ -15,12 +15,13 @@ from __future__ import annotations
 from ..compute.fits import FIT_KINDS
 from ..compute.pretexts import PRETEXTS
 from ..compute.semi import SEMI_METHODS
-from ..config import HEADLINE_PRETEXT
+from ..config import HEADLINE_PRETEXT, SCALE_CONTROL
 from .ids import method_id
 
 BASELINE = method_id("none", "supervised")  #: the supervised CNN trained from scratch: the assignment's baseline
 HEADLINE = method_id(HEADLINE_PRETEXT, "recipe")  #: the assignment's model: the recipe from the Siamese encoder
-FIXED_ENCODERS = {"none": "random init", "random": "untrained encoder", "pixels": "raw pixels"}
+FIXED_ENCODERS = {"none": "random init", "random": "untrained encoder", "pixels": "raw pixels",
+                  SCALE_CONTROL: "weight-scale control"}
 
 
 def uses() -> dict:
@@ -64,6 +65,8 @@ def label(encoder: str, use: str) -> str:
     (random init)"."""
     if encoder == "none":
         return "trained from scratch" if use == "supervised" else f"{use_label(use)} (random init)"
+    if encoder == "random" and getattr(uses().get(use), "scratch_label", None):  # the untrained encoder is the CNN's
+        return uses()[use].scratch_label  # own initialisation: a kind may call that start training from scratch
     return f"{encoder_label(encoder)}, {use_label(use)}"
 
 

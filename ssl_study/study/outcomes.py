@@ -14,7 +14,7 @@ import pandas as pd
 from ..compute.artefacts import ArtefactError, load_arrays, load_json, load_table, save_arrays, save_json, save_table
 from ..compute.fits import FIT_KINDS, frozen_kinds
 from ..compute.semi import SEMI_METHODS
-from ..config import NOTEBOOK_FINETUNE, NOTEBOOK_SUPERVISED, Recipe
+from ..config import NOTEBOOK_FINETUNE, NOTEBOOK_SUPERVISED, SCALE_CONTROL, Recipe
 from .design import Profile
 from .executor import run_tasks
 from .inputs import Inputs, pretrained_encoders
@@ -57,7 +57,7 @@ def planned_fits(profile: Profile, n_labelled: int) -> pd.DataFrame:
     from ..compute.pretexts import PRETEXTS
 
     rows = []
-    for encoder in ["none", "random", "pixels", *PRETEXTS]:
+    for encoder in ["none", "random", "pixels", SCALE_CONTROL, *PRETEXTS]:
         for use, kind in FIT_KINDS.items():
             if (encoder == "none") == kind.encoder or (encoder == "pixels" and not kind.frozen):
                 continue

@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..compute.artefacts import read_meta, save_table
-from ..compute.models import build_encoder
+from ..compute.models import build_encoder, rescaled_like
 from ..compute.fits import frozen_kinds
 from ..compute.semi import SEMI_METHODS
-from ..config import NOTEBOOK_ENCODER, NOTEBOOK_PRETEXT, Recipe, config_dict
+from ..config import HEADLINE_PRETEXT, NOTEBOOK_ENCODER, NOTEBOOK_PRETEXT, SCALE_CONTROL, Recipe, config_dict
 from . import keys
 from .design import epochs_for
 from .executor import run_tasks
@@ -67,6 +68,39 @@ def save_pretext_encoders(runs: list[PretextRun], results: list[dict], inputs: I
     carrier = build_encoder()
     return [save_pretext_encoder(run, result, inputs, pretexts[run.pretext].monitor, encoder=carrier)
             for run, result in zip(runs, results)]
+
+
+def save_scale_controls(inputs: Inputs) -> pd.DataFrame:
+    """The weight-scale control of each seed its arms ask for (ANALYSIS_PLAN_ADDENDUM.md, section 3): notebook 3's
+    untrained encoder with each kernel rescaled to the norm of the same kernel of the headline pretext's encoder of the
+    same seed (`rescaled_like`), saved like a pre-trained encoder (`SCALE_CONTROL`), named by what it is made from
+    (`keys.scale_control_key`). Returns each layer's kernel norms, untrained and pre-trained, per seed."""
+    profile, rows = inputs.profile, []
+    carrier, reference = build_encoder(), build_encoder()
+    untrained_from, made_from = pretrained_encoders(inputs, "random"), pretrained_encoders(inputs, HEADLINE_PRETEXT)
+    for seed in profile.encoder_seeds(SCALE_CONTROL):
+        init, pretrained = encoder_weights(profile, "init", seed), encoder_weights(profile, HEADLINE_PRETEXT, seed)
+        carrier.load_weights(init)
+        reference.load_weights(pretrained)
+        untrained = carrier.get_weights()
+        carrier.set_weights(rescaled_like(untrained, reference.get_weights()))
+        identity = keys.scale_control_key(untrained_from[seed]["identity"], made_from[seed]["identity"])
+        save_encoder(carrier, encoder_weights(profile, SCALE_CONTROL, seed), NOTEBOOK_PRETEXT, [init, pretrained],
+                     inputs.data_fp, identity=identity, seed=seed)
+        rows += [{"seed": seed, "layer": layer.name, "untrained": float(np.linalg.norm(w[0])),
+                  "pre-trained": float(np.linalg.norm(r[0]))}
+                 for layer, w, r in _kernels(carrier, untrained, reference.get_weights())]
+    return pd.DataFrame(rows)
+
+
+def _kernels(encoder, untrained: list, pretrained: list):
+    """(layer, its untrained weights, its pre-trained weights) for each layer of ``encoder`` with a kernel."""
+    at = 0
+    for layer in encoder.layers:
+        count = len(layer.get_weights())
+        if count and np.ndim(untrained[at]) > 1:
+            yield layer, untrained[at:at + count], pretrained[at:at + count]
+        at += count
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from . import recipe  # noqa: E402,F401
 from . import probe  # noqa: E402,F401
 from . import finetune  # noqa: E402,F401
 from . import frozen  # noqa: E402,F401
+from . import tuned  # noqa: E402,F401
 
 from .. import plugins  # noqa: E402  (units registered outside the package: $SSL_UNITS)
 

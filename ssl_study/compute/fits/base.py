@@ -37,11 +37,20 @@ class FitKind:
     line: ClassVar[tuple] = ("-", "o")  #: its line style and marker in every figure
     encoder: ClassVar[bool] = True  #: starts from an encoder (False: the CNN's own random initialisation)
     frozen: ClassVar[bool] = False  #: trains on frozen features (an encoder's, or the raw pixels), not on images
+    #: its name from the untrained encoder, where that start is the CNN trained from scratch (else None: "untrained
+    #: encoder, <title>")
+    scratch_label: ClassVar[str | None] = None
     after: ClassVar[str | None] = None  #: the kind whose result of the same encoder, amount and seed it starts from
     Settings: ClassVar[type] = Recipe  #: its settings: the shared supervised recipe (a fit's ``recipe``)
     #: the version of what this unit computes: part of its fits' cache keys; bump it when the code it reaches changes
     #: what a fit computes (``tests/test_keys.py`` says when, see `ssl_study.study.fingerprints`)
     version: ClassVar[int] = 1
+
+    def settings_for(self, encoder: str, n_labels: int, recipe: Recipe) -> tuple[Recipe, int]:
+        """The settings of this kind's fits from ``encoder`` on ``n_labels`` labels: the recipe and the budget factor
+        (times the profile's ``min_fit_images`` and ``max_epochs``). The shared recipe at the profile's budget, unless
+        a kind tunes its own (`ssl_study.compute.fits.tuned`)."""
+        return recipe, 1
 
     def run(self, fit, data: FitData) -> tuple[object, dict, list | None]:
         """Train on ``data`` as ``fit`` (a `ssl_study.study.tasks.Fit`: epochs, batch size, seed, recipe) says; return
