@@ -1,6 +1,7 @@
 """What the full profile's design should cost, before it runs: CPU minutes per part, from measured seconds.
 
     .venv/bin/python benchmarks/design_cost.py
+    .venv/bin/python benchmarks/design_cost.py --addendum   # the addendum's new tasks (issue 29)
 
 Each fit of the design (`helpers.planned_fits`) costs the median seconds of a fit of the same use and amount in the
 exploratory run (``artefacts/exploratory/results_*.csv``; the recipe from an encoder costs what a supervised fit does);
@@ -88,5 +89,51 @@ def main() -> None:
     print(text)
 
 
+def tuned_seconds_per_image() -> float:
+    """Seconds per training image of a supervised fit, the median over the scratch arm's selection fits of issue 29
+    (``experiments/results/scarce_scratch.json``: two at once on two cores, as the run will be)."""
+    import json
+
+    import numpy as np
+
+    runs = pd.DataFrame(json.loads((helpers.ROOT / "experiments" / "results" / "scarce_scratch.json").read_text())[
+        "runs"])
+    repeats = np.ceil(helpers.Recipe().min_epoch_images / runs["labels"])
+    return float((runs["seconds"] / (runs["epochs"] * repeats * runs["labels"])).median())
+
+
+def addendum() -> None:
+    """What the addendum's new tasks should cost (ANALYSIS_PLAN_ADDENDUM.md, section 8): the tuned fits (images seen
+    times `tuned_seconds_per_image`), the sweep's new pretext runs on parts of the unlabelled set and their fits.
+    Writes ``benchmarks/results/addendum_cost.md``."""
+    profile, n_labelled = helpers.PROFILES["full"], 28_000
+    per_image = tuned_seconds_per_image()
+    parts = {}
+    for name in ("random", helpers.HEADLINE_PRETEXT, helpers.SCALE_CONTROL):
+        fits = helpers.plan_fits("tuned", profile, n_labelled, "d", "s", pretext=name,
+                                 encoders={s: "e" for s in range(30)})
+        images = sum(f.epochs * -(-f.recipe.min_epoch_images // f.n_labels) * f.n_labels for f in fits)
+        parts[f"tuned fits from {helpers.encoder_label(name)} ({len(fits)})"] = images * per_image / 60
+    new_seeds = len(profile.sweep_seeds) - 1  # the first run's sweep had seed 0
+    runs = new_seeds * len([f for f in profile.unlabelled_fractions if f < 1])
+    pretext = helpers.get_pretext(helpers.HEADLINE_PRETEXT)
+    parts[f"the sweep's new pretext runs ({runs})"] = runs * pretext_seconds(pretext.name, pretext.settings) / 60
+    seconds = fit_seconds()
+    sweep = [(kind, a) for a in profile.sweep_amounts for kind in helpers.FROZEN_KINDS]
+    sweep += [("supervised", a) for a in profile.sweep_finetune_amounts]
+    parts[f"their fits ({runs * len(sweep)})"] = runs * sum(seconds[k] for k in sweep) / 60
+    table = pd.Series(parts, name="CPU minutes").to_frame()
+    table.loc["total"] = table["CPU minutes"].sum()
+    table["CPU minutes"] = table["CPU minutes"].round(0)
+    text = (f"The addendum's new tasks (ANALYSIS_PLAN_ADDENDUM.md), costed before its run by `benchmarks/design_cost.py "
+            f"--addendum` ({per_image * 1e6:.0f} microseconds per training image, from the selection's fits): CPU "
+            f"minutes; with two jobs the wall time is about half. The budget is 240 minutes with two jobs.\n\n"
+            f"{table.to_markdown()}\n")
+    (OUT.parent / "addendum_cost.md").write_text(text)
+    print(text)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    addendum() if "--addendum" in sys.argv[1:] else main()

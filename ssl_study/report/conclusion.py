@@ -88,11 +88,14 @@ def pick(tests: pd.DataFrame, family: str, method: str | None = None, amount: st
     return rows.iloc[0] if len(rows) else None
 
 
-def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = "") -> str:
+def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = "", crossing: dict | None = None,
+               addendum_commit: str = "") -> str:
     """The first page's answer (Markdown, for ``reports/index.html`` and the README): the answer in plain sentences --
     the assignment's comparison over its ten fractions and where labels are scarcest, what the fine-tuning schedule
-    does, the other pretexts and the semi-supervised method -- the assignment's ten-row table, and the statistics as
-    numbered notes. Every number and word comes from ``tests`` (`analysis.analyse`) and ``summary``."""
+    does, the other pretexts and the semi-supervised method; then the addendum's answer where it ran (each start tuned,
+    the weight-scale control, the curve's ``crossing``: `addendum_paragraph`) -- the assignment's ten-row table, and
+    the statistics as numbered notes. Every number and word comes from ``tests`` (`analysis.analyse`) and
+    ``summary``."""
     by = summary.set_index(["method", "amount"])["mean"]
     notes: list[str] = []
 
@@ -137,11 +140,12 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
         text.append(sentence(f"Using the unlabelled images for semi-supervised training instead, "
                              f"{method_label(row['method'])} {phrase(row)} at {amount_words(row['amount'])}"
                              f"{note(row)}"))
+    later = addendum_paragraph(tests, crossing, addendum_commit, note)
     table = assignment_table(tests, summary)
     footer = (f"Tests, families and wording: the analysis plan, ANALYSIS_PLAN.md"
               f"{f' (frozen in commit {plan_commit} before the run)' if plan_commit else ''}; the words used (seeds, "
               "families, Holm's correction, margins of equivalence): notebook 6, appendix A6.")
-    return "\n\n".join([" ".join(text), table, "<small>\n\n" + "\n\n".join(
+    return "\n\n".join([" ".join(text), *([later] if later else []), table, "<small>\n\n" + "\n\n".join(
         f"<sup>{i}</sup> {n}" for i, n in enumerate(notes, 1)) + f"\n\n{footer}\n\n</small>"]) + "\n"
 
 
@@ -310,6 +314,32 @@ def tuned_sentences(tests: pd.DataFrame) -> list[str]:
                      f"{phrase(scale, 'training from scratch')}")
         said.append(sentence(text))
     return said
+
+
+def addendum_paragraph(tests: pd.DataFrame, crossing: dict | None, addendum_commit: str = "", note=None) -> str:
+    """The addendum's answer for the first page (empty where it did not run): each start tuned, against the
+    weight-scale control, where the curve's gain vanishes, and whether the first confirmatory run's verdicts stand;
+    ``note``: the first page's footnote maker (a test's statistics as a numbered note)."""
+    rows = tests[tests["family"] == Family.ADDENDUM]
+    if rows.empty:
+        return ""
+    note = note or (lambda row: "")
+    frozen = f", frozen in commit {addendum_commit} before its run" if addendum_commit else ""
+    said = []
+    for _, row in rows.iterrows():
+        a = row["amount"]
+        control = pick(tests, Family.WEIGHT_SCALE, TUNED_SIAMESE, a, TUNED_CONTROL)
+        first = pick(tests, Family.PRIMARY, amount=a)
+        text = f"at {amount_words(a)} the CNN from the {H} encoder {phrase(row, 'training from scratch')}{note(row)}"
+        if control is not None:
+            text += f" and {phrase(control, 'the weight-scale control')}{note(control)}"
+        if first is not None:
+            text += (" (the first run's verdict stands)" if first["verdict"] == row["verdict"] else
+                     f" (the first run, with one recipe for both: {phrase(first, 'training from scratch')})")
+        said.append(text)
+    where = [crossover_sentence(crossing)] if crossing else []
+    return " ".join([f"**Asked again, with each start's settings tuned where labels are scarce** (the addendum to "
+                     f"the plan{frozen}): " + sentence("; ".join(said))] + where)
 
 
 def crossover_sentence(found: dict) -> str:
