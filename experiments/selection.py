@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--budget-passes", type=int, default=None,
                         help="schedule: the most encoder passes per unlabelled image a candidate may cost")
     parser.add_argument("--merge", nargs="+", default=[],
-                        help="schedule, semi: also report the runs saved under these names (same seeds and split)")
+                        help="schedule, semi, scarce: also report the runs saved under these names (same seeds and "
+                             "split; scarce: with --from-json)")
     parser.add_argument("--methods", nargs="+", default=["pseudolabel", "fixmatch"], help="semi: which methods")
     parser.add_argument("--ema-decay", type=lambda text: tuple(float(v) for v in text.split(",")), nargs="+",
                         default=[(0.0, 0.0)], help="semi: FixMatch's EMA momentum,weight decay pairs (0,0: neither)")
@@ -99,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--arms", nargs="+", default=["scratch", "siamese"], choices=["scratch", "siamese"],
                         help="scarce: the arms to tune")
     parser.add_argument("--budgets", type=int, nargs="+", default=[1, 2, 4], help="scarce: times today's budget")
+    parser.add_argument("--amounts", nargs="+", default=["10/class", "1%"], choices=["10/class", "1%"],
+                        help="scarce: the primary amounts to tune at (an extension past an edge: where it lies)")
     parser.add_argument("--augments", nargs="+", default=["light", "strong"], choices=["light", "strong"],
                         help="scarce: the augmentations")
     parser.add_argument("--rates", type=float, nargs="+", default=[3e-3, 1e-2, 3e-2], help="scarce: learning rates")
@@ -190,7 +193,8 @@ def write_part(args) -> None:
     """The other parts (`PARTS`): measure the part, and write its runs with a summary per setting (mean and standard
     deviation of each score over the seeds), and for ``recipe`` the selection rule applied (`decision`)."""
     measure, keys, scores = PARTS[args.part]
-    table = measure(args)
+    # --from-json: measure nothing, report the runs that the --merge parts saved (a grid and its extensions)
+    table = pd.concat(_saved_runs(args.merge), ignore_index=True) if args.from_json else measure(args)
     OUT.mkdir(parents=True, exist_ok=True)
     summary = _summary(table, args.part, keys, scores)
     stamp = _stamp(command=False)

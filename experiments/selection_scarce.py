@@ -14,14 +14,11 @@ import pandas as pd
 from ssl_study.compute.models import build_encoder
 from ssl_study.compute.pretexts import get_pretext, pretext_indices, pretrain
 from ssl_study.compute.training import evaluate, train_supervised
-from ssl_study.config import LIGHT_AUGMENT, N_CLASSES, Recipe
+from ssl_study.config import AUGMENTS, N_CLASSES, Recipe
 from ssl_study.study.design import epochs_for
 from experiments import selection_common as common
 from experiments.selection_common import OUT, PROFILE, SEEDS, keras, labelled_data, resumable, selection_set
 
-#: the augmentations of the grid: today's light one, and a stronger one (shifts 12 %, rotations 29 degrees, zoom 15 %)
-AUGMENTS = {"light": LIGHT_AUGMENT,
-            "strong": dataclasses.replace(LIGHT_AUGMENT, rotation=0.08, zoom=0.15, translation=0.12)}
 ENCODERS = OUT / ".scarce_encoders"  #: the selection's Siamese encoders, one per selection seed (not committed)
 
 
@@ -70,7 +67,8 @@ def scarce_part(args) -> pd.DataFrame:
     """Every arm x amount x budget x augmentation x learning rate x selection seed (resumable, in parallel); the
     Siamese encoders are pre-trained first, one per seed."""
     _, _, y_lab, _, _ = labelled_data()
-    sizes = (10 * N_CLASSES, int(round(0.01 * len(y_lab))))
+    sizes = {"10/class": 10 * N_CLASSES, "1%": int(round(0.01 * len(y_lab)))}
+    sizes = tuple(sizes[a] for a in args.amounts)
     if "siamese" in args.arms:
         for seed in SEEDS[: args.seeds]:
             siamese_encoder(seed, args.run_epochs)
