@@ -142,6 +142,6 @@ def test_the_addendums_sentences_follow_the_wording_rule_and_set_the_first_run_b
     assert agree.count("differs from the first confirmatory run") == 2  # the first run's recipe: no difference here
     page = conclusion.addendum_paragraph(tests, None, "abc1234")
     assert page.startswith("**Asked again, with each start's settings tuned where labels are scarce** (the addendum to "
-                           "the plan, frozen in commit abc1234 before its run): At 10 labels per class the CNN from")
+                           "the plan, frozen in commit abc1234 before its run): at 10 labels per class the CNN from")
     assert page.count("(the first run, with one recipe for both: ") == 2
     assert conclusion.addendum_paragraph(tests[tests["family"] != "addendum primary"], None) == ""

@@ -339,7 +339,7 @@ def addendum_paragraph(tests: pd.DataFrame, crossing: dict | None, addendum_comm
         said.append(text)
     where = [crossover_sentence(crossing)] if crossing else []
     return " ".join([f"**Asked again, with each start's settings tuned where labels are scarce** (the addendum to "
-                     f"the plan{frozen}): " + sentence("; ".join(said))] + where)
+                     f"the plan{frozen}): " + "; ".join(said) + "."] + where)
 
 
 def crossover_sentence(found: dict) -> str:
