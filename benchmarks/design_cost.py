@@ -90,13 +90,13 @@ def main() -> None:
 
 
 def tuned_seconds_per_image() -> float:
-    """Seconds per training image of a supervised fit, the median over the scratch arm's selection fits of issue 29
-    (``experiments/results/scarce_scratch.json``: two at once on two cores, as the run will be)."""
+    """Seconds per training image of a supervised fit, the median over the selection fits of issue 29, both arms and
+    every budget (``experiments/results/scarce.json``: two at once on two cores, as the run will be)."""
     import json
 
     import numpy as np
 
-    runs = pd.DataFrame(json.loads((helpers.ROOT / "experiments" / "results" / "scarce_scratch.json").read_text())[
+    runs = pd.DataFrame(json.loads((helpers.ROOT / "experiments" / "results" / "scarce.json").read_text())[
         "runs"])
     repeats = np.ceil(helpers.Recipe().min_epoch_images / runs["labels"])
     return float((runs["seconds"] / (runs["epochs"] * repeats * runs["labels"])).median())

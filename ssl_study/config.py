@@ -180,9 +180,10 @@ class Tuned:
 
 #: the addendum's tuned settings, chosen on the 3,000 selection images of the labelled set (never the test set), per
 #: start (``scratch``: random weights; ``pretrained``: the Siamese encoder, whose settings the weight-scale control
-#: shares) and primary amount: experiments/results/scarce_*.md
+#: shares) and primary amount: experiments/results/scarce.md (the Siamese winners at 8x, where the addendum stops
+#: the budget grid)
 TUNED = {("scratch", "10/class"): Tuned(4, "strong", 1e-2), ("scratch", "1%"): Tuned(4, "light", 1e-2),
-         ("pretrained", "10/class"): Tuned(4, "strong", 1e-2), ("pretrained", "1%"): Tuned(4, "light", 1e-2)}
+         ("pretrained", "10/class"): Tuned(8, "strong", 1e-2), ("pretrained", "1%"): Tuned(8, "strong", 1e-2)}
 #: the curve's amounts (label count) from which the settings tuned at 1 % are used: the primary amount nearest on a
 #: log scale (100 labels: 10/class; 200 and more: 1 %)
 TUNED_AT_ONE_PERCENT = 168

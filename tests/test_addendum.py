@@ -145,3 +145,28 @@ def test_the_addendums_sentences_follow_the_wording_rule_and_set_the_first_run_b
                            "the plan, frozen in commit abc1234 before its run): at 10 labels per class the CNN from")
     assert page.count("(the first run, with one recipe for both: ") == 2
     assert conclusion.addendum_paragraph(tests[tests["family"] != "addendum primary"], None) == ""
+
+
+def test_the_addendums_chosen_settings_are_the_selections_winners_and_the_configs():
+    """The table of section 2 of ANALYSIS_PLAN_ADDENDUM.md, `ssl_study.config.TUNED` and the winners of the merged
+    selection (``experiments/results/scarce.json``) say the same, to the reported digit."""
+    import json
+    import re
+
+    from experiments.selection_scarce import winners
+
+    runs = pd.DataFrame(json.loads((helpers.ROOT / "experiments" / "results" / "scarce.json").read_text())["runs"])
+    text = (helpers.ROOT / "ANALYSIS_PLAN_ADDENDUM.md").read_text()
+    rows = re.findall(r"^\| (scratch|Siamese) \| (10/class|1 %) \| (\d+)x \| (\w+) \| ([\d.e-]+) \| ([\d.]+) % \|", text,
+                      re.M)
+    assert len(rows) == 4
+    best = winners(runs).set_index(["arm", "labels"])
+    for arm, amount, budget, augment, rate, accuracy in rows:
+        start = "scratch" if arm == "scratch" else "pretrained"
+        key = "10/class" if amount == "10/class" else "1%"
+        row = best.loc[(arm.lower(), 100 if key == "10/class" else 280)]
+        assert (int(budget), augment, float(rate)) == (row["budget"], row["augment"], row["learning_rate"])
+        assert TUNED[(start, key)] == helpers.TUNED[(start, key)]
+        assert (TUNED[(start, key)].budget, TUNED[(start, key)].augment, TUNED[(start, key)].learning_rate) == (
+            int(budget), augment, float(rate))
+        assert f"{100 * row['accuracy']:.2f}" == accuracy

@@ -19,6 +19,7 @@ class Tuned(FitKind):
     title = "tuned recipe"
     scratch_label = "trained from scratch, tuned recipe"
     line = ("-", "P")
+    version = 2  # 2: the settings chosen by the whole selection (the Siamese start's at 8x)
 
     def settings_for(self, encoder: str, n_labels: int, recipe: Recipe) -> tuple[Recipe, int]:
         """The tuned settings of ``encoder``'s start (``random``: scratch; any other: pre-trained) at the primary amount
