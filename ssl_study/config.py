@@ -114,7 +114,7 @@ SEMI_METHOD = "fixmatch"
 PLAN_COMMIT = "24d6c5ce1d58"
 #: the commit that froze ANALYSIS_PLAN_ADDENDUM.md (issue 29), set by the commit after it, as `PLAN_COMMIT`; empty
 #: while the addendum is a draft
-ADDENDUM_COMMIT = ""
+ADDENDUM_COMMIT = "ab044e043361"
 
 
 #: the other pretexts' use (the recipe with a random head, or probe-then-fine-tune): the better of the two for the best
