@@ -21,7 +21,8 @@ from ssl_study.config import (ADDENDUM_COMMIT, ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS
                               NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT,
                               NOTEBOOK_SUPERVISED, NOTEBOOKS, NOTEBOOKS_DIR, OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS,
                               PROFILE_ENV, QUICK_SPLIT_SEED, ROOT, SCALE_CONTROL, SELECTION_SEEDS, SEMI_METHOD,
-                              SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, TUNED, AugmentConfig, Recipe, config_dict)
+                              SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, TUNED, TUNED_BUDGET_TOP,
+                              AugmentConfig, Recipe, config_dict)
 
 # --- compute ----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.

@@ -184,6 +184,9 @@ class Tuned:
 #: the budget grid)
 TUNED = {("scratch", "10/class"): Tuned(4, "strong", 1e-2), ("scratch", "1%"): Tuned(4, "light", 1e-2),
          ("pretrained", "10/class"): Tuned(8, "strong", 1e-2), ("pretrained", "1%"): Tuned(8, "strong", 1e-2)}
+#: the largest budget the addendum's selection tried (ANALYSIS_PLAN_ADDENDUM.md, section 2: the grid stops there); a
+#: start tuned at it was still improving on the selection images there, and the pages say so
+TUNED_BUDGET_TOP = 8
 #: the curve's amounts (label count) from which the settings tuned at 1 % are used: the primary amount nearest on a
 #: log scale (100 labels: 10/class; 200 and more: 1 %)
 TUNED_AT_ONE_PERCENT = 168

@@ -116,9 +116,31 @@ def test_the_crossover_is_where_the_gains_interval_first_includes_zero_with_a_bo
     assert sum(found["shares"].values()) == pytest.approx(1.0)
     beyond = curve.crossover(curve_results({a: 3.0 for a in CURVE}), None, contrast, list(CURVE))
     assert beyond["amount"] is None and beyond["shares"]["beyond"] > 0.9
-    assert "beyond the curve's largest amount" in conclusion.crossover_sentence(beyond)
+    said = conclusion.crossover_sentence(beyond)
+    assert "excludes zero at every amount of the curve" in said and "beyond the curve's largest amount" in said
     text = conclusion.crossover_sentence(found)
-    assert "first includes zero at 1 % of the labels" in text and "10 seeds" in text
+    assert "first includes zero at 1 % of the labels" in text and "the 10 seeds" in text
+
+
+def test_the_crossover_is_read_from_each_amounts_own_interval_with_all_its_seeds():
+    """The point crossover uses each amount's test as the curve's figure shows it (every seed of that amount), even
+    where an amount has more seeds than the curve's common ones (the primary amounts: 30 against 10)."""
+    results = curve_results({"10/class": 0.5, "20/class": 0.0, "1%": 0.0, "50/class": 0.0}, seeds=30, spread=1.0)
+    results = results[(results["amount"] == "10/class") | (results["seed"] < 10)]
+    contrast = Contrast("descriptive", "q", SIAMESE, SCRATCH, CURVE, full_covariance=True)
+    found = curve.crossover(results, None, contrast, list(CURVE))
+    own = analysis.analyse(results, None, [contrast], require_images=False).set_index("amount")
+    first = next((a for a in CURVE if own.loc[a, "ci_low"] <= 0 <= own.loc[a, "ci_high"]), None)
+    assert found["amount"] == first and found["seeds"] == 10 and own.loc["10/class", "pairs"] == 30
+
+
+def test_a_start_tuned_at_the_largest_budget_tried_is_said_so():
+    said = conclusion.budget_note()
+    top = [k for k, t in TUNED.items() if t.budget >= helpers.TUNED_BUDGET_TOP]
+    assert bool(said) == bool(top)
+    if any(start == "pretrained" for start, _ in top):
+        assert said.startswith("The Siamese start took the largest budget the selection tried (8x")
+        assert "still rising" in said
 
 
 def test_the_addendums_sentences_follow_the_wording_rule_and_set_the_first_run_beside_it():
@@ -157,8 +179,8 @@ def test_the_addendums_chosen_settings_are_the_selections_winners_and_the_config
 
     runs = pd.DataFrame(json.loads((helpers.ROOT / "experiments" / "results" / "scarce.json").read_text())["runs"])
     text = (helpers.ROOT / "ANALYSIS_PLAN_ADDENDUM.md").read_text()
-    rows = re.findall(r"^\| (scratch|Siamese) \| (10/class|1 %) \| (\d+)x \| (\w+) \| ([\d.e-]+) \| ([\d.]+) % \|", text,
-                      re.M)
+    row_pattern = r"^\| (scratch|Siamese) \| (10/class|1 %) \| (\d+)x \| (\w+) \| ([\d.e-]+) \| ([\d.]+) % \|"
+    rows = re.findall(row_pattern, text, re.M)
     assert len(rows) == 4
     best = winners(runs).set_index(["arm", "labels"])
     for arm, amount, budget, augment, rate, accuracy in rows:

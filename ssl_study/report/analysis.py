@@ -44,11 +44,11 @@ EXPLORATORY_SUMMARY = ROOT / "artefacts" / "exploratory" / "summary.csv"  #: the
 
 def margin(amounts) -> float:
     """The margin of equivalence (points) of a test over ``amounts`` (one amount, or several pooled): `MARGIN_SHARE`
-    of the exploratory error, the smallest of theirs for a pooled test (so that a pooled "equivalent" holds within
-    every amount's own margin: a mean of margins would let a loss beyond the strictest one pass). The margin bounds
-    the *mean* gain over the pooled amounts, not each amount's: a pooled "equivalent" says that the average over them
-    lies within it (`words` says so). NaN at an amount the exploratory run did not have (the addendum's curve, which
-    is described, not tested)."""
+    of the exploratory error, the smallest of theirs for a pooled test (the strictest: a mean of margins would let a
+    mean loss beyond the strictest one pass). The margin bounds the *mean* gain over the pooled amounts, not each
+    amount's: a pooled "equivalent" says that the average over them lies within it (`words` and the conclusion's
+    `phrase` say so), and a single amount may differ by more. NaN at an amount the exploratory run did not have
+    (the addendum's curve, which is described, not tested)."""
     if not all(a in EXPLORATORY_ERRORS for a in amounts):
         return float("nan")
     return MARGIN_SHARE * float(min(EXPLORATORY_ERRORS[a] for a in amounts))

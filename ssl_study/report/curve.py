@@ -15,13 +15,15 @@ BOOTSTRAP_SEEDS = 2000  #: resamplings of the seeds for the crossover's uncertai
 
 def crossover(results: pd.DataFrame, correct: Correctness | None, contrast: Contrast, amounts: list[str],
               seed: int = 0) -> dict:
-    """The crossover of ``contrast`` over ``amounts`` (smallest first), on the seeds every amount has: ``amount``
-    (None: every interval excludes zero, the crossover lies beyond the curve), ``low`` and ``high`` (the 2.5 % and
-    97.5 % points of the bootstrap's crossovers; None: beyond the curve), ``shares`` (amount -> the share of the
-    resamplings whose crossover it is, with "beyond" for the rest) and ``seeds``."""
+    """The crossover of ``contrast`` over ``amounts`` (smallest first): ``amount``, the first whose own 95 % interval
+    (every seed it has, as the curve's figure shows it) includes zero (None: every interval excludes zero, the
+    crossover lies beyond the curve); ``low`` and ``high``, the 2.5 % and 97.5 % points of the crossovers of the
+    bootstrap, which resamples the seeds every amount has (``seeds``: how many), jointly across the amounts (None:
+    beyond the curve); ``shares``: amount -> the share of the resamplings whose crossover it is ("beyond" for the
+    rest)."""
     from scipy import stats
 
-    gains, image_var = [], []
+    gains, image_var, includes = [], [], []
     for amount in amounts:
         paired = paired_gains(results, correct, contrast, (amount,))
         if paired is None:
@@ -29,18 +31,18 @@ def crossover(results: pd.DataFrame, correct: Correctness | None, contrast: Cont
         test = gain_test(paired["per_seed"], paired["per_image"], margin((amount,)), contrast.full_covariance)
         n = len(paired["per_seed"])
         image_var.append(max(0.0, test["se"] ** 2 - paired["per_seed"].var(ddof=1) / n))
+        includes.append(test["ci_low"] <= 0 <= test["ci_high"])
         gains.append(pd.Series(paired["per_seed"], index=paired["seeds"]))
     table = pd.concat(gains, axis=1).dropna()  # seeds x amounts, the seeds every amount has
     g, n = table.to_numpy().T, len(table)
     t = stats.t.ppf(0.975, n - 1)
     draws = np.random.default_rng(seed).integers(0, n, size=(BOOTSTRAP_SEEDS, n))
-    found = np.array([_first_including_zero(g, image_var, t)] +
-                     [_first_including_zero(g[:, idx], image_var, t) for idx in draws])
+    found = np.array([_first_including_zero(g[:, idx], image_var, t) for idx in draws])
     names = [*amounts, None]
-    low, high = np.percentile(found[1:], [2.5, 97.5], method="nearest")
-    shares = {name if name else "beyond": float(np.mean(found[1:] == i)) for i, name in enumerate(names)}
-    return {"amount": names[found[0]], "low": names[int(low)], "high": names[int(high)], "shares": shares,
-            "seeds": n}
+    low, high = np.percentile(found, [2.5, 97.5], method="nearest")
+    shares = {name if name else "beyond": float(np.mean(found == i)) for i, name in enumerate(names)}
+    point = int(np.argmax(includes)) if any(includes) else len(amounts)
+    return {"amount": names[point], "low": names[int(low)], "high": names[int(high)], "shares": shares, "seeds": n}
 
 
 def _first_including_zero(gains: np.ndarray, image_var: list[float], t: float) -> int:
