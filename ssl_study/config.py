@@ -65,6 +65,7 @@ FIGURES_DIR = PROJECT.figures("full")
 NOTEBOOKS_DIR = PROJECT.notebooks
 
 DATA_ENV = "MNIST_PNG"  #: path of the course's ``mnist_png`` folder or archive
+DATASET_ENV = "SSL_DATASET"  #: the dataset of a run: ``mnist`` (the default, the assignment's) or ``fashion``
 PROFILE_ENV = "SSL_PROFILE"  #: ``full`` (the default: the committed run) or ``quick`` (CI)
 JOBS_ENV = "SSL_JOBS"  #: fits run at once (default: one per CPU core)
 BACKEND_ENV = "SSL_BACKEND"  #: ``loky`` (default: worker processes on this machine) or ``dask``
@@ -73,7 +74,61 @@ OUTPUT_ENV = "SSL_OUTPUT"  #: where a run writes artefacts and figures instead o
 FIT_CACHE_ENV = "SSL_FIT_CACHE"  #: the fit cache's folder instead of ``artefacts/<profile>/cache``
 DATA_CACHE_ENV = "SSL_DATA_CACHE"  #: the decoded-data cache's folder instead of ``data/cache``
 UNITS_ENV = "SSL_UNITS"  #: Python files of more units (pretext tasks, semi-supervised methods) to register
-DEFAULT_SOURCES = ("mnist_png", "mnist_png.tar.gz", "mnist_png.tgz", "mnist_png.tar", "mnist_png.zip")
+DEFAULT_SOURCES = ("mnist_png", "mnist_png.tar.gz", "mnist_png.tgz", "mnist_png.tar", "mnist_png.zip")  #: MNIST's
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset the study runs on (issue 30): everything about it that is not the study's, in one place -- where its
+    PNGs are (``env``, and the ``folder`` name of its tree or archive under ``data/``), its classes' names and the
+    word for one of them in prose, and how many images of each class its ``training/`` and ``testing/`` folders hold
+    (a tree whose shares are far off is refused as damaged)."""
+
+    name: str  #: the key of `DATASETS`, and the folder of its artefacts (``artefacts/<name>/``) but for MNIST's
+    title: str  #: in prose and titles: "MNIST", "Fashion-MNIST"
+    env: str  #: the environment variable that points at its folder or archive
+    folder: str  #: the name of its PNG tree: ``<folder>/{training,testing}/<class>/<n>.png``, or ``<folder>.tar.gz``
+    class_names: tuple[str, ...]  #: the classes 0 .. 9, as a reader names them
+    noun: str  #: one class in prose: "digit", "garment class"
+    counts: dict = field(default_factory=dict)  #: images per class 0-9 in ``training`` and ``testing``
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The names under ``data/`` where its folder or archive is looked for, in order."""
+        return tuple(self.folder + suffix for suffix in ("", ".tar.gz", ".tgz", ".tar", ".zip"))
+
+    @property
+    def plural(self) -> str:
+        """The noun for several classes: "digits", "garment classes"."""
+        return self.noun + ("es" if self.noun.endswith("s") else "s")
+
+    @property
+    def total(self) -> int:
+        """Images in the complete dataset (both folders)."""
+        return sum(sum(counts) for counts in self.counts.values())
+
+
+DATASETS = {
+    "mnist": Dataset("mnist", "MNIST", DATA_ENV, "mnist_png", tuple(str(d) for d in range(10)), "digit",
+                     {"training": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+                      "testing": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)}),
+    # Zalando Research's Fashion-MNIST (MIT licence): the same format, ten clothing classes, 6,000 + 1,000 of each
+    "fashion": Dataset("fashion", "Fashion-MNIST", "FASHION_PNG", "fashion_png",
+                       ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+                        "ankle boot"), "garment class", {"training": (6000,) * 10, "testing": (1000,) * 10}),
+}
+DEFAULT_DATASET = "mnist"  #: the assignment's
+
+
+def get_dataset(name: str | None = None) -> Dataset:
+    """The dataset called ``name``, else the one ``$SSL_DATASET`` names, else MNIST; an unknown name is refused in one
+    sentence that lists the known ones."""
+    import os
+
+    name = name or os.environ.get(DATASET_ENV) or DEFAULT_DATASET
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}: use one of {', '.join(sorted(DATASETS))} ({DATASET_ENV}).")
+    return DATASETS[name]
+
 
 NOTEBOOK_SPLIT = "01_split.ipynb"
 NOTEBOOK_SUPERVISED = "02_supervised_baseline.ipynb"

@@ -16,10 +16,11 @@ def png_bytes(array: np.ndarray, mode: str = "L") -> bytes:
     return buffer.getvalue()
 
 
-def make_tree(root: Path, per_class: int = 3, seed: int = 0) -> Path:
-    """mnist_png/{training,testing}/<digit>/<k>.png with random 28x28 grayscale images."""
+def make_tree(root: Path, per_class: int = 3, seed: int = 0, folder: str = "mnist_png") -> Path:
+    """<folder>/{training,testing}/<class>/<k>.png with random 28x28 grayscale images (``mnist_png``, or another
+    dataset's folder: ``fashion_png``)."""
     rng = np.random.default_rng(seed)
-    base = root / "mnist_png"
+    base = root / folder
     for subset in ("training", "testing"):
         for digit in range(10):
             folder = base / subset / str(digit)

@@ -117,10 +117,10 @@ def test_colour_is_converted_and_16_bit_refused(tree, tmp_path):
         load(tree, tmp_path)
 
 
-def test_class_folder_that_is_not_a_digit(tree, tmp_path):
+def test_class_folder_that_is_not_a_class_number(tree, tmp_path):
     (tree / "training" / "x").mkdir()
     (tree / "training" / "x" / "0.png").write_bytes(png_bytes(np.zeros((28, 28), np.uint8)))
-    with pytest.raises(DataError, match="class folder 'x' is not a digit"):
+    with pytest.raises(DataError, match="class folder 'x' is not a class number 0-9"):
         load(tree, tmp_path)
 
 

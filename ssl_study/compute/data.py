@@ -1,5 +1,6 @@
-"""The data: the course's MNIST PNGs, read from a folder or an archive, checked, decoded once and cached; the split into
-labelled / unlabelled / test sets; and the nested label subsets of every label amount."""
+"""The data: the course's PNGs of a dataset (`ssl_study.config.Dataset`: MNIST, the assignment's, or Fashion-MNIST),
+read from a folder or an archive, checked, decoded once and cached; the split into labelled / unlabelled / test sets;
+and the nested label subsets of every label amount."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from .artefacts import atomic_write, file_sha256
-from ..config import (CACHE_DIR, DATA_CACHE_ENV, DATA_DIR, DATA_ENV, DEFAULT_SOURCES, N_CLASSES, ROOT)
+from ..config import CACHE_DIR, DATA_CACHE_ENV, DATA_DIR, DATASETS, N_CLASSES, ROOT, Dataset, get_dataset
 
 
 
@@ -43,27 +44,33 @@ class Mnist:
         return len(self.labels)
 
 
-WHERE_TO_PUT_DATA = (
-    "Put the course's MNIST files at data/mnist_png/ (folders training/<digit>/*.png and testing/<digit>/*.png), "
-    "or its archive at data/mnist_png.tar.gz or data/mnist_png.zip, or set the environment variable "
-    f"{DATA_ENV} to the folder or archive. See data/README.md."
-)
+def where_to_put(dataset: Dataset) -> str:
+    """Where a dataset's files go, in one sentence."""
+    return (f"Put the course's {dataset.title} files at data/{dataset.folder}/ (folders training/<class>/*.png and "
+            f"testing/<class>/*.png, one folder per class 0-9), or its archive at data/{dataset.folder}.tar.gz or "
+            f"data/{dataset.folder}.zip, or set the environment variable {dataset.env} to the folder or archive. See "
+            "data/README.md.")
+
+
+WHERE_TO_PUT_DATA = where_to_put(DATASETS["mnist"])  #: MNIST's (the default dataset)
 _MEMBER = re.compile(r"(?:^|/)(training|testing)/([^/]+)/([^/]+)$")
 
 
-def find_source(source: str | Path | None = None) -> Path:
-    """The data source: ``source``, else ``$MNIST_PNG``, else the first of `DEFAULT_SOURCES` under ``data/``."""
-    if source is None and os.environ.get(DATA_ENV):
-        source = os.environ[DATA_ENV]
+def find_source(source: str | Path | None = None, dataset: Dataset | None = None) -> Path:
+    """The data source of ``dataset`` (default: `get_dataset`): ``source``, else its environment variable
+    (``$MNIST_PNG``, ``$FASHION_PNG``), else the first of its `Dataset.sources` under ``data/``."""
+    dataset = dataset or get_dataset()
+    if source is None and os.environ.get(dataset.env):
+        source = os.environ[dataset.env]
     if source is not None:
         path = Path(source).expanduser()
         if not path.exists():
-            raise DataError(f"No MNIST data at {path}. {WHERE_TO_PUT_DATA}")
+            raise DataError(f"No {dataset.title} data at {path}. {where_to_put(dataset)}")
         return path.resolve()
-    for name in DEFAULT_SOURCES:
+    for name in dataset.sources:
         if (DATA_DIR / name).exists():
             return DATA_DIR / name
-    raise DataError(f"No MNIST data found under {DATA_DIR}. {WHERE_TO_PUT_DATA}")
+    raise DataError(f"No {dataset.title} data found under {DATA_DIR}. {where_to_put(dataset)}")
 
 
 def source_fingerprint(path: Path) -> str:
@@ -80,8 +87,8 @@ def source_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-#: the largest file accepted as one image: the course's PNGs are under 1 KB; anything far larger is not an MNIST
-#: digit, and is refused before it is read or decoded (a decompression bomb, say)
+#: the largest file accepted as one image: the course's PNGs are under 1 KB; anything far larger is not one of its
+#: images, and is refused before it is read or decoded (a decompression bomb, say)
 MAX_PNG_BYTES = 1 << 20
 _ARCHIVE_ERRORS = (EOFError, OSError, zipfile.BadZipFile, tarfile.TarError, zlib.error)
 
@@ -96,7 +103,7 @@ def _read_file(file: Path) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         raise DataError(f"{file} is not a regular file (a pipe, socket or device); remove it from the data folder.")
     if info.st_size > MAX_PNG_BYTES and file.suffix.lower() == ".png":
-        raise DataError(f"{file} is {info.st_size:,} bytes, far more than an MNIST PNG (under 1 KB); replace it with "
+        raise DataError(f"{file} is {info.st_size:,} bytes, far more than one of the course's PNGs (under 1 KB); replace it with "
                         "the course's original file.")
     try:
         return file.read_bytes()
@@ -116,7 +123,7 @@ def _check_member_name(name: str, source: Path) -> str:
     if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or ".." in parts:
         raise DataError(
             f"Archive {source} holds the member {name!r}, whose path leaves the archive's folder; refusing to read "
-            "it. Re-pack the course files as mnist_png/{training,testing}/<digit>/*.png."
+            "it. Re-pack the course files as <name>_png/{training,testing}/<class>/*.png."
         )
     return "/".join(p for p in parts if p not in ("", "."))
 
@@ -125,7 +132,7 @@ def iter_source(path: Path) -> Iterator[tuple[str, bytes | None]]:
     """Yield ``(relative path, bytes)`` of each file in a folder or archive, and ``(path, None)`` for folders.
 
     A damaged or truncated archive (a bad checksum, a cut-off download) is refused in one sentence naming it, as is a
-    member that is not a plain file or is far larger than an MNIST PNG (refused before it is read)."""
+    member that is not a plain file or is far larger than one of the course's PNGs (refused before it is read)."""
     if path.is_dir():
         for file in sorted(path.rglob("*")):
             rel = file.relative_to(path).as_posix()
@@ -174,12 +181,12 @@ def _tar_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
 
 def _check_member_size(path: Path, name: str, size: int) -> None:
     if size > MAX_PNG_BYTES and name.lower().endswith(".png"):
-        raise DataError(f"{path}::{name} is {size:,} bytes, far more than an MNIST PNG (under 1 KB); re-pack the "
+        raise DataError(f"{path}::{name} is {size:,} bytes, far more than one of the course's PNGs (under 1 KB); re-pack the "
                         "archive from the course's original files.")
 
 
 def decode_png(data: bytes, name: str) -> np.ndarray:
-    """Decode one MNIST PNG to a uint8 (28, 28) array.
+    """Decode one of the course's PNGs to a uint8 (28, 28) array.
 
     8-bit grayscale is used as it is; a palette, RGB or RGBA image is converted to grayscale (ITU-R 601 luma, as
     Pillow's ``convert("L")``); any other mode (16-bit, float) and any size but 28 x 28 are refused.
@@ -195,7 +202,7 @@ def decode_png(data: bytes, name: str) -> np.ndarray:
         raise DataError(f"{name} is not an image (its bytes are no format Pillow knows); replace it with the course's "
                         "original file.") from None
     except Image.DecompressionBombError:
-        raise DataError(f"{name} declares an enormous image (a decompression bomb?); MNIST images are 28x28. "
+        raise DataError(f"{name} declares an enormous image (a decompression bomb?); the course's images are 28x28. "
                         "Replace it with the course's original file.") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise DataError(f"{name} is not a readable PNG ({_without_reprs(str(err))}); replace it with the course's "
@@ -203,7 +210,7 @@ def decode_png(data: bytes, name: str) -> np.ndarray:
     if fmt != "PNG":
         raise DataError(f"{name} is a {fmt} image, not a PNG; the course files are PNGs.")
     if image.size != (28, 28):
-        raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; MNIST images are 28x28. Refusing it.")
+        raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; the course's images are 28x28. Refusing it.")
     if image.mode in ("1", "P", "RGB", "RGBA", "LA"):
         image = image.convert("L")
     elif image.mode != "L":
@@ -211,8 +218,10 @@ def decode_png(data: bytes, name: str) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
-def read_source(path: Path) -> Mnist:
-    """Decode every ``training|testing/<digit>/*.png`` of a source, validating the layout as it goes."""
+def read_source(path: Path, dataset: Dataset | None = None) -> Mnist:
+    """Decode every ``training|testing/<class>/*.png`` of a source of ``dataset`` (its classes 0-9), validating the
+    layout as it goes."""
+    dataset = dataset or get_dataset()
     records: list[tuple[str, str, int, np.ndarray]] = []
     class_dirs: set[str] = set()
     for name, data in iter_source(path):
@@ -230,12 +239,13 @@ def read_source(path: Path) -> Mnist:
         class_dirs.add(name.rsplit("/", 1)[0])
         where = f"{path}::{name}" if path.is_file() else str(path / name)
         if not re.fullmatch(r"[0-9]", label):
-            raise DataError(f"{where}: class folder {label!r} is not a digit 0-9; move the file into its digit folder.")
+            raise DataError(f"{where}: class folder {label!r} is not a class number 0-9; move the file into its "
+                            "class's folder.")
         if not filename.lower().endswith(".png"):
             raise DataError(f"{where} is not a .png file; remove it from the class folder.")
         records.append((f"{subset}/{label}/{filename}", subset, int(label), decode_png(data, where)))
     if not records:
-        raise DataError(f"No PNG images found in {path}. {WHERE_TO_PUT_DATA}")
+        raise DataError(f"No PNG images found in {path}. {where_to_put(dataset)}")
     counts = Counter(key.rsplit("/", 1)[0] for key, *_ in records)
     for folder in sorted(class_dirs):
         tail = "/".join(folder.split("/")[-2:])
@@ -244,39 +254,38 @@ def read_source(path: Path) -> Mnist:
                             "restore its files from the course data.")
     missing = sorted(set(range(10)) - {label for _, _, label, _ in records})
     if missing:
-        raise DataError(f"{path} holds no images of digit(s) {missing}; restore them from the course data.")
+        raise DataError(f"{path} holds no images of {dataset.noun}(s) {missing}; restore them from the course data.")
     records.sort(key=lambda r: _natural_key(r[0]))
     images = np.stack([r[3] for r in records])
     labels = np.array([r[2] for r in records], dtype=np.uint8)
     origin = np.array([r[1] for r in records])
-    check_complete(path, origin, labels)
+    check_complete(path, origin, labels, dataset)
     return Mnist(images=images, labels=labels, origin=origin, files=np.array([r[0] for r in records]),
                  fingerprint=data_fingerprint(images, labels), source=path.name)
 
 
-#: images per digit 0-9 in the course's MNIST, by folder
-MNIST_COUNTS = {"training": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
-                "testing": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)}
+MNIST_COUNTS = DATASETS["mnist"].counts  #: images per digit 0-9 in the course's MNIST, by folder
 
 
-def check_complete(path: Path, origin: np.ndarray, labels: np.ndarray) -> None:
-    """Refuse a tree without its ``training/`` or ``testing/`` folder, or one in which a digit's share of a folder is
-    less than half or more than twice its share in the course's MNIST (files lost in a copy, say).
+def check_complete(path: Path, origin: np.ndarray, labels: np.ndarray, dataset: Dataset | None = None) -> None:
+    """Refuse a tree without its ``training/`` or ``testing/`` folder, or one in which a class's share of a folder is
+    less than half or more than twice its share in the complete dataset (files lost in a copy, say).
 
     A smaller tree with the right shares (a course's sample, the tests' synthetic trees) is accepted: `load_mnist`
     says how many images it holds.
     """
-    for folder, expected in MNIST_COUNTS.items():
+    dataset = dataset or get_dataset()
+    for folder, expected in dataset.counts.items():
         counts = np.bincount(labels[origin == folder], minlength=N_CLASSES)
         if counts.sum() == 0:
             raise DataError(f"{path} has no {folder}/ images: the study pools both of the course's folders, training/ "
-                            f"and testing/ (70,000 images). Restore {folder}/ from the course data.")
+                            f"and testing/ ({dataset.total:,} images). Restore {folder}/ from the course data.")
         share, usual = counts / counts.sum(), np.asarray(expected) / sum(expected)
         off = np.flatnonzero((share < usual / 2) | (share > usual * 2))
         if off.size:
-            found = ", ".join(f"digit {d}: {counts[d]:,} of {counts.sum():,}" for d in off)
-            raise DataError(f"{path}: {folder}/ holds far fewer or more images of some digits than the course's "
-                            f"MNIST ({found}; usually {', '.join(f'{usual[d]:.1%}' for d in off)}). Restore the "
+            found = ", ".join(f"{dataset.noun} {d}: {counts[d]:,} of {counts.sum():,}" for d in off)
+            raise DataError(f"{path}: {folder}/ holds far fewer or more images of some {dataset.plural} than the "
+                            f"course's {dataset.title} ({found}; usually {', '.join(f'{usual[d]:.1%}' for d in off)}). Restore the "
                             "folder from the course data.")
 
 
@@ -291,17 +300,19 @@ def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, verbose: bool = True) -> Mnist:
-    """All MNIST images of the course's PNG tree, decoded once and cached in ``cache_dir`` (default: ``data/cache``, or
-    ``$SSL_DATA_CACHE``).
+def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, verbose: bool = True,
+               dataset: Dataset | None = None) -> Mnist:
+    """All images of the course's PNG tree of ``dataset`` (default: `get_dataset`, MNIST unless ``$SSL_DATASET`` says
+    otherwise), decoded once and cached in ``cache_dir`` (default: ``data/cache``, or ``$SSL_DATA_CACHE``).
 
     The cache is keyed by the sha256 of the source's content (`source_fingerprint`), so a changed source is decoded
     again, whatever its files' sizes and dates; an unreadable cache file (a disk that filled up, say) is decoded again
     too, with a note.
     """
-    path = find_source(source)
+    dataset = dataset or get_dataset()
+    path = find_source(source, dataset)
     cache_dir = Path(cache_dir or os.environ.get(DATA_CACHE_ENV) or CACHE_DIR)
-    cache = cache_dir / f"mnist-{source_fingerprint(path)[:20]}.npz"
+    cache = cache_dir / f"{dataset.name}-{source_fingerprint(path)[:20]}.npz"
     shown = cache.relative_to(ROOT) if cache.is_relative_to(ROOT) else cache
     if cache.exists():
         try:
@@ -313,21 +324,21 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
             intact = False
         if intact:
             if verbose:
-                print(_loaded(mnist))
+                print(_loaded(mnist, dataset))
             return mnist
         print(f"The decoded-data cache {shown} is unreadable or corrupt: decoding the PNGs again and replacing it.")
-    mnist = read_source(path)
+    mnist = read_source(path, dataset)
     atomic_write(cache, lambda tmp: np.savez(tmp, images=mnist.images, labels=mnist.labels, origin=mnist.origin,
                                              files=mnist.files, fingerprint=np.array(mnist.fingerprint)))
     if verbose:
-        print(_loaded(mnist))
+        print(_loaded(mnist, dataset))
     return mnist
 
 
-def _loaded(mnist: Mnist) -> str:
+def _loaded(mnist: Mnist, dataset: Dataset) -> str:
     """What a notebook says it loaded: the same words whether the PNGs were decoded now or read back decoded."""
-    note = "" if len(mnist) == sum(map(sum, MNIST_COUNTS.values())) else " (not the 70,000 of the course's MNIST)"
-    return f"{len(mnist):,} MNIST images, decoded from the course's PNGs{note}"
+    note = "" if len(mnist) == dataset.total else f" (not the {dataset.total:,} of the course's {dataset.title})"
+    return f"{len(mnist):,} {dataset.title} images, decoded from the course's PNGs{note}"
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

@@ -1,0 +1,58 @@
+"""The dataset is a parameter of the study (issue 30): MNIST, the assignment's and the default, or Fashion-MNIST, each
+with its source, its class names and its word for a class in one place (`ssl_study.config.Dataset`); the data layer
+reads, checks and caches either, and says which it read."""
+
+import numpy as np
+import pytest
+
+from conftest import make_tree
+from ssl_study import config
+from ssl_study.compute import data
+
+
+def test_the_registry_holds_both_datasets_and_mnist_is_the_default(monkeypatch):
+    monkeypatch.delenv(config.DATASET_ENV, raising=False)
+    assert config.get_dataset().name == "mnist" and config.get_dataset().env == config.DATA_ENV
+    fashion = config.get_dataset("fashion")
+    assert (fashion.title, fashion.env, fashion.noun, fashion.plural) == ("Fashion-MNIST", "FASHION_PNG",
+                                                                          "garment class", "garment classes")
+    assert fashion.class_names[9] == "ankle boot" and len(fashion.class_names) == config.N_CLASSES
+    assert fashion.total == 70_000 == config.get_dataset("mnist").total
+    assert config.get_dataset("mnist").sources == config.DEFAULT_SOURCES
+    monkeypatch.setenv(config.DATASET_ENV, "fashion")
+    assert config.get_dataset() is fashion
+    monkeypatch.setenv(config.DATASET_ENV, "cifar")
+    with pytest.raises(ValueError, match="Unknown dataset 'cifar': use one of fashion, mnist"):
+        config.get_dataset()
+
+
+def test_each_dataset_is_found_by_its_own_variable_and_named_when_missing(tmp_path, monkeypatch):
+    fashion = config.get_dataset("fashion")
+    tree = make_tree(tmp_path, folder="fashion_png")
+    monkeypatch.setenv("FASHION_PNG", str(tree))
+    monkeypatch.delenv(config.DATA_ENV, raising=False)
+    assert data.find_source(dataset=fashion) == tree.resolve()
+    monkeypatch.setenv("FASHION_PNG", str(tmp_path / "nowhere"))
+    with pytest.raises(data.DataError, match="No Fashion-MNIST data at .*data/fashion_png/.*FASHION_PNG"):
+        data.find_source(dataset=fashion)
+
+
+def test_a_fashion_tree_is_decoded_cached_and_announced_under_its_own_name(tmp_path, monkeypatch, capsys):
+    fashion = config.get_dataset("fashion")
+    tree = make_tree(tmp_path, per_class=2, folder="fashion_png")
+    images = data.load_mnist(tree, cache_dir=tmp_path / "cache", dataset=fashion)
+    assert len(images) == 40 and sorted(np.unique(images.labels)) == list(range(10))
+    assert [p.name[:8] for p in (tmp_path / "cache").glob("*.npz")] == ["fashion-"]
+    said = capsys.readouterr().out
+    assert said.strip() == "40 Fashion-MNIST images, decoded from the course's PNGs (not the 70,000 of the course's " \
+                           "Fashion-MNIST)"
+    again = data.load_mnist(tree, cache_dir=tmp_path / "cache", dataset=fashion)  # read back decoded
+    assert again.fingerprint == images.fingerprint
+
+
+def test_a_damaged_tree_is_named_in_the_datasets_own_words(tmp_path):
+    tree = make_tree(tmp_path, per_class=3, folder="fashion_png")
+    for png in list((tree / "training" / "4").glob("*.png"))[:2]:
+        png.unlink()
+    with pytest.raises(data.DataError, match="some garment classes than the course's Fashion-MNIST .garment class 4"):
+        data.load_mnist(tree, cache_dir=tmp_path / "cache", dataset=config.get_dataset("fashion"))
