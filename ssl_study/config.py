@@ -19,9 +19,13 @@ CACHE_DIR = DATA_DIR / "cache"  #: decoded copies of the course's PNGs (never co
 @dataclass(frozen=True)
 class Layout:
     """The folders of a project -- the project itself (`PROJECT`), or a run's staging folder laid out like it -- and
-    where each profile's artefacts, figures, executed notebooks and HTML pages go in it: defined here, once. The full
-    profile publishes its figures, notebooks and pages at the top (``figures/``, ``notebooks/``, ``reports/``); any
-    other profile keeps them inside its artefacts (``artefacts/quick/figures``, ...), so it never overwrites them."""
+    where each profile's artefacts, figures, executed notebooks and HTML pages go in it: defined here, once.
+
+    For MNIST (the default dataset, the assignment's) the full profile publishes its figures, notebooks and pages at
+    the top (``figures/``, ``notebooks/``, ``reports/``); any other profile keeps them inside its artefacts
+    (``artefacts/quick/figures``, ...), so it never overwrites them. Another dataset (`get_dataset`: ``$SSL_DATASET``)
+    has a folder of its own everywhere (``artefacts/fashion/full``, ``figures/fashion``, ``reports/fashion``; its
+    executed notebooks inside its artefacts), so that neither dataset's run can overwrite the other's."""
 
     root: Path
 
@@ -36,10 +40,14 @@ class Layout:
 
     def artefacts(self, profile: str) -> Path:
         """A profile's artefacts (split, weights, results) and its fit cache."""
-        return self.artefacts_root / profile
+        dataset = get_dataset().name
+        return self.artefacts_root / profile if dataset == DEFAULT_DATASET else self.artefacts_root / dataset / profile
 
     def _top_or_inside(self, profile: str, folder: str) -> Path:
-        return self.root / folder if profile == "full" else self.artefacts(profile) / folder
+        dataset = get_dataset().name
+        if profile != "full" or (dataset != DEFAULT_DATASET and folder == "notebooks"):
+            return self.artefacts(profile) / folder
+        return self.root / folder if dataset == DEFAULT_DATASET else self.root / folder / dataset
 
     def figures(self, profile: str) -> Path:
         return self._top_or_inside(profile, "figures")
@@ -53,16 +61,13 @@ class Layout:
         return self._top_or_inside(profile, "reports")
 
     def folders(self, profile: str) -> list[Path]:
-        """Every folder a run of ``profile`` publishes (the artefacts hold the rest for a profile but the full)."""
-        inside = profile != "full"
-        return [self.artefacts(profile)] + ([] if inside else [self.figures(profile), self.executed(profile),
-                                                               self.pages(profile)])
+        """Every folder a run of ``profile`` publishes: its artefacts, and those of its figures, executed notebooks
+        and pages that lie outside them."""
+        inside = self.artefacts(profile)
+        return [inside] + [folder for folder in (self.figures(profile), self.executed(profile), self.pages(profile))
+                           if not folder.is_relative_to(inside)]
 
 
-PROJECT = Layout(ROOT)  #: the project's own folders; read as ``config.PROJECT`` (a test points it elsewhere)
-ARTEFACTS_DIR = PROJECT.artefacts_root
-FIGURES_DIR = PROJECT.figures("full")
-NOTEBOOKS_DIR = PROJECT.notebooks
 
 DATA_ENV = "MNIST_PNG"  #: path of the course's ``mnist_png`` folder or archive
 DATASET_ENV = "SSL_DATASET"  #: the dataset of a run: ``mnist`` (the default, the assignment's) or ``fashion``
@@ -128,6 +133,12 @@ def get_dataset(name: str | None = None) -> Dataset:
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}: use one of {', '.join(sorted(DATASETS))} ({DATASET_ENV}).")
     return DATASETS[name]
+
+
+PROJECT = Layout(ROOT)  #: the project's own folders; read as ``config.PROJECT`` (a test points it elsewhere)
+ARTEFACTS_DIR = PROJECT.artefacts_root
+FIGURES_DIR = PROJECT.root / "figures"  #: MNIST's full run's
+NOTEBOOKS_DIR = PROJECT.notebooks
 
 
 NOTEBOOK_SPLIT = "01_split.ipynb"

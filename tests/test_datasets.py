@@ -56,3 +56,40 @@ def test_a_damaged_tree_is_named_in_the_datasets_own_words(tmp_path):
         png.unlink()
     with pytest.raises(data.DataError, match="some garment classes than the course's Fashion-MNIST .garment class 4"):
         data.load_mnist(tree, cache_dir=tmp_path / "cache", dataset=config.get_dataset("fashion"))
+
+
+def test_each_dataset_has_its_own_folders_and_runs_that_never_share_a_lock(tmp_path, monkeypatch):
+    from ssl_study.report import publishing
+
+    layout = config.Layout(tmp_path)
+    monkeypatch.delenv(config.DATASET_ENV, raising=False)
+    mnist = {"full": layout.folders("full"), "quick": layout.folders("quick"), "stage": publishing.run_tag("full")}
+    assert mnist["full"] == [tmp_path / f for f in ("artefacts/full", "figures", "notebooks", "reports")]
+    assert mnist["quick"] == [tmp_path / "artefacts/quick"] and mnist["stage"] == "full"
+    monkeypatch.setenv(config.DATASET_ENV, "fashion")
+    assert layout.folders("full") == [tmp_path / f for f in ("artefacts/fashion/full", "figures/fashion",
+                                                             "reports/fashion")]
+    assert layout.executed("full") == tmp_path / "artefacts/fashion/full/notebooks"  # never collected by nbval
+    assert layout.folders("quick") == [tmp_path / "artefacts/fashion/quick"]
+    assert publishing.run_tag("full") == "fashion-full"
+
+
+def test_publishing_one_dataset_keeps_the_others_pages(tmp_path, monkeypatch):
+    """MNIST's complete run replaces what it publishes in reports/ and figures/, but leaves Fashion-MNIST's folders
+    inside them as they are."""
+    from conftest import project_in
+    from ssl_study.report import publishing
+
+    project = project_in(tmp_path, monkeypatch)
+    monkeypatch.delenv(config.DATASET_ENV, raising=False)
+    for path in ("reports/old.html", "reports/fashion/index.html", "figures/fashion/a.png", "figures/old.png"):
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(path)
+    stage = publishing.prepare_stage("full", config.NOTEBOOKS)
+    for path in ("reports/index.html", "figures/b.png", "artefacts/full/summary.csv"):
+        (stage / path).parent.mkdir(parents=True, exist_ok=True)
+        (stage / path).write_text(path)
+    publishing.publish("full", stage, config.NOTEBOOKS)
+    assert (project / "reports/fashion/index.html").read_text() == "reports/fashion/index.html"
+    assert (project / "figures/fashion/a.png").exists() and (project / "reports/index.html").exists()
+    assert not (project / "reports/old.html").exists() and not (project / "figures/old.png").exists()

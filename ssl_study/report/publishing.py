@@ -36,16 +36,24 @@ class LockedError(RuntimeError):
     """Another run of the same profile holds its lock."""
 
 
+def run_tag(profile_name: str) -> str:
+    """A run's name in its staging folder, locks and journal: the profile's for MNIST (the default dataset),
+    ``<dataset>-<profile>`` for another (``fashion-full``), so that runs of the two datasets never share them."""
+    dataset = config.get_dataset().name
+    return profile_name if dataset == config.DEFAULT_DATASET else f"{dataset}-{profile_name}"
+
+
 def stage_of(profile_name: str) -> Path:
     """The staging folder of a run of ``profile_name`` that may publish (or ``--no-publish``)."""
-    return config.PROJECT.artefacts_root / f".run-{profile_name}"
+    return config.PROJECT.artefacts_root / f".run-{run_tag(profile_name)}"
 
 
 def explore_stage(profile_name: str) -> Path:
     """A new staging folder of its own for an exploration run (``-p``): no other run reads or empties it."""
     folder = config.PROJECT.artefacts_root
     folder.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".explore-{profile_name}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=folder))
+    return Path(tempfile.mkdtemp(prefix=f".explore-{run_tag(profile_name)}-{time.strftime('%Y%m%d-%H%M%S')}-",
+                                 dir=folder))
 
 
 def destinations(profile_name: str, stage: Path) -> list[tuple[Path, Path]]:
@@ -55,7 +63,7 @@ def destinations(profile_name: str, stage: Path) -> list[tuple[Path, Path]]:
 
 def _lock_path(profile_name: str, what: str) -> Path:
     config.PROJECT.artefacts_root.mkdir(parents=True, exist_ok=True)
-    return config.PROJECT.artefacts_root / f".{what}-{profile_name}.lock"
+    return config.PROJECT.artefacts_root / f".{what}-{run_tag(profile_name)}.lock"
 
 
 @contextlib.contextmanager
@@ -122,7 +130,7 @@ DONE = "done"  #: the journal's last line once every rename of a publication is 
 
 
 def _journal(profile_name: str) -> Path:
-    return config.PROJECT.artefacts_root / f".previous-{profile_name}" / "journal.jsonl"
+    return config.PROJECT.artefacts_root / f".previous-{run_tag(profile_name)}" / "journal.jsonl"
 
 
 def publish(profile_name: str, stage: Path, notebooks: list[str]) -> None:
@@ -133,8 +141,9 @@ def publish(profile_name: str, stage: Path, notebooks: list[str]) -> None:
         new = sorted(staged.iterdir()) if staged.exists() else []
         names = {item.name for item in new}
         if notebooks == NOTEBOOKS and published.name != "notebooks" and published.exists():
-            moves += [(None, old) for old in sorted(published.iterdir())
-                      if old.name != "cache" and not old.name.startswith(".") and old.name not in names]
+            moves += [(None, old) for old in sorted(published.iterdir())  # (another dataset's folder stays)
+                      if old.name != "cache" and not old.name.startswith(".") and old.name not in names
+                      and old.name not in config.DATASETS]
         moves += [(item, published / item.name) for item in new]
     aside = _journal(profile_name).parent
     _check_writable(profile_name, stage, aside)
