@@ -103,8 +103,8 @@ def _read_file(file: Path) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         raise DataError(f"{file} is not a regular file (a pipe, socket or device); remove it from the data folder.")
     if info.st_size > MAX_PNG_BYTES and file.suffix.lower() == ".png":
-        raise DataError(f"{file} is {info.st_size:,} bytes, far more than one of the course's PNGs (under 1 KB); replace it with "
-                        "the course's original file.")
+        raise DataError(f"{file} is {info.st_size:,} bytes, far more than one of the course's PNGs (under 1 KB); "
+                        "replace it with the course's original file.")
     try:
         return file.read_bytes()
     except OSError as err:
@@ -181,8 +181,8 @@ def _tar_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
 
 def _check_member_size(path: Path, name: str, size: int) -> None:
     if size > MAX_PNG_BYTES and name.lower().endswith(".png"):
-        raise DataError(f"{path}::{name} is {size:,} bytes, far more than one of the course's PNGs (under 1 KB); re-pack the "
-                        "archive from the course's original files.")
+        raise DataError(f"{path}::{name} is {size:,} bytes, far more than one of the course's PNGs (under 1 KB); "
+                        "re-pack the archive from the course's original files.")
 
 
 def decode_png(data: bytes, name: str) -> np.ndarray:
@@ -210,7 +210,8 @@ def decode_png(data: bytes, name: str) -> np.ndarray:
     if fmt != "PNG":
         raise DataError(f"{name} is a {fmt} image, not a PNG; the course files are PNGs.")
     if image.size != (28, 28):
-        raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; the course's images are 28x28. Refusing it.")
+        raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; the course's images are 28x28. "
+                        "Refusing it.")
     if image.mode in ("1", "P", "RGB", "RGBA", "LA"):
         image = image.convert("L")
     elif image.mode != "L":
@@ -285,8 +286,8 @@ def check_complete(path: Path, origin: np.ndarray, labels: np.ndarray, dataset: 
         if off.size:
             found = ", ".join(f"{dataset.noun} {d}: {counts[d]:,} of {counts.sum():,}" for d in off)
             raise DataError(f"{path}: {folder}/ holds far fewer or more images of some {dataset.plural} than the "
-                            f"course's {dataset.title} ({found}; usually {', '.join(f'{usual[d]:.1%}' for d in off)}). Restore the "
-                            "folder from the course data.")
+                            f"course's {dataset.title} ({found}; usually "
+                            f"{', '.join(f'{usual[d]:.1%}' for d in off)}). Restore the folder from the course data.")
 
 
 def _natural_key(name: str) -> list:
