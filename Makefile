@@ -1,6 +1,7 @@
 # make setup     : the virtual environment (.venv): the pinned packages, then this project in editable mode
 # make run       : run the six notebooks (full profile; fits from the fit cache where they are), publish them and
-#                  their HTML (reports/) only when all succeed. FRESH=1 recomputes every fit; JOBS=N fits at once.
+#                  their HTML (reports/) only when all succeed. FRESH=1 recomputes every fit; JOBS=N fits at once;
+#                  DATASET=fashion: Fashion-MNIST instead of MNIST (its own folders: artefacts/fashion/, reports/fashion/)
 # make unit      : the unit tests alone (`pytest -m "not slow"`: no notebook, runner or profile run)
 # make lint      : the layers' import contracts of pyproject.toml (`lint-imports`; tests/test_layers.py runs it too)
 # make test      : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
@@ -29,7 +30,7 @@ $(VENV)/.installed-jax: requirements-jax.txt $(VENV)/.installed
 	touch $@
 
 run: setup
-	$(PY) run_study.py --profile $(PROFILE) $(if $(FRESH),--fresh) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) run_study.py --profile $(PROFILE) $(if $(DATASET),--dataset $(DATASET)) $(if $(FRESH),--fresh) $(if $(JOBS),--jobs $(JOBS))
 
 unit: setup
 	$(PY) -m pytest -m "not slow" tests

@@ -93,3 +93,15 @@ def test_publishing_one_dataset_keeps_the_others_pages(tmp_path, monkeypatch):
     assert (project / "reports/fashion/index.html").read_text() == "reports/fashion/index.html"
     assert (project / "figures/fashion/a.png").exists() and (project / "reports/index.html").exists()
     assert not (project / "reports/old.html").exists() and not (project / "figures/old.png").exists()
+
+
+def test_the_runner_takes_the_dataset_on_its_command_line_and_its_kernels_inherit_it(monkeypatch):
+    import os
+
+    from ssl_study.run import runner
+
+    monkeypatch.delenv(config.DATASET_ENV, raising=False)
+    assert runner.build_parser().parse_args(["--dataset", "fashion"]).dataset == "fashion"
+    monkeypatch.setattr(runner, "check_settings", lambda: (_ for _ in ()).throw(runner.SettingError("stop here")))
+    assert runner.main(["--dataset", "fashion"]) == 2
+    assert os.environ[config.DATASET_ENV] == "fashion"

@@ -43,7 +43,7 @@ needs_data = pytest.mark.skipif(not REAL_DATA, reason="needs the course archive 
 @pytest.fixture(autouse=True)
 def run_environment(monkeypatch):
     """runner.main sets these for its kernels: restored after each test."""
-    for name in ("SSL_PROFILE", "SSL_JOBS", "SSL_OUTPUT", "SSL_FIT_CACHE"):
+    for name in ("SSL_PROFILE", "SSL_JOBS", "SSL_OUTPUT", "SSL_FIT_CACHE", "SSL_DATASET"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
 
@@ -64,6 +64,7 @@ def one_sentence(text: str) -> str:
     ("SSL_JOBS", "0", "SSL_JOBS='0': at least one fit"),
     ("SSL_JOBS", "-2", "SSL_JOBS='-2': at least one fit"),
     ("SSL_PROFILE", "bogus", "Unknown profile 'bogus'"),
+    ("SSL_DATASET", "cifar", "Unknown dataset 'cifar': use one of fashion, mnist (SSL_DATASET)"),
     ("SSL_BACKEND", "spark", "SSL_BACKEND='spark': use one of loky, dask"),
     ("KERAS_BACKEND", "torch", "KERAS_BACKEND='torch': this project runs on tensorflow or jax"),
 ])

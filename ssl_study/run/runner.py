@@ -35,8 +35,8 @@ from pathlib import Path
 
 from ..compute import artefacts as art
 from .. import config
-from ..config import (FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON, NOTEBOOKS, OUTPUT_ENV, PROFILE_ENV,
-                      Layout)
+from ..config import (DATASET_ENV, DATASETS, DEFAULT_DATASET, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON,
+                      NOTEBOOKS, OUTPUT_ENV, PROFILE_ENV, Layout)
 from ..study.design import PROFILES, Profile, SettingError, check_settings, default_jobs, get_profile, parse_jobs
 from ..compute.data import DataError, load_mnist
 from ..study.executor import COMPUTED_FILE, noted_keys
@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of run_study.py (its ``--help`` shows this module's examples)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=PROFILES, help=f"default: ${PROFILE_ENV}, else full")
+    parser.add_argument("--dataset", choices=sorted(DATASETS),
+                        help=f"default: ${DATASET_ENV}, else {DEFAULT_DATASET} (the assignment's)")
     parser.add_argument("--jobs", type=lambda v: _setting(parse_jobs, v, "--jobs"),
                         help=f"fits at once (default: ${JOBS_ENV}, else one per core)")
     parser.add_argument("--only", nargs="*", choices=NOTEBOOKS, help="run only these notebooks")
@@ -180,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         from ..report.readme import refresh_readme
         refresh_readme()
         return 0
+    if args.dataset:  # the kernels and the workers inherit it
+        os.environ[DATASET_ENV] = args.dataset
     try:  # every setting and the data, before any notebook starts: one sentence each
         check_settings()
         profile = get_profile(args.profile)

@@ -292,12 +292,16 @@ def default_jobs() -> int:
 
 
 def check_settings() -> None:
-    """Refuse, in one sentence each, a value of ``$SSL_PROFILE``, ``$SSL_JOBS``, ``$SSL_BACKEND`` or ``$KERAS_BACKEND``
-    that a run cannot take -- at start-up, not in the middle of a notebook."""
+    """Refuse, in one sentence each, a value of ``$SSL_PROFILE``, ``$SSL_DATASET``, ``$SSL_JOBS``, ``$SSL_BACKEND``
+    or ``$KERAS_BACKEND`` that a run cannot take -- at start-up, not in the middle of a notebook."""
     import importlib.util
 
     if os.environ.get(PROFILE_ENV) and os.environ[PROFILE_ENV] not in PROFILES:
         get_profile()
+    try:
+        config.get_dataset()
+    except ValueError as err:
+        raise SettingError(str(err)) from None
     default_jobs()
     backend = os.environ.get(BACKEND_ENV)
     if backend and backend not in BACKENDS:
