@@ -105,3 +105,23 @@ def test_the_runner_takes_the_dataset_on_its_command_line_and_its_kernels_inheri
     monkeypatch.setattr(runner, "check_settings", lambda: (_ for _ in ()).throw(runner.SettingError("stop here")))
     assert runner.main(["--dataset", "fashion"]) == 2
     assert os.environ[config.DATASET_ENV] == "fashion"
+
+
+@pytest.mark.parametrize("name, noun, plural", [("mnist", "digit", "digits"),
+                                                ("fashion", "garment class", "garment classes")])
+def test_the_sentences_and_the_confusions_figure_name_the_datasets_classes(name, noun, plural, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ssl_study.report import plots, reasons
+
+    monkeypatch.setenv(config.DATASET_ENV, name)
+    analyses = [{"pair errors": {"negative pairs, same digit": 0.2, "negative pairs, different digits": 0.05},
+                 "rotation accuracy per digit": {d: 0.9 - 0.01 * d for d in range(10)}}]
+    siamese, rotation = reasons.why("siamese", analyses), reasons.why("rotation", analyses)
+    assert f"show the same {noun} 'same image'" in siamese and f"show different {plural}" in siamese
+    assert rotation.startswith(f"Rotation prediction is hardest for the {plural} ")
+    if name == "fashion":
+        assert "ankle boot" in rotation and "7s" not in siamese
+    fig = plots.plot_confusions({"supervised": {"10/class/0": np.eye(10).tolist()}}, ["10/class"])
+    assert fig.axes[0].get_xlabel() == f"predicted {noun}" and f"each true {noun}" in fig._suptitle.get_text()

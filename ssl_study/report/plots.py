@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import get_dataset
 from ..study.methods import method_label
 from .images import plot_digits, plot_pairs  # noqa: F401 (figures of images: there)
 from .styles import method_style, style
@@ -177,12 +178,12 @@ def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired b
 
 def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[str]):
     """Confusion matrices (test set, summed over seeds) per method (rows) at the given amounts (columns): each cell
-    in % of its true digit, off-diagonal cells on a colour scale up to 5 % (the diagonal is far above it), numbers
+    in % of its true class, off-diagonal cells on a colour scale up to 5 % (the diagonal is far above it), numbers
     from 1 % up, one colour bar."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    methods = list(confusions)
+    methods, noun = list(confusions), get_dataset().noun  # "digit", "garment class"
     fig, axes = plt.subplots(len(methods), len(amounts), figsize=(3.9 * len(amounts) + 1.0, 3.5 * len(methods)),
                              squeeze=False, layout="constrained")
     for row, method in enumerate(methods):
@@ -199,9 +200,9 @@ def plot_confusions(confusions: dict[str, dict[str, list]], amounts: Sequence[st
                 axes[row, col].text(d + 0.5, d + 0.5, f"{share[d, d]:.0f}", ha="center", va="center", fontsize=7,
                                     color="#1f77b4", weight="bold")
             axes[row, col].set_title(f"{method_label(method)}, {amount}", fontsize=11)
-            axes[row, col].set(xlabel="predicted digit", ylabel="true digit")
-    fig.colorbar(axes[0, 0].collections[0], ax=axes, shrink=0.5, label="% of the true digit (off the diagonal)")
-    fig.suptitle("Test-set confusions, summed over seeds, in % of each true digit (blue: correct)")
+            axes[row, col].set(xlabel=f"predicted {noun}", ylabel=f"true {noun}")
+    fig.colorbar(axes[0, 0].collections[0], ax=axes, shrink=0.5, label=f"% of the true {noun} (off the diagonal)")
+    fig.suptitle(f"Test-set confusions, summed over seeds, in % of each true {noun} (blue: correct)")
     return fig
 
 
