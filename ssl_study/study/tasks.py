@@ -36,7 +36,7 @@ class Fit:
     epochs: int
     batch_size: int
     recipe: Recipe
-    data: str  #: fingerprint of the decoded MNIST images
+    data: str  #: fingerprint of the decoded images (of the dataset: MNIST or Fashion-MNIST)
     split: str  #: fingerprint of the split
     pretext: str | None = None
     encoder: str | None = None

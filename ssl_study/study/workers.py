@@ -20,6 +20,7 @@ from ..compute.fits import FIT_KINDS, FitData
 from ..compute.artefacts import ArtefactError, meta_path
 from ..compute.split import SPLIT_NAMES, nested_subsets, split_fingerprint
 from ..compute.data import load_mnist, to_model_input
+from ..config import get_dataset
 from ..compute.pretexts import PRETEXTS, Pretext, monitor_slice, pretext_indices, pretrain
 from ..compute.training import evaluate
 
@@ -30,8 +31,10 @@ def _inputs(split_path: str, data_fp: str, split_fp: str) -> dict:
     ``official``: which test images come from MNIST's official test set (``testing/``)."""
     mnist = load_mnist(verbose=False)
     if mnist.fingerprint != data_fp:
-        raise ArtefactError("The MNIST images this worker loads are not the ones the task was planned on: point "
-                            "$MNIST_PNG at the same data everywhere, and re-run notebooks from 01_split.ipynb.")
+        dataset = get_dataset()
+        raise ArtefactError(f"The {dataset.title} images this worker loads are not the ones the task was planned on: "
+                            f"point ${dataset.env} at the same data everywhere, and re-run notebooks from "
+                            "01_split.ipynb.")
     with np.load(split_path) as z:
         split = {k: z[k] for k in SPLIT_NAMES}
     if split_fingerprint(split) != split_fp:
