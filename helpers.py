@@ -15,14 +15,14 @@ from __future__ import annotations
 # `config` holds the constants under all. Each layer imports only from the ones below it (`make lint`; CI).
 
 # Constants in one place: paths, environment variables, notebooks, the split, the primary endpoint, the recipe.
-from ssl_study.config import (ADDENDUM_COMMIT, ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT,
-                              CONFIRMATORY_SPLIT_SEED, DATA_ENV, EQUIVALENCE_MARGIN, EXPLORATORY_SPLIT_SEED,
-                              FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE, JOBS_ENV, N_CLASSES, NOTEBOOK_COMPARISON,
-                              NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT, NOTEBOOK_SPLIT,
-                              NOTEBOOK_SUPERVISED, NOTEBOOKS, NOTEBOOKS_DIR, OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS,
+from ssl_study.config import (ADDENDUM_COMMIT, ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED,
+                              DATASETS, DATASET_ENV, DATA_ENV, DEFAULT_DATASET, EQUIVALENCE_MARGIN,
+                              EXPLORATORY_SPLIT_SEED, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE, JOBS_ENV, NOTEBOOKS,
+                              NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT,
+                              NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES, OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS,
                               PROFILE_ENV, QUICK_SPLIT_SEED, ROOT, SCALE_CONTROL, SELECTION_SEEDS, SEMI_METHOD,
                               SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, TUNED, TUNED_BUDGET_TOP,
-                              AugmentConfig, Recipe, config_dict)
+                              AugmentConfig, Dataset, Recipe, config_dict, get_dataset)
 
 # --- compute ----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.

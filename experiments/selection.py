@@ -132,6 +132,8 @@ def _stamp(command: bool = True) -> dict:
     (``command``) the command line's arguments."""
     stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "backend": keras.backend.backend(), "seeds": SEEDS,
              "split_seed": common.SPLIT_SEED}
+    if common.DATASET.name != helpers.DEFAULT_DATASET:  # (MNIST's results, older than the parameter, do not say it)
+        stamp["dataset"] = common.DATASET.name
     if command:
         stamp["command"] = " ".join(sys.argv[1:])
     return stamp

@@ -15,12 +15,14 @@ import numpy as np
 from ssl_study.compute.data import load_mnist, to_model_input
 from ssl_study.compute.models import import_keras
 from ssl_study.compute.split import make_split, nested_subsets
-from ssl_study.config import N_CLASSES, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS
+from ssl_study.config import DEFAULT_DATASET, N_CLASSES, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS, get_dataset
 from ssl_study.study.design import PROFILES, default_jobs, get_profile
 from ssl_study.study.inputs import load_split
 
 keras = import_keras()
-OUT = ROOT / "experiments" / "results"
+DATASET = get_dataset()  #: ``$SSL_DATASET``'s (MNIST unless it names another): its images, split and result folder
+#: the result files: ``experiments/results/`` for MNIST, ``experiments/results/<dataset>/`` for another dataset
+OUT = ROOT / "experiments" / "results" / ("" if DATASET.name == DEFAULT_DATASET else DATASET.name)
 SEEDS = SELECTION_SEEDS
 PROFILE = PROFILES["full"]
 

@@ -125,3 +125,18 @@ def test_the_sentences_and_the_confusions_figure_name_the_datasets_classes(name,
         assert "ankle boot" in rotation and "7s" not in siamese
     fig = plots.plot_confusions({"supervised": {"10/class/0": np.eye(10).tolist()}}, ["10/class"])
     assert fig.axes[0].get_xlabel() == f"predicted {noun}" and f"each true {noun}" in fig._suptitle.get_text()
+
+
+def test_the_selection_experiments_write_another_datasets_results_apart():
+    """``SSL_DATASET=fashion python -m experiments.selection ...`` reads Fashion-MNIST and writes its results under
+    ``experiments/results/fashion/``, never over MNIST's."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from experiments import selection_common as c; print(c.DATASET.name, c.OUT.relative_to(c.ROOT))"
+    for name, folder in (("mnist", "experiments/results"), ("fashion", "experiments/results/fashion")):
+        env = {**os.environ, config.DATASET_ENV: name}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              cwd=config.ROOT, timeout=120)
+        assert done.stdout.split() == [name, folder], done.stderr[-2000:]
