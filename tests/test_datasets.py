@@ -3,6 +3,7 @@ with its source, its class names and its word for a class in one place (`ssl_stu
 reads, checks and caches either, and says which it read."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import make_tree
@@ -140,3 +141,16 @@ def test_the_selection_experiments_write_another_datasets_results_apart():
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                               cwd=config.ROOT, timeout=120)
         assert done.stdout.split() == [name, folder], done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("amounts", [[("10%", 72), ("10/class", 100)], [("10/class", 100)],
+                                     [("10/class", 100), ("10%", 2800), ("100%", 28000)]])
+def test_the_baselines_sentence_holds_for_any_set_of_amounts(amounts):
+    """A small dataset (1,800 images: 10 % of its labelled set is 72 images, fewer than 10 per class) once made
+    notebook 2 fail on an amount at or below half the largest; every set of amounts gets a sentence."""
+    from ssl_study.report.baseline import learning_curve_sentence
+
+    summary = pd.DataFrame([{"amount": a, "n_labels": n, "mean": 0.5 + n / 1e5, "ci95": 0.01} for a, n in amounts])
+    said = learning_curve_sentence(summary)
+    assert said.startswith("**What it means.** Trained from random weights, the CNN reaches")
+    assert ("the last doubling" in said) == (len(amounts) == 3)
