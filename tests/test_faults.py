@@ -33,7 +33,7 @@ import ssl_study.report.publishing as publishing
 import ssl_study.run.runner as runner
 from helpers import DataError
 from ssl_study.config import NOTEBOOKS, ROOT
-from ssl_study.study.store import Store
+from ssl_study.study.store import DamagedEntry, Store
 from ssl_study.study.tasks import Fit
 
 REAL_DATA = os.environ.get("MNIST_PNG")
@@ -490,3 +490,58 @@ def test_ctrl_c_prints_one_line_and_leaves_no_process(phase, tmp_path, split_pub
     for process in left:
         process.kill()
     assert not left, [p.cmdline() for p in left]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The fit cache's content: checked on every read (issue 31)
+
+def _one_entry(tmp_path):
+    store = Store(tmp_path / "cache")
+    store.put("fit", "k1", {"n": 1}, {"row": {"test_accuracy": 0.91}, "correct": np.arange(12, dtype=np.uint8)})
+    return store, tmp_path / "cache" / "fit" / "k1.json"
+
+
+def test_an_entry_edited_by_hand_is_damaged_not_served(tmp_path):
+    """A JSON edited with its key intact once served 0.123 for every row of the results; now its checksum refuses it,
+    naming it, so the run computes it again."""
+    store, path = _one_entry(tmp_path)
+    assert store.get("fit", "k1")["row"]["test_accuracy"] == 0.91
+    path.write_text(path.read_text().replace("0.91", "0.123"))
+    with pytest.raises(DamagedEntry, match="fit/k1.json: its content does not match its checksum"):
+        store.get("fit", "k1")
+    assert not store.has("fit", "k1")
+
+
+def test_an_array_of_the_wrong_length_is_damaged_not_served(tmp_path):
+    store, path = _one_entry(tmp_path)
+    np.savez(path.with_suffix(".npz"), a0=np.arange(11, dtype=np.uint8))  # one element short, a valid file
+    with pytest.raises(DamagedEntry, match="its arrays are not the ones it recorded"):
+        store.get("fit", "k1")
+    np.savez(path.with_suffix(".npz"), a0=np.arange(12, dtype=np.int64))  # the right length, another dtype
+    with pytest.raises(DamagedEntry, match="its arrays are not the ones it recorded"):
+        store.get("fit", "k1")
+
+
+def test_an_entry_without_a_record_is_given_one_by_the_tool_and_then_served(tmp_path, monkeypatch):
+    """Entries written before the checksum existed are refused until ``tools/checksum_cache.py`` records it; the tool
+    changes nothing with ``--check``, and reports an edited entry instead of blessing it."""
+    import json
+    import subprocess
+    import sys
+
+    store, path = _one_entry(tmp_path)
+    entry = json.loads(path.read_text())
+    del entry["content"]
+    path.write_text(json.dumps(entry, indent=1) + "\n")
+    with pytest.raises(DamagedEntry, match="records no checksum"):
+        store.get("fit", "k1")
+    env = {**os.environ, "SSL_FIT_CACHE": str(tmp_path / "cache")}
+    tool = [sys.executable, str(helpers.ROOT / "tools" / "checksum_cache.py"), "--profile", "quick"]
+    check = subprocess.run([*tool, "--check"], env=env, capture_output=True, text=True, cwd=helpers.ROOT)
+    assert check.returncode == 1 and "1 entries without a record" in check.stdout
+    done = subprocess.run(tool, env=env, capture_output=True, text=True, cwd=helpers.ROOT)
+    assert done.returncode == 0 and "1 entries given a record" in done.stdout, done.stderr
+    assert store.get("fit", "k1")["row"]["test_accuracy"] == 0.91
+    path.write_text(path.read_text().replace("0.91", "0.123"))
+    check = subprocess.run([*tool, "--check"], env=env, capture_output=True, text=True, cwd=helpers.ROOT)
+    assert check.returncode == 1 and "1 whose record does not match" in check.stdout

@@ -8,6 +8,11 @@ read: JSON, and ``.npz`` files loaded with ``allow_pickle=False``.
 Every file is written atomically (a temporary file, then a rename), the arrays first and the JSON last, so an entry
 whose JSON exists is complete; an interrupted write leaves at most a stray temporary file. An entry that cannot be read
 back (a damaged or truncated file) counts as missing and is computed again; nothing deletes entries except `prune`.
+
+Each entry records its content (``"content"``: the sha256 of its result and arrays, and each array's dtype and shape),
+checked on every read: an entry edited by hand, or an array swapped for another, is a damaged entry -- named, and
+computed again -- never a result served (`content_record`; ``tools/checksum_cache.py`` records it for entries written
+before it existed).
 """
 
 from __future__ import annotations
@@ -25,7 +30,33 @@ ITEMS = "__items__"  #: a JSON object {"__items__": [[key, value], ...]}: a dict
 
 
 class DamagedEntry(ValueError):
-    """An entry's files exist but cannot be read back."""
+    """An entry's files exist but cannot be read back, or do not hold what the entry recorded."""
+
+
+def content_record(result_json, arrays: dict[str, np.ndarray]) -> dict:
+    """What an entry's ``"content"`` records: the sha256 of its result (as canonical JSON) and of every array (name,
+    dtype, shape and bytes), and each array's dtype and shape."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(result_json, sort_keys=True, allow_nan=True).encode())
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"\0{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes())
+    return {"sha256": digest.hexdigest(),
+            "arrays": {name: [arrays[name].dtype.str, list(arrays[name].shape)] for name in sorted(arrays)}}
+
+
+def _check_content(entry: dict, arrays: dict[str, np.ndarray], name: str) -> None:
+    """Refuse (`DamagedEntry`, naming the file) an entry whose result or arrays are not the ones it recorded."""
+    recorded = entry.get("content")
+    if not isinstance(recorded, dict):
+        raise DamagedEntry(f"{name} records no checksum of its content (run tools/checksum_cache.py once)")
+    shapes = {k: [a.dtype.str, list(a.shape)] for k, a in sorted(arrays.items())}
+    if shapes != recorded.get("arrays"):
+        raise DamagedEntry(f"{name}: its arrays are not the ones it recorded (dtype or shape)")
+    if content_record(entry["result"], arrays)["sha256"] != recorded.get("sha256"):
+        raise DamagedEntry(f"{name}: its content does not match its checksum (edited after it was written)")
 
 
 def _encode(value, arrays: dict[str, np.ndarray]):
@@ -104,6 +135,7 @@ class Store:
         arrays: dict[str, np.ndarray] = {}
         entry = {"kind": kind, "key": key, "task": task, **({"machine": machine} if machine else {}),
                  "result": _encode(result, arrays)}
+        entry["content"] = content_record(entry["result"], arrays)
         text = json.dumps(entry, indent=1, allow_nan=True) + "\n"
         if arrays:
             def write_arrays(tmp):
@@ -128,6 +160,7 @@ class Store:
             if npz_path.exists():
                 with np.load(npz_path, allow_pickle=False) as z:
                     arrays = {name: z[name] for name in z.files}
+            _check_content(entry, arrays, str(json_path.relative_to(self.folder)))
             return _decode(entry["result"], arrays)
         except DamagedEntry:
             raise
