@@ -545,3 +545,41 @@ def test_an_entry_without_a_record_is_given_one_by_the_tool_and_then_served(tmp_
     path.write_text(path.read_text().replace("0.91", "0.123"))
     check = subprocess.run([*tool, "--check"], env=env, capture_output=True, text=True, cwd=helpers.ROOT)
     assert check.returncode == 1 and "1 whose record does not match" in check.stdout
+
+
+@pytest.mark.parametrize("variable, place, said", [
+    ("SSL_DATA_CACHE", "file", "is a file, not a folder"),
+    ("SSL_FIT_CACHE", "file", "is a file, not a folder"),
+    ("SSL_DATA_CACHE", "under a file", "cannot be made"),
+    ("SSL_FIT_CACHE", "read-only", "is not writable"),
+])
+def test_a_cache_that_cannot_be_written_is_one_sentence_at_start_up(variable, place, said, tree, tmp_path,
+                                                                      monkeypatch, capsys):
+    """A decoded-data or fit cache set to a file, a place that cannot be made, or a read-only folder: once a raw
+    traceback (or a fit computed, then lost on its first write); now one sentence naming the variable, before any
+    notebook."""
+    folder = tmp_path / "cache"
+    if place == "file":
+        folder.write_text("a file")
+    elif place == "under a file":
+        (tmp_path / "blocker").write_text("a file")
+        folder = tmp_path / "blocker" / "cache"
+    else:
+        folder.mkdir()
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == folder else real_access(p, mode))
+    monkeypatch.setenv(variable, str(folder))
+    monkeypatch.setattr(runner, "execute", lambda *a: pytest.fail("a notebook ran"))
+    monkeypatch.setattr(runner, "load_mnist", lambda verbose=False: helpers.load_mnist(tree, verbose=False))
+    assert runner.main(["--profile", "quick"]) == 2
+    line = one_sentence(capsys.readouterr().err)
+    assert f"{variable}={folder}" in line and said in line
+
+
+def test_fresh_empties_a_fit_cache_that_is_a_link_to_another_folder(tmp_path, monkeypatch):
+    """``--fresh`` on a fit cache that is a symbolic link once said "emptied" and removed nothing."""
+    target = tmp_path / "elsewhere"
+    Store(target).put("fit", "k1", {}, {"accuracy": 0.5})
+    (tmp_path / "cache").symlink_to(target, target_is_directory=True)
+    runner._empty(tmp_path / "cache")
+    assert (tmp_path / "cache").is_symlink() and target.is_dir() and not any(target.iterdir())

@@ -41,6 +41,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def writable_folder(folder: Path, what: str, variable: str | None = None) -> Path:
+    """``folder``, refused in one sentence (`ArtefactError`) where it is a file, could not be made (a file in its path,
+    or no right to write where it would go) or cannot be written to -- checked at start-up, before any work would be
+    lost to it, and making nothing. ``what`` names it for a reader ("The fit cache"); ``variable``: the environment
+    variable that pointed there, if one did."""
+    where = f"{what} ({variable}={folder})" if variable else f"{what} ({folder})"
+    fix = f"point {variable} at a folder you can write to, or unset it" if variable else "make it writable"
+    if folder.exists() and not folder.is_dir():
+        raise ArtefactError(f"{where} is a file, not a folder: {fix}.")
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ArtefactError(f"{where} cannot be made ({existing.name} in its path is a file): {fix}.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ArtefactError(f"{where} {'is not writable' if existing == folder else 'cannot be made'}: {fix}.")
+    return folder
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(temporary path)``, then rename the temporary file to ``path`` (same folder, so the rename is
     atomic): a reader sees the old file or the new one, never half of one."""

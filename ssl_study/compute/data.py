@@ -19,7 +19,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .artefacts import atomic_write, file_sha256
+from .artefacts import ArtefactError, atomic_write, file_sha256, writable_folder
 from ..config import CACHE_DIR, DATA_CACHE_ENV, DATA_DIR, DATASETS, N_CLASSES, ROOT, Dataset, get_dataset
 
 
@@ -312,7 +312,12 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
     """
     dataset = dataset or get_dataset()
     path = find_source(source, dataset)
+    from_env = cache_dir is None and bool(os.environ.get(DATA_CACHE_ENV))
     cache_dir = Path(cache_dir or os.environ.get(DATA_CACHE_ENV) or CACHE_DIR)
+    try:  # a file, or a place that cannot be written to: one sentence now, not a traceback after decoding
+        writable_folder(cache_dir, "The decoded-data cache", DATA_CACHE_ENV if from_env else None)
+    except ArtefactError as err:
+        raise DataError(str(err)) from None
     cache = cache_dir / f"{dataset.name}-{source_fingerprint(path)[:20]}.npz"
     shown = cache.relative_to(ROOT) if cache.is_relative_to(ROOT) else cache
     if cache.exists():

@@ -188,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         check_settings()
         profile = get_profile(args.profile)
         jobs = args.jobs or default_jobs()
+        art.writable_folder(profile.cache, "The fit cache", FIT_CACHE_ENV if os.environ.get(FIT_CACHE_ENV) else None)
         load_mnist(verbose=False)
-    except (SettingError, DataError) as err:
+    except (SettingError, DataError, art.ArtefactError) as err:
         print(f"run_study.py: {err}", file=sys.stderr)
         return 2
     notebooks = [n for n in NOTEBOOKS if n in (args.only or NOTEBOOKS)]
@@ -207,6 +208,19 @@ def main(argv: list[str] | None = None) -> int:
         return 75
 
 
+def _empty(folder: Path) -> None:
+    """Delete what ``folder`` holds -- where it is a link to another folder, what that one holds (removing the link
+    alone would leave every entry in place) -- and keep the folder."""
+    target = folder.resolve()
+    if not target.is_dir():
+        return
+    for child in target.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 def _run(profile: Profile, notebooks: list[str], parameters: dict, jobs: int, args: argparse.Namespace,
          stage: Path | None, publish_after: bool) -> int:
     """Run ``notebooks`` in a staging folder, then publish them (``publish_after``); one line for any failure."""
@@ -214,7 +228,7 @@ def _run(profile: Profile, notebooks: list[str], parameters: dict, jobs: int, ar
 
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     if args.fresh:
-        shutil.rmtree(profile.cache, ignore_errors=True)
+        _empty(profile.cache)
         print(f"[{profile.name}] fit cache emptied: every fit is computed again")
     try:
         stage = prepare_stage(profile.name, notebooks, stage)
