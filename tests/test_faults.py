@@ -583,3 +583,31 @@ def test_fresh_empties_a_fit_cache_that_is_a_link_to_another_folder(tmp_path, mo
     (tmp_path / "cache").symlink_to(target, target_is_directory=True)
     runner._empty(tmp_path / "cache")
     assert (tmp_path / "cache").is_symlink() and target.is_dir() and not any(target.iterdir())
+
+
+def test_a_worker_killed_while_it_computes_is_one_sentence(tmp_path, monkeypatch):
+    """loky's own account of a killed worker ran over five lines of library text; now one sentence that says what is
+    kept and what to do."""
+    monkeypatch.setattr(executor, "_compute", lambda *args: os._exit(9))  # the worker process dies mid-fit
+    monkeypatch.setenv("SSL_FIT_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(executor.WorkerStopped) as stopped:
+        executor.run_tasks(fake_fits(2), helpers.get_profile("quick"), {}, jobs=2)
+    said = str(stopped.value)
+    assert "\n" not in said and said.startswith("a worker process was stopped from outside") and "run again" in said
+
+
+def test_a_file_that_is_no_archive_but_named_like_one_is_one_sentence(tmp_path):
+    fake = tmp_path / "mnist_png.tar.gz"
+    fake.write_text("hello")
+    with pytest.raises(DataError) as refused:
+        load(fake, tmp_path)
+    assert one_sentence(str(refused.value)).endswith("(it is no tar archive, compressed or not); copy or download "
+                                                     "the course's archive again.")
+
+
+def test_a_notebooks_failure_is_told_in_one_line():
+    class PapermillExecutionError(Exception):
+        exec_count, ename, evalue = 7, "TerminatedWorkerError", "A worker process was terminated.\n\nThe exit codes"
+
+    said = runner._reason(PapermillExecutionError())
+    assert said == "cell 7: TerminatedWorkerError: A worker process was terminated."

@@ -148,7 +148,9 @@ def iter_source(path: Path) -> Iterator[tuple[str, bytes | None]]:
         elif kind == "tar":
             yield from _tar_members(path)
     except _ARCHIVE_ERRORS as err:
-        reason = _without_reprs(str(err)) or type(err).__name__
+        reason = (_without_reprs(str(err)).splitlines() or [type(err).__name__])[0].rstrip(":")
+        if "could not be opened successfully" in reason:  # tarfile tried every compression and none fitted
+            reason = "it is no tar archive, compressed or not"
         raise DataError(f"The archive {path} is damaged or truncated ({reason}); copy or download the course's "
                         "archive again.") from None
     if kind is None:

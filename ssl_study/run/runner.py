@@ -373,8 +373,14 @@ def _literal(value: str):
 def _reason(err: BaseException) -> str:
     """Why a notebook failed, in one line: the cell and its error, or the error."""
     if type(err).__name__ == "PapermillExecutionError":
-        return f"cell {err.exec_count}: {err.ename}: {err.evalue}"
-    return f"{type(err).__name__}: {err}"
+        return f"cell {err.exec_count}: {err.ename}: {_first_line(err.evalue)}"
+    return f"{type(err).__name__}: {_first_line(err)}"
+
+
+def _first_line(text) -> str:
+    """An error's text, its first line only (a library's account of an error can run over several)."""
+    lines = str(text).strip().splitlines()
+    return lines[0].rstrip(":") if lines else ""
 
 
 def _shown(path: Path) -> str:

@@ -91,6 +91,11 @@ def noted_keys(folder: Path, name: str = KEYS_FILE) -> set[tuple[str, str]]:
     return {tuple(line.split()) for line in path.read_text().splitlines() if line} if path.exists() else set()
 
 
+class WorkerStopped(RuntimeError):
+    """A worker process ended while it computed a task (killed by hand or by the system: out of memory); one
+    sentence instead of the pool's own account of it."""
+
+
 def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = None, desc: str = "fits") -> list[dict]:
     """Results of ``tasks`` (`Fit`, `PretextRun`, `SemiRun`), in order: read from the cache where they are, else
     computed ``jobs`` at a time (default `default_jobs`) and cached as each finishes. ``tasks`` may also be a list of
@@ -132,8 +137,15 @@ def run_tasks(tasks: list, profile: Profile, paths: dict, jobs: int | None = Non
                     warnings.filterwarnings("ignore", "A worker stopped while some jobs were given to the executor")
                     calls = (joblib.delayed(_compute)(task, kind, key, paths, env, keys.task_versions(kind, task))
                              for task, kind, key in stage)
-                    for _ in parallel(calls):
-                        bar.update()
+                    try:
+                        for _ in parallel(calls):
+                            bar.update()
+                    except Exception as err:  # noqa: BLE001 -- loky's, under whatever module loky lives in
+                        if type(err).__name__ != "TerminatedWorkerError":
+                            raise
+                        raise WorkerStopped("a worker process was stopped from outside (killed, or out of memory) "
+                                            "while it computed a fit; the fits that finished are kept in the fit "
+                                            "cache: run again to continue") from None
                 for _, kind, key in stage:
                     results[key] = store.get(kind, key)
                 note_keys(((kind, key) for _, kind, key in stage), COMPUTED_FILE)
