@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import make_tree, pack, png_bytes, project_in
+from ssl_study.compute import data as data_module, sources
 
 import helpers
 import ssl_study.study.executor as executor
@@ -611,3 +612,93 @@ def test_a_notebooks_failure_is_told_in_one_line():
 
     said = runner._reason(PapermillExecutionError())
     assert said == "cell 7: TerminatedWorkerError: A worker process was terminated."
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# What the data loader reads, and the names it meets (issue 31)
+
+def test_only_the_class_pngs_are_read_from_an_archive_or_a_folder(tree, tmp_path, monkeypatch):
+    """A large file that is not data (a video beside the folders, a 'README.bin' in an archive) was read in full (and
+    hashed); now it is never read, in a folder or a zip."""
+    import zipfile
+
+    (tree / "lecture.mp4").write_bytes(b"\0" * (3 << 20))  # 3 MB beside the data: would be refused if read as PNG
+    (tree / "training" / "notes.bin").write_bytes(b"\0" * (3 << 20))
+    opened = []
+    real = sources._read_file
+    monkeypatch.setattr(sources, "_read_file", lambda file: opened.append(file.name) or real(file))
+    images = load(tree, tmp_path)
+    assert len(images) == 60 and "lecture.mp4" not in opened and "notes.bin" not in opened
+    archive = tmp_path / "m.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for file in sorted(tree.rglob("*.png")):
+            z.write(file, f"mnist_png/{file.relative_to(tree).as_posix()}")
+        z.writestr("mnist_png/README.bin", b"\0" * (8 << 20))
+    read = []
+    real_read = zipfile.ZipFile.read
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda self, info, *a: read.append(info.filename) or
+                        real_read(self, info, *a))
+    assert len(load(archive, tmp_path / "z")) == 60 and "mnist_png/README.bin" not in read
+
+
+def test_a_class_folder_that_is_a_link_is_followed(tree, tmp_path):
+    """A class folder linked from elsewhere was said to hold no images; its images are read."""
+    moved = tmp_path / "elsewhere" / "7"
+    moved.parent.mkdir()
+    (tree / "training" / "7").rename(moved)
+    (tree / "training" / "7").symlink_to(moved, target_is_directory=True)
+    assert len(load(tree, tmp_path)) == 60
+
+
+def test_a_hard_linked_tree_packed_by_tar_is_read(tree, tmp_path):
+    """``cp -al``, then ``tar`` of a folder holding both copies: tar stores the second name of a file as a hard link
+    to the first; once refused as "a link or device" with no way out, now read as the file it names."""
+    import tarfile
+
+    twin = tmp_path / "originals"  # every PNG hard-linked once more, flat: no second training/ or testing/ folder
+    twin.mkdir()
+    for png in tree.rglob("*.png"):
+        os.link(png, twin / "-".join(png.relative_to(tree).parts))
+    archive = tmp_path / "linked.tar"
+    with tarfile.open(archive, "w") as t:
+        t.add(twin, arcname="mnist_png/originals")  # first: not data (outside training/ and testing/)
+        t.add(tree / "training", arcname="mnist_png/training")  # the same files again: stored as hard links
+        t.add(tree / "testing", arcname="mnist_png/testing")
+    assert sum(m.islnk() for m in tarfile.open(archive).getmembers()) == 60
+    assert len(load(archive, tmp_path)) == 60
+
+
+def test_a_name_that_is_not_utf8_is_one_sentence(tree, tmp_path):
+    odd = os.fsencode(str(tree / "training" / "3")) + b"/\xff\xfe.png"
+    with open(odd, "wb") as fh:
+        fh.write(png_bytes(np.zeros((28, 28), np.uint8)))
+    with pytest.raises(DataError) as refused:
+        load(tree, tmp_path)
+    said = one_sentence(str(refused.value))
+    assert "is not valid UTF-8: rename it" in said and "\\udcff" in said
+
+
+def test_a_path_the_system_cannot_open_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PNG", str(tmp_path / ("x" * 300) / "mnist_png"))
+    with pytest.raises(DataError) as refused:
+        data_module.find_source()
+    assert "MNIST_PNG names a path this system cannot open (File name too long)" in one_sentence(str(refused.value))
+
+
+def test_a_testing_folder_of_copies_is_refused(tree, tmp_path):
+    """testing/ filled with copies of training/ PNGs was accepted: test images leaked into training."""
+    for digit in range(10):
+        for k, png in enumerate(sorted((tree / "training" / str(digit)).glob("*.png"))):
+            shutil.copy(png, tree / "testing" / str(digit) / f"{k}.png")
+    with pytest.raises(DataError) as refused:
+        load(tree, tmp_path)
+    assert "holds 30 images that are exact copies of others" in one_sentence(str(refused.value))
+
+
+def test_a_tree_copied_inside_itself_is_refused(tree, tmp_path):
+    """``mnist_png/backup/...`` once loaded 120 images, 60 of them copies, without a word."""
+    shutil.copytree(tree, tmp_path / "backup")
+    shutil.move(tmp_path / "backup", tree / "backup")
+    with pytest.raises(DataError) as refused:
+        load(tree, tmp_path)
+    assert "holds the course's training/ and testing/ folders twice ('backup/" in one_sentence(str(refused.value))

@@ -8,24 +8,18 @@ import hashlib
 import io
 import os
 import re
-import stat
-import tarfile
 import zipfile
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
-from .artefacts import ArtefactError, atomic_write, file_sha256, writable_folder
+from .artefacts import ArtefactError, atomic_write, writable_folder
+from .sources import (_MEMBER, MAX_PNG_BYTES, DataError, _without_reprs, is_data_member,  # noqa: F401
+                      iter_source, source_fingerprint)
 from ..config import CACHE_DIR, DATA_CACHE_ENV, DATA_DIR, DATASETS, N_CLASSES, ROOT, Dataset, get_dataset
 
-
-
-class DataError(ValueError):
-    """The course data is missing or malformed; the message names the file and the fix."""
 
 
 @dataclass
@@ -53,7 +47,6 @@ def where_to_put(dataset: Dataset) -> str:
 
 
 WHERE_TO_PUT_DATA = where_to_put(DATASETS["mnist"])  #: MNIST's (the default dataset)
-_MEMBER = re.compile(r"(?:^|/)(training|testing)/([^/]+)/([^/]+)$")
 
 
 def find_source(source: str | Path | None = None, dataset: Dataset | None = None) -> Path:
@@ -64,127 +57,18 @@ def find_source(source: str | Path | None = None, dataset: Dataset | None = None
         source = os.environ[dataset.env]
     if source is not None:
         path = Path(source).expanduser()
-        if not path.exists():
+        try:
+            found = path.exists()
+        except OSError as err:  # a name too long for the file system, say
+            raise DataError(f"{dataset.env} names a path this system cannot open ({err.strerror}): "
+                            f"{ascii(str(path))[:120]}. {where_to_put(dataset)}") from None
+        if not found:
             raise DataError(f"No {dataset.title} data at {path}. {where_to_put(dataset)}")
         return path.resolve()
     for name in dataset.sources:
         if (DATA_DIR / name).exists():
             return DATA_DIR / name
     raise DataError(f"No {dataset.title} data found under {DATA_DIR}. {where_to_put(dataset)}")
-
-
-def source_fingerprint(path: Path) -> str:
-    """sha256 of a source's content: an archive's bytes, or every file's relative path and bytes in a folder (so a
-    file replaced by another of the same size and date is noticed; about 2 s for the 70,000 PNGs of a warm folder)."""
-    if path.is_file():
-        return file_sha256(path)
-    digest = hashlib.sha256()
-    for file in sorted(path.rglob("*")):
-        if file.is_dir():
-            continue
-        digest.update(f"{file.relative_to(path).as_posix()}\0".encode())
-        digest.update(hashlib.sha256(_read_file(file)).digest())
-    return digest.hexdigest()
-
-
-#: the largest file accepted as one image: the course's PNGs are under 1 KB; anything far larger is not one of its
-#: images, and is refused before it is read or decoded (a decompression bomb, say)
-MAX_PNG_BYTES = 1 << 20
-_ARCHIVE_ERRORS = (EOFError, OSError, zipfile.BadZipFile, tarfile.TarError, zlib.error)
-
-
-def _read_file(file: Path) -> bytes:
-    """A regular file's bytes; a FIFO, socket or device (which could block or never end) or an oversized file is
-    refused with a sentence, before it is read."""
-    try:
-        info = file.stat()
-    except OSError as err:
-        raise DataError(f"{file} cannot be read ({err.strerror}); restore it from the course data.") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise DataError(f"{file} is not a regular file (a pipe, socket or device); remove it from the data folder.")
-    if info.st_size > MAX_PNG_BYTES and file.suffix.lower() == ".png":
-        raise DataError(f"{file} is {info.st_size:,} bytes, far more than one of the course's PNGs (under 1 KB); "
-                        "replace it with the course's original file.")
-    try:
-        return file.read_bytes()
-    except OSError as err:
-        raise DataError(f"{file} cannot be read ({err.strerror}); restore it from the course data.") from None
-
-
-def _without_reprs(text: str) -> str:
-    """An error's text without object reprs (``<_io.BytesIO object at 0x7f...>``), which mean nothing to a reader."""
-    return re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", text).strip()
-
-
-def _check_member_name(name: str, source: Path) -> str:
-    """Normalise an archive member's name, refusing one that would leave the archive's folder."""
-    clean = name.replace("\\", "/")
-    parts = clean.split("/")
-    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or ".." in parts:
-        raise DataError(
-            f"Archive {source} holds the member {name!r}, whose path leaves the archive's folder; refusing to read "
-            "it. Re-pack the course files as <name>_png/{training,testing}/<class>/*.png."
-        )
-    return "/".join(p for p in parts if p not in ("", "."))
-
-
-def iter_source(path: Path) -> Iterator[tuple[str, bytes | None]]:
-    """Yield ``(relative path, bytes)`` of each file in a folder or archive, and ``(path, None)`` for folders.
-
-    A damaged or truncated archive (a bad checksum, a cut-off download) is refused in one sentence naming it, as is a
-    member that is not a plain file or is far larger than one of the course's PNGs (refused before it is read)."""
-    if path.is_dir():
-        for file in sorted(path.rglob("*")):
-            rel = file.relative_to(path).as_posix()
-            yield (rel, None) if file.is_dir() else (rel, _read_file(file))
-        return
-    name = path.name.lower()
-    kind = ("zip" if name.endswith(".zip") else "tar" if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2",
-                                                                          ".tar.xz")) else None)
-    try:
-        kind = kind or ("zip" if zipfile.is_zipfile(path) else "tar" if tarfile.is_tarfile(path) else None)
-        if kind == "zip":
-            yield from _zip_members(path)
-        elif kind == "tar":
-            yield from _tar_members(path)
-    except _ARCHIVE_ERRORS as err:
-        reason = (_without_reprs(str(err)).splitlines() or [type(err).__name__])[0].rstrip(":")
-        if "could not be opened successfully" in reason:  # tarfile tried every compression and none fitted
-            reason = "it is no tar archive, compressed or not"
-        raise DataError(f"The archive {path} is damaged or truncated ({reason}); copy or download the course's "
-                        "archive again.") from None
-    if kind is None:
-        raise DataError(f"{path} is neither a folder nor a .tar(.gz) or .zip archive. {WHERE_TO_PUT_DATA}")
-
-
-def _zip_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            name = _check_member_name(info.filename, path)
-            if info.is_dir():
-                yield name, None
-                continue
-            _check_member_size(path, name, info.file_size)
-            yield name, archive.read(info)
-
-
-def _tar_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
-    with tarfile.open(path) as archive:
-        for member in archive:
-            name = _check_member_name(member.name, path)
-            if member.isdir():
-                yield name, None
-            elif member.isfile():
-                _check_member_size(path, name, member.size)
-                yield name, archive.extractfile(member).read()
-            else:
-                raise DataError(f"Archive {path} holds {member.name!r}, which is a link or device, not a file.")
-
-
-def _check_member_size(path: Path, name: str, size: int) -> None:
-    if size > MAX_PNG_BYTES and name.lower().endswith(".png"):
-        raise DataError(f"{path}::{name} is {size:,} bytes, far more than one of the course's PNGs (under 1 KB); "
-                        "re-pack the archive from the course's original files.")
 
 
 def decode_png(data: bytes, name: str) -> np.ndarray:
@@ -227,6 +111,7 @@ def read_source(path: Path, dataset: Dataset | None = None) -> Mnist:
     dataset = dataset or get_dataset()
     records: list[tuple[str, str, int, np.ndarray]] = []
     class_dirs: set[str] = set()
+    trees: dict[str, str] = {}  #: the part of a member's path before training/ or testing/ -> its first member
     for name, data in iter_source(path):
         parts = name.split("/")
         if any(p.startswith(".") or p == "__MACOSX" for p in parts):
@@ -239,6 +124,11 @@ def read_source(path: Path, dataset: Dataset | None = None) -> Mnist:
         if match is None:
             continue  # files outside training/ and testing/ (a README, say) are not data
         subset, label, filename = match.groups()
+        trees.setdefault(name[:match.start()], name)
+        if len(trees) > 1:  # the course's folders twice: a backup copied inside the tree, say
+            first, second = list(trees.values())[:2]
+            raise DataError(f"{path} holds the course's training/ and testing/ folders twice ({ascii(first)} and "
+                            f"{ascii(second)}): keep one tree, and move the other out of it.")
         class_dirs.add(name.rsplit("/", 1)[0])
         where = f"{path}::{name}" if path.is_file() else str(path / name)
         if not re.fullmatch(r"[0-9]", label):
@@ -263,8 +153,25 @@ def read_source(path: Path, dataset: Dataset | None = None) -> Mnist:
     labels = np.array([r[2] for r in records], dtype=np.uint8)
     origin = np.array([r[1] for r in records])
     check_complete(path, origin, labels, dataset)
-    return Mnist(images=images, labels=labels, origin=origin, files=np.array([r[0] for r in records]),
+    files = np.array([r[0] for r in records])
+    check_no_copies(path, images, files)
+    return Mnist(images=images, labels=labels, origin=origin, files=files,
                  fingerprint=data_fingerprint(images, labels), source=path.name)
+
+
+def check_no_copies(path: Path, images: np.ndarray, files: np.ndarray) -> None:
+    """Refuse a source in which an image is an exact copy of another (testing/ filled with copies of training/, a
+    tree copied into itself): the split would put copies of test images among the labelled ones. The course's MNIST
+    and Fashion-MNIST hold none; the check costs about half a second for their 70,000 images."""
+    rows = np.ascontiguousarray(images.reshape(len(images), -1))
+    keys = rows.view(np.dtype((np.void, rows.shape[1]))).ravel()
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        twin = first[np.argmax(counts > 1)]
+        copy = next(i for i in range(len(keys)) if keys[i] == keys[twin] and i != twin)
+        raise DataError(f"{path} holds {int((counts - 1).sum()):,} images that are exact copies of others (such as "
+                        f"{ascii(str(files[copy]))}, a copy of {ascii(str(files[twin]))}): remove the copies; the "
+                        "split would put copies of test images among the labelled ones.")
 
 
 MNIST_COUNTS = DATASETS["mnist"].counts  #: images per digit 0-9 in the course's MNIST, by folder
