@@ -702,3 +702,21 @@ def test_a_tree_copied_inside_itself_is_refused(tree, tmp_path):
     with pytest.raises(DataError) as refused:
         load(tree, tmp_path)
     assert "holds the course's training/ and testing/ folders twice ('backup/" in one_sentence(str(refused.value))
+
+
+def test_a_png_whose_digit_is_in_its_alpha_channel_is_refused_an_opaque_colour_one_read(tree, tmp_path):
+    """An RGBA PNG whose colour channels are black and whose digit is its alpha was read as an all-black image."""
+    from PIL import Image
+
+    digit = np.zeros((28, 28, 4), np.uint8)
+    digit[8:20, 12:16, 3] = 255  # the stroke: opaque black on transparent black
+    path = tree / "training" / "2" / "0.png"
+    Image.fromarray(digit, "RGBA").save(path)
+    with pytest.raises(DataError) as refused:
+        load(tree, tmp_path)
+    assert "has transparent pixels" in one_sentence(str(refused.value))
+    digit[..., 3] = 255
+    digit[8:20, 12:16, :3] = 255
+    Image.fromarray(digit, "RGBA").save(path)  # opaque: converted to greyscale as before
+    images = load(tree, tmp_path / "again")
+    assert images.images[list(images.files).index("training/2/0.png")].max() == 255

@@ -74,8 +74,9 @@ def find_source(source: str | Path | None = None, dataset: Dataset | None = None
 def decode_png(data: bytes, name: str) -> np.ndarray:
     """Decode one of the course's PNGs to a uint8 (28, 28) array.
 
-    8-bit grayscale is used as it is; a palette, RGB or RGBA image is converted to grayscale (ITU-R 601 luma, as
-    Pillow's ``convert("L")``); any other mode (16-bit, float) and any size but 28 x 28 are refused.
+    8-bit grayscale is used as it is; a palette, RGB or opaque RGBA image is converted to grayscale (ITU-R 601 luma,
+    as Pillow's ``convert("L")``); an image with transparent pixels (whose picture depends on the background it is
+    shown on), any other mode (16-bit, float) and any size but 28 x 28 are refused.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -98,7 +99,11 @@ def decode_png(data: bytes, name: str) -> np.ndarray:
     if image.size != (28, 28):
         raise DataError(f"{name} is {image.size[0]}x{image.size[1]} pixels; the course's images are 28x28. "
                         "Refusing it.")
-    if image.mode in ("1", "P", "RGB", "RGBA", "LA"):
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        if (np.asarray(image.convert("RGBA"))[..., 3] < 255).any():  # what shows depends on the background
+            raise DataError(f"{name} has transparent pixels (its picture may be in the alpha channel alone): the "
+                            "course's images are opaque; save it again without transparency.")
+    if image.mode in ("1", "P", "RGB", "RGBA", "LA", "PA"):
         image = image.convert("L")
     elif image.mode != "L":
         raise DataError(f"{name} has pixel mode {image.mode!r}; only 8-bit grayscale or colour PNGs are accepted.")
