@@ -412,6 +412,9 @@ class Run:
     def interrupt(self) -> None:
         os.killpg(self.process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
 
+    def stop(self, signum: int) -> None:
+        os.kill(self.process.pid, signum)  # what a CI timeout or ``kill PID`` does: the runner alone gets it
+
     def finish(self, timeout: float = 300) -> tuple[int, str, str]:
         code = self.process.wait(timeout=timeout)
         return code, self.out.read_text(), self.err.read_text()
@@ -486,6 +489,27 @@ def test_ctrl_c_prints_one_line_and_leaves_no_process(phase, tmp_path, split_pub
         code, out, err = run.finish()
         assert code == 130, err
         assert "interrupted in 02_supervised_baseline.ipynb" in one_sentence(err)
+    time.sleep(1)
+    left = processes_marked(mark)
+    for process in left:
+        process.kill()
+    assert not left, [p.cmdline() for p in left]
+
+
+@needs_data
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_sigterm_or_sighup_stops_a_run_as_ctrl_c_does(signum, tmp_path, split_published):
+    """A CI timeout's SIGTERM (or a closed terminal's SIGHUP) during fits once ended the run with no word, its loky
+    workers and resource trackers orphaned and still computing; now one line, exit 128 + the signal, nothing left."""
+    mark = uuid.uuid4().hex
+    env = {"SSL_FIT_CACHE": str(tmp_path / "cache"), "SSL_TEST_MARK": mark, "SSL_JOBS": "2"}
+    run = Run(tmp_path, "--only", helpers.NOTEBOOK_SUPERVISED, env=env)
+    run.wait_for(helpers.NOTEBOOK_SUPERVISED)
+    time.sleep(10)  # fits in flight
+    run.stop(signum)
+    code, out, err = run.finish()
+    assert code == 128 + signum, err
+    assert f"stopped by {signal.Signals(signum).name} in 02_supervised_baseline.ipynb" in one_sentence(err)
     time.sleep(1)
     left = processes_marked(mark)
     for process in left:

@@ -260,8 +260,10 @@ def _execute_all(profile: Profile, notebooks: list[str], parameters: dict, stage
     global _ahead
     timings: list[dict] = []
     current: str | None = None
-    interrupted: list[bool] = []
-    previous = signal.signal(signal.SIGINT, lambda *_: (interrupted.append(True), signal.default_int_handler(*_)))
+    interrupted: list[int] = []  # the signals that stopped the run: Ctrl-C, or a SIGTERM / SIGHUP from outside
+    previous = {sig: signal.signal(sig, lambda signum, frame: (interrupted.append(signum),
+                                                                signal.default_int_handler(signum, frame)))
+                for sig in STOP_SIGNALS}
     _ahead = Ahead(config.PROJECT.notebooks, notebooks)
     try:
         for current in notebooks:
@@ -272,22 +274,25 @@ def _execute_all(profile: Profile, notebooks: list[str], parameters: dict, stage
             print(f"{timings[-1]['seconds']:.0f} s", flush=True)
     except BaseException as err:  # noqa: BLE001 -- one clear line instead of a kernel's traceback
         _quiet_stop(before)
-        return timings, _failure(profile, stage, current, err, bool(interrupted))
+        return timings, _failure(profile, stage, current, err, interrupted[0] if interrupted else 0)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         _ahead.close()
         _ahead = None
     return timings, None
 
 
-def _failure(profile: Profile, stage: Path, current: str | None, err: BaseException, interrupted: bool) -> int:
+def _failure(profile: Profile, stage: Path, current: str | None, err: BaseException, interrupted: int = 0) -> int:
     """Print the one line that says why the notebook ``current`` stopped, and what was kept; returns the exit
-    status (130 for a Ctrl-C, else 1)."""
+    status: 128 + the signal's number for a stop (130 for a Ctrl-C, 143 for a SIGTERM, 129 for a SIGHUP), else 1."""
     kept = f"the fits that finished are kept in the fit cache ({_shown(profile.cache)}); run again to continue"
     if interrupted or isinstance(err, KeyboardInterrupt):
-        print(f"\n[{profile.name}] interrupted in {current}: the published notebooks and artefacts are unchanged; "
+        signum = interrupted or signal.SIGINT
+        how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        print(f"\n[{profile.name}] {how} in {current}: the published notebooks and artefacts are unchanged; "
               f"{kept}.", file=sys.stderr)
-        return 130
+        return 128 + signum
     if type(err).__name__ == "PapermillExecutionError" and err.ename in INPUT_ERRORS:
         print(f"\n[{profile.name}] {current} stopped: {err.evalue}\nThe published notebooks and artefacts are "
               "unchanged.", file=sys.stderr)
@@ -315,8 +320,8 @@ def _publish_run(profile: Profile, notebooks: list[str], stage: Path, args: argp
     """Publish the staged run (`publish`, a Ctrl-C deferred until it is complete), prune the stale fit-cache entries
     after a complete run, and refresh the README after a full one; returns the exit status."""
     used = noted_keys(stage)  # every entry of the fit cache this complete run asked for: the others are stale
-    deferred: list[bool] = []  # a Ctrl-C now would leave half the files moved: it waits until publication is done
-    previous = signal.signal(signal.SIGINT, lambda *_: deferred.append(True))
+    deferred: list[int] = []  # a stop now would leave half the files moved: it waits until publication is done
+    previous = {sig: signal.signal(sig, lambda signum, _: deferred.append(signum)) for sig in STOP_SIGNALS}
     try:
         publish(profile.name, stage, notebooks)
         pruned = Store(profile.cache).prune(used, written_before=started) if notebooks == NOTEBOOKS else 0
@@ -332,12 +337,18 @@ def _publish_run(profile: Profile, notebooks: list[str], stage: Path, args: argp
         print(f"[{profile.name}] {err}", file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if deferred:
-            print(f"[{profile.name}] Ctrl-C while publishing: it waited until the publication was complete",
+            how = "Ctrl-C" if deferred[0] == signal.SIGINT else signal.Signals(deferred[0]).name
+            print(f"[{profile.name}] {how} while publishing: it waited until the publication was complete",
                   file=sys.stderr)
-    return 130 if deferred else 0
+    return 128 + deferred[0] if deferred else 0
 
+
+#: the signals that stop a run as Ctrl-C does (one line, every process of the run stopped, the stage left for the
+#: next run): a CI timeout or ``kill`` sends SIGTERM, a closed terminal SIGHUP
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 #: errors of a notebook's inputs (the data, a missing or stale artefact): their message is the whole story
 INPUT_ERRORS = ("DataError", "ArtefactError", "SettingError")
