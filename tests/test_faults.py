@@ -606,7 +606,7 @@ def test_fresh_empties_a_fit_cache_that_is_a_link_to_another_folder(tmp_path, mo
     target = tmp_path / "elsewhere"
     Store(target).put("fit", "k1", {}, {"accuracy": 0.5})
     (tmp_path / "cache").symlink_to(target, target_is_directory=True)
-    runner._empty(tmp_path / "cache")
+    Store(tmp_path / "cache").clear()
     assert (tmp_path / "cache").is_symlink() and target.is_dir() and not any(target.iterdir())
 
 

@@ -208,19 +208,6 @@ def main(argv: list[str] | None = None) -> int:
         return 75
 
 
-def _empty(folder: Path) -> None:
-    """Delete what ``folder`` holds -- where it is a link to another folder, what that one holds (removing the link
-    alone would leave every entry in place) -- and keep the folder."""
-    target = folder.resolve()
-    if not target.is_dir():
-        return
-    for child in target.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
-
-
 def _run(profile: Profile, notebooks: list[str], parameters: dict, jobs: int, args: argparse.Namespace,
          stage: Path | None, publish_after: bool) -> int:
     """Run ``notebooks`` in a staging folder, then publish them (``publish_after``); one line for any failure."""
@@ -228,7 +215,7 @@ def _run(profile: Profile, notebooks: list[str], parameters: dict, jobs: int, ar
 
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     if args.fresh:
-        _empty(profile.cache)
+        Store(profile.cache).clear()
         print(f"[{profile.name}] fit cache emptied: every fit is computed again")
     try:
         stage = prepare_stage(profile.name, notebooks, stage)

@@ -204,6 +204,20 @@ class Store:
                 stray.unlink(missing_ok=True)
         return removed
 
+    def clear(self) -> None:
+        """Delete every entry (``--fresh``) and keep the folder -- where it is a link to another folder, that folder's
+        entries (removing the link alone would leave every one of them in place)."""
+        import shutil
+
+        target = self.folder.resolve()
+        if not target.is_dir():
+            return
+        for child in target.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
     def __len__(self) -> int:
         return len(self.entries())
 
