@@ -744,3 +744,18 @@ def test_a_png_whose_digit_is_in_its_alpha_channel_is_refused_an_opaque_colour_o
     Image.fromarray(digit, "RGBA").save(path)  # opaque: converted to greyscale as before
     images = load(tree, tmp_path / "again")
     assert images.images[list(images.files).index("training/2/0.png")].max() == 255
+
+
+def test_an_exploration_run_removes_the_folders_of_ended_ones_and_keeps_a_running_ones(tmp_path, monkeypatch):
+    """Interrupted or killed exploration runs (``-p``) left ``artefacts/.explore-*`` behind (nine piled up)."""
+    import json
+
+    project_in(tmp_path, monkeypatch)
+    ended = publishing.explore_stage("quick")
+    (ended / ".owner").write_text(json.dumps({"pid": 2 ** 22 + 7, "started": 0.0}))  # a process that is gone
+    legacy = tmp_path / "artefacts" / ".explore-quick-20261201-000000-abc"  # made before folders had an owner
+    legacy.mkdir()
+    running = publishing.explore_stage("quick")  # this process: still running
+    newest = publishing.explore_stage("quick")
+    left = sorted(p.name for p in (tmp_path / "artefacts").glob(".explore-*"))
+    assert left == sorted([running.name, newest.name])

@@ -49,11 +49,36 @@ def stage_of(profile_name: str) -> Path:
 
 
 def explore_stage(profile_name: str) -> Path:
-    """A new staging folder of its own for an exploration run (``-p``): no other run reads or empties it."""
+    """A new staging folder of its own for an exploration run (``-p``): no other run reads or empties it. The folders
+    of earlier exploration runs whose process has ended (interrupted or killed ones piled up) are removed first; a
+    running one's stays (its ``.owner`` names its process)."""
     folder = config.PROJECT.artefacts_root
     folder.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".explore-{run_tag(profile_name)}-{time.strftime('%Y%m%d-%H%M%S')}-",
-                                 dir=folder))
+    for old in folder.glob(f".explore-{run_tag(profile_name)}-*"):
+        if not _owner_alive(old):
+            shutil.rmtree(old, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".explore-{run_tag(profile_name)}-{time.strftime('%Y%m%d-%H%M%S')}-",
+                                  dir=folder))
+    (stage / ".owner").write_text(json.dumps(_this_process()))
+    return stage
+
+
+def _this_process() -> dict:
+    import psutil
+
+    return {"pid": os.getpid(), "started": psutil.Process().create_time()}
+
+
+def _owner_alive(stage: Path) -> bool:
+    """Whether the process that made ``stage`` (its ``.owner``) still runs: the same process id, started at the same
+    time (a process id is reused)."""
+    import psutil
+
+    try:
+        owner = json.loads((stage / ".owner").read_text())
+        return psutil.Process(owner["pid"]).create_time() == owner["started"]
+    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+        return False
 
 
 def destinations(profile_name: str, stage: Path) -> list[tuple[Path, Path]]:
