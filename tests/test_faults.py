@@ -755,7 +755,83 @@ def test_an_exploration_run_removes_the_folders_of_ended_ones_and_keeps_a_runnin
     (ended / ".owner").write_text(json.dumps({"pid": 2 ** 22 + 7, "started": 0.0}))  # a process that is gone
     legacy = tmp_path / "artefacts" / ".explore-quick-20261201-000000-abc"  # made before folders had an owner
     legacy.mkdir()
+    os.utime(legacy, (time.time() - 86400, time.time() - 86400))  # a day ago
     running = publishing.explore_stage("quick")  # this process: still running
     newest = publishing.explore_stage("quick")
     left = sorted(p.name for p in (tmp_path / "artefacts").glob(".explore-*"))
     assert left == sorted([running.name, newest.name])
+
+
+def test_a_hard_link_is_held_to_its_targets_size_and_must_name_an_earlier_member(tree, tmp_path):
+    """A link named like a PNG whose target is a large file that is not data, or that names no member at all: once
+    read in full (its own header says 0 bytes) or a raw KeyError; now one sentence each."""
+    import tarfile
+
+    big = tmp_path / "notes.bin"
+    big.write_bytes(b"\0" * (3 << 20))
+    for target in ("mnist_png/notes.bin", "mnist_png/missing.png"):
+        archive = tmp_path / "links.tar"
+        with tarfile.open(archive, "w") as t:
+            t.add(tree, arcname="mnist_png")
+            t.add(big, arcname="mnist_png/notes.bin")
+            info = tarfile.TarInfo("mnist_png/training/1/link.png")
+            info.type, info.linkname = tarfile.LNKTYPE, target
+            t.addfile(info)
+        with pytest.raises(DataError) as refused:
+            load(archive, tmp_path / target.replace("/", "_"))
+        said = one_sentence(str(refused.value))
+        assert ("far more than one of the course's PNGs" in said if "notes" in target else
+                "which comes nowhere before it" in said)
+
+
+@pytest.mark.parametrize("where", ["root", "above", "inside"])
+def test_a_link_to_the_tree_itself_or_above_it_is_refused(where, tree, tmp_path):
+    """A linked folder was followed wherever it pointed: a link to / would have listed the whole disk."""
+    target = {"root": tree, "above": tmp_path, "inside": tree / "testing"}[where]
+    (tree / "training" / "loop").symlink_to(target, target_is_directory=True)
+    with pytest.raises(DataError) as refused:
+        load(tree, tmp_path / "out")
+    assert "the data folder itself or a folder above or inside it: remove the link" in one_sentence(
+        str(refused.value))
+
+
+def test_a_linked_folder_that_is_not_a_class_folder_is_not_entered(tree, tmp_path):
+    elsewhere = tmp_path / "elsewhere" / "training" / "3"
+    elsewhere.mkdir(parents=True)
+    shutil.copy(tree / "training" / "3" / "0.png", elsewhere / "0.png")
+    (tree / "extra").symlink_to(tmp_path / "elsewhere", target_is_directory=True)  # not a class folder: not entered
+    assert len(load(tree, tmp_path / "out")) == 60
+
+
+def test_a_cache_path_the_system_cannot_open_or_a_dangling_link_is_one_sentence(tmp_path):
+    from ssl_study.compute.artefacts import ArtefactError, writable_folder
+
+    with pytest.raises(ArtefactError) as refused:
+        writable_folder(tmp_path / ("x" * 300) / "cache", "The fit cache", "SSL_FIT_CACHE")
+    assert "cannot be opened (File name too long)" in one_sentence(str(refused.value))
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere", target_is_directory=True)
+    with pytest.raises(ArtefactError) as refused:
+        writable_folder(tmp_path / "dangling", "The fit cache", "SSL_FIT_CACHE")
+    assert "is a link to a folder that does not exist" in one_sentence(str(refused.value))
+
+
+def test_fresh_deletes_the_entries_and_nothing_else(tmp_path):
+    """If the fit cache pointed by mistake at a folder of other files, --fresh must not wipe them."""
+    store = Store(tmp_path / "cache")
+    store.put("fit", "k1", {}, {"accuracy": 0.5, "weights": np.ones(3)})
+    (tmp_path / "cache" / "thesis.tex").write_text("mine")
+    (tmp_path / "cache" / "fit" / "notes.txt").write_text("mine too")
+    store.clear()
+    assert len(store) == 0 and (tmp_path / "cache" / "thesis.tex").exists()
+    assert (tmp_path / "cache" / "fit" / "notes.txt").exists()
+
+
+def test_an_exploration_folder_without_an_owner_yet_is_left_alone_for_a_minute(tmp_path, monkeypatch):
+    project_in(tmp_path, monkeypatch)
+    young = tmp_path / "artefacts" / ".explore-quick-20261207-000000-new"
+    young.mkdir(parents=True)  # a concurrent run between making its folder and writing its owner
+    publishing.explore_stage("quick")
+    assert young.exists()
+    os.utime(young, (time.time() - 3600, time.time() - 3600))
+    publishing.explore_stage("quick")
+    assert not young.exists()

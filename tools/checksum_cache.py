@@ -25,11 +25,14 @@ from ssl_study.study.store import DamagedEntry, Store, _atomic, content_record
 def record(store: Store, kind: str, key: str, check: bool) -> str:
     """``added``, ``kept`` or ``damaged`` for one entry (``check``: write nothing)."""
     json_path, npz_path = store._paths(kind, key)
-    entry = json.loads(json_path.read_text())
-    arrays = {}
-    if npz_path.exists():
-        with np.load(npz_path, allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files}
+    try:
+        entry = json.loads(json_path.read_text())
+        arrays = {}
+        if npz_path.exists():
+            with np.load(npz_path, allow_pickle=False) as z:
+                arrays = {name: z[name] for name in z.files}
+    except Exception:  # noqa: BLE001 -- any file that cannot be read: damaged, computed again by the next run
+        return "damaged"
     if "content" in entry:
         try:
             store.get(kind, key)

@@ -48,9 +48,15 @@ def writable_folder(folder: Path, what: str, variable: str | None = None) -> Pat
     variable that pointed there, if one did."""
     where = f"{what} ({variable}={folder})" if variable else f"{what} ({folder})"
     fix = f"point {variable} at a folder you can write to, or unset it" if variable else "make it writable"
-    if folder.exists() and not folder.is_dir():
+    try:
+        exists, is_dir, dangling = folder.exists(), folder.is_dir(), folder.is_symlink() and not folder.exists()
+        existing = next(p for p in (folder, *folder.parents) if p.exists())
+    except OSError as err:  # a name too long for the file system, say
+        raise ArtefactError(f"{what} ({variable or 'its path'}) cannot be opened ({err.strerror}): {fix}.") from None
+    if dangling:
+        raise ArtefactError(f"{where} is a link to a folder that does not exist: {fix}.")
+    if exists and not is_dir:
         raise ArtefactError(f"{where} is a file, not a folder: {fix}.")
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
     if not existing.is_dir():
         raise ArtefactError(f"{where} cannot be made ({existing.name} in its path is a file): {fix}.")
     if not os.access(existing, os.W_OK | os.X_OK):

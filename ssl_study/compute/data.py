@@ -167,7 +167,8 @@ def read_source(path: Path, dataset: Dataset | None = None) -> Mnist:
 def check_no_copies(path: Path, images: np.ndarray, files: np.ndarray) -> None:
     """Refuse a source in which an image is an exact copy of another (testing/ filled with copies of training/, a
     tree copied into itself): the split would put copies of test images among the labelled ones. The course's MNIST
-    and Fashion-MNIST hold none; the check costs about half a second for their 70,000 images."""
+    and Fashion-MNIST hold none; the check costs under a tenth of a second for their 70,000 images
+    (benchmarks/results/loader_limits.md)."""
     rows = np.ascontiguousarray(images.reshape(len(images), -1))
     keys = rows.view(np.dtype((np.void, rows.shape[1]))).ravel()
     _, first, counts = np.unique(keys, return_index=True, return_counts=True)

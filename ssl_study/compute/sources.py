@@ -46,17 +46,25 @@ def is_data_member(name: str) -> bool:
 
 
 def _folder_files(root: Path) -> Iterator[tuple[str, Path | None]]:
-    """``(relative path, file)`` of every file under ``root`` and ``(relative path, None)`` of every folder, sorted;
-    a folder that is a link (a class folder linked from elsewhere) is followed, once. A name that is not valid UTF-8
-    is refused in one sentence that shows it safely."""
-    entries, seen = [], set()
+    """``(relative path, file)`` of every file under ``root`` and ``(relative path, None)`` of every folder, sorted.
+    A class folder that is a link to a folder outside the tree (a class folder kept elsewhere) is followed; any other
+    linked folder is listed but not entered, and a link to the tree itself or to a folder above it is refused (it would
+    list the tree again, or the whole disk). A name that is not valid UTF-8 is refused in one sentence that shows it
+    safely."""
+    entries, top = [], os.path.realpath(root)
     for folder, dirs, files in os.walk(root, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in seen:  # a link back into the tree: its files are already listed
-            dirs[:] = []
-            continue
-        seen.add(real)
         base = Path(folder)
+        dirs.sort()
+        for d in list(dirs):
+            if not (base / d).is_symlink():
+                continue
+            real = os.path.realpath(base / d)
+            if Path(top).is_relative_to(real) or Path(real).is_relative_to(top):
+                raise DataError(f"{ascii(str(base / d))} is a link to {ascii(real)}, the data folder itself or a "
+                                "folder above or inside it: remove the link.")
+            if base.name not in ("training", "testing"):  # only a class folder is followed
+                dirs.remove(d)
+                entries.append((base / d, True))
         entries += [(base / d, True) for d in dirs] + [(base / f, False) for f in files]
     for item, is_dir in sorted(entries):
         rel = item.relative_to(root).as_posix()
@@ -150,15 +158,24 @@ def _zip_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
 
 
 def _tar_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    sizes: dict[str, int] = {}  # the regular members read so far: what a hard link may name
     with tarfile.open(path) as archive:
         for member in archive:
             name = _check_member_name(member.name, path)
             if member.isdir():
                 yield name, None
             elif member.isfile() or member.islnk():  # a hard link (``cp -al``, then tar): the file it names
-                _check_member_size(path, name, member.size)
-                if member.islnk():
-                    _check_member_name(member.linkname, path)
+                size = member.size
+                if member.islnk():  # its own header says 0 bytes: the size is its target's
+                    target = _check_member_name(member.linkname, path)
+                    if target not in sizes:
+                        raise DataError(f"Archive {path} holds {member.name!r}, a hard link to {member.linkname!r}, "
+                                        "which comes nowhere before it: re-pack the course's files (tar "
+                                        "--hard-dereference).")
+                    size = sizes[target]
+                else:
+                    sizes[name] = size
+                _check_member_size(path, name, size)
                 yield name, archive.extractfile(member).read() if is_data_member(name) else b""
             else:
                 raise DataError(f"Archive {path} holds {member.name!r}, which is a symbolic link or a device, not a "

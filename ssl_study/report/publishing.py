@@ -71,12 +71,16 @@ def _this_process() -> dict:
 
 def _owner_alive(stage: Path) -> bool:
     """Whether the process that made ``stage`` (its ``.owner``) still runs: the same process id, started at the same
-    time (a process id is reused)."""
+    time (a process id is reused); a folder without an owner counts as running for its first minute."""
     import psutil
 
+    owner_file = stage / ".owner"
     try:
-        owner = json.loads((stage / ".owner").read_text())
-        return psutil.Process(owner["pid"]).create_time() == owner["started"]
+        if not owner_file.exists():  # made a moment ago by a run that has not written its owner yet, or long ago
+            return time.time() - stage.stat().st_mtime < 60
+        owner = json.loads(owner_file.read_text())
+        # (a process's start time is computed from the boot time, which moves a little when the clock is set)
+        return abs(psutil.Process(owner["pid"]).create_time() - owner["started"]) < 2
     except (OSError, ValueError, KeyError, TypeError, psutil.Error):
         return False
 

@@ -260,6 +260,8 @@ def _execute_all(profile: Profile, notebooks: list[str], parameters: dict, stage
                 raise KeyboardInterrupt  # import lock, "Exception ignored in ..."): the run stops all the same
             print(f"{timings[-1]['seconds']:.0f} s", flush=True)
     except BaseException as err:  # noqa: BLE001 -- one clear line instead of a kernel's traceback
+        for sig in STOP_SIGNALS:  # a second stop (a CI's SIGINT, then its SIGTERM) waits for this one to finish
+            signal.signal(sig, lambda signum, _: interrupted.append(signum))
         _quiet_stop(before)
         return timings, _failure(profile, stage, current, err, interrupted[0] if interrupted else 0)
     finally:

@@ -205,18 +205,17 @@ class Store:
         return removed
 
     def clear(self) -> None:
-        """Delete every entry (``--fresh``) and keep the folder -- where it is a link to another folder, that folder's
-        entries (removing the link alone would leave every one of them in place)."""
-        import shutil
-
-        target = self.folder.resolve()
-        if not target.is_dir():
-            return
-        for child in target.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+        """Delete every entry (``--fresh``) -- its JSON and arrays, and stray temporary files -- and nothing else, also
+        where the folder is a link to another (removing the link alone would leave every entry in place); a kind's
+        folder left empty goes too."""
+        for kind, key in self.entries():
+            for path in self._paths(kind, key):
+                path.unlink(missing_ok=True)
+        for stray in self.folder.glob("*/.*.tmp"):
+            stray.unlink(missing_ok=True)
+        for folder in (p for p in self.folder.glob("*") if p.is_dir() and not p.is_symlink()):
+            if not any(folder.iterdir()):
+                folder.rmdir()
 
     def __len__(self) -> int:
         return len(self.entries())
