@@ -101,7 +101,7 @@ def test_the_runner_takes_the_dataset_on_its_command_line_and_its_kernels_inheri
 
     from ssl_study.run import runner
 
-    monkeypatch.delenv(config.DATASET_ENV, raising=False)
+    monkeypatch.setenv(config.DATASET_ENV, "mnist")  # (so that the variable main sets is undone after the test)
     assert runner.build_parser().parse_args(["--dataset", "fashion"]).dataset == "fashion"
     monkeypatch.setattr(runner, "check_settings", lambda: (_ for _ in ()).throw(runner.SettingError("stop here")))
     assert runner.main(["--dataset", "fashion"]) == 2
