@@ -154,3 +154,22 @@ def test_the_baselines_sentence_holds_for_any_set_of_amounts(amounts):
     said = learning_curve_sentence(summary)
     assert said.startswith("**What it means.** Trained from random weights, the CNN reaches")
     assert ("the last doubling" in said) == (len(amounts) == 3)
+
+
+def test_the_smallest_dataset_each_profile_supports_is_stated_and_a_smaller_one_refused_before_any_fit(tmp_path,
+                                                                                                    monkeypatch,
+                                                                                                    capsys):
+    """A 300-image set once failed in notebook 4 (a cross-validation on one image per class); now the runner refuses
+    it in one sentence, naming the smallest size the profile's design supports."""
+    from ssl_study.run import runner
+    from ssl_study.study.design import PROFILES
+
+    assert PROFILES["quick"].smallest_dataset() == 500 and PROFILES["full"].smallest_dataset() == 5000
+    tree = make_tree(tmp_path, per_class=15)  # 300 images
+    monkeypatch.setenv(config.DATA_ENV, str(tree))
+    monkeypatch.setenv(config.DATA_CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(config.DATASET_ENV, "mnist")
+    monkeypatch.setattr(runner, "execute", lambda *a: pytest.fail("a notebook ran"))
+    assert runner.main(["--profile", "quick"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and "has 300 images, fewer than the 500 the quick profile's design needs" in said

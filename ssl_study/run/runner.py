@@ -36,9 +36,10 @@ from pathlib import Path
 from ..compute import artefacts as art
 from .. import config
 from ..config import (DATASET_ENV, DATASETS, DEFAULT_DATASET, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON,
-                      NOTEBOOKS, OUTPUT_ENV, PROFILE_ENV, Layout)
-from ..study.design import PROFILES, Profile, SettingError, check_settings, default_jobs, get_profile, parse_jobs
-from ..compute.data import DataError, load_mnist
+                      NOTEBOOKS, OUTPUT_ENV, PROFILE_ENV, Layout, get_dataset)
+from ..study.design import (PROFILES, Profile, SettingError, check_settings, check_size, default_jobs, get_profile,
+                            parse_jobs)
+from ..compute.data import DataError, find_source, load_mnist
 from ..study.executor import COMPUTED_FILE, noted_keys
 from .kernels import Ahead
 from ..report.publishing import LockedError, PublishError, explore_stage, prepare_stage, publish, recover, run_lock
@@ -189,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         profile = get_profile(args.profile)
         jobs = args.jobs or default_jobs()
         art.writable_folder(profile.cache, "The fit cache", FIT_CACHE_ENV if os.environ.get(FIT_CACHE_ENV) else None)
-        load_mnist(verbose=False)
+        images = load_mnist(verbose=False)
+        if images is not None:  # (a test's runner reads no data)
+            check_size(profile, len(images), f"{get_dataset().title} at {find_source()}")
     except (SettingError, DataError, art.ArtefactError) as err:
         print(f"run_study.py: {err}", file=sys.stderr)
         return 2

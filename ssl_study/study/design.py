@@ -16,7 +16,7 @@ from ..compute.fits import FIT_KINDS, frozen_kinds
 from .. import config
 from ..config import (ASSIGNMENT_AMOUNTS, BACKEND_ENV, BEST_PRETEXT, FIT_CACHE_ENV, HEADLINE_PRETEXT,
                       JOBS_ENV, N_CLASSES, OUTPUT_ENV, PRIMARY_AMOUNTS, PROFILE_ENV, SCHEDULE_AMOUNTS, SEMI_METHOD,
-                      OTHER_USE, QUICK_SPLIT_SEED, SCALE_CONTROL, SPLIT_SEED, Layout, Recipe)
+                      OTHER_USE, QUICK_SPLIT_SEED, SCALE_CONTROL, SPLIT_PROPORTIONS, SPLIT_SEED, Layout, Recipe)
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,15 @@ class Profile:
         """The amounts where an arm asks for ``use`` (``tuned``: the addendum's curve), smallest first."""
         return tuple(a for a, _ in self.amounts(n_labelled) if any(use in arm.uses() and (
             arm.amounts is None or a in arm.amounts) for arm in self.arms))
+
+    def smallest_dataset(self) -> int:
+        """The fewest images a dataset may have for this profile's design: its smallest label amount must hold at
+        least `MIN_PER_CLASS` images of each class (the frozen-feature classifiers cross-validate on it), and its
+        labelled set (`SPLIT_PROPORTIONS`) the largest per-class amount."""
+        share = SPLIT_PROPORTIONS[0]
+        needs = [int(np.ceil(MIN_PER_CLASS * N_CLASSES / (share * f))) for f in self.fractions]
+        needs += [int(np.ceil(k * N_CLASSES / share)) for k in self.per_class]
+        return max(needs)
 
     def amounts(self, n_labelled: int) -> list[tuple[str, int]]:
         """The label amounts as ``(name, number of images)``, smallest first: ``("10/class", 100)``, ``("1%", 280)``."""
@@ -257,8 +266,19 @@ class SettingError(ValueError):
     and the values it accepts."""
 
 
+MIN_PER_CLASS = 2  #: images of each class in the smallest label amount (a 2-fold cross-validation needs them)
 BACKENDS = ("loky", "dask")  #: values of $SSL_BACKEND
 KERAS_BACKENDS = ("tensorflow", "jax")  #: values of $KERAS_BACKEND this project runs on
+
+
+def check_size(profile: Profile, n_images: int, title: str = "The dataset") -> None:
+    """Refuse, in one sentence before any fit, a dataset too small for ``profile``'s design (`Profile.smallest_dataset`:
+    500 images for the quick profile, 5,000 for the full one)."""
+    smallest = profile.smallest_dataset()
+    if n_images < smallest:
+        raise SettingError(f"{title} has {n_images:,} images, fewer than the {smallest:,} the {profile.name} profile's "
+                           f"design needs (its smallest label amount must hold {MIN_PER_CLASS} images of each class); "
+                           "use a larger dataset or the quick profile.")
 
 
 def get_profile(name: str | None = None) -> Profile:

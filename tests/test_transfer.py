@@ -1,0 +1,29 @@
+"""The transfer question of issue 30: one comparison's gain on two datasets, and the test of their difference."""
+
+import numpy as np
+import pytest
+
+from ssl_study.report.transfer import transfer_test
+
+
+def test_the_difference_of_two_independent_gains_has_the_summed_variance_and_welchs_degrees_of_freedom():
+    mnist, fashion = {"gain": 1.0, "se": 0.3, "pairs": 30}, {"gain": 3.0, "se": 0.4, "pairs": 20}
+    found = transfer_test(mnist, fashion)
+    assert found["difference"] == pytest.approx(2.0) and found["se"] == pytest.approx(0.5)
+    df = 0.25 ** 2 / (0.09 ** 2 / 29 + 0.16 ** 2 / 19)
+    assert found["df"] == pytest.approx(df)
+    assert found["ci_low"] < 2.0 < found["ci_high"] and found["p_value"] < 0.01 and found["same_direction"] is True
+
+
+def test_opposite_directions_and_too_few_seeds_are_said_so():
+    assert transfer_test({"gain": 1.0, "se": 0.3, "pairs": 30}, {"gain": -0.5, "se": 0.3, "pairs": 30})[
+        "same_direction"] is False
+    one_seed = transfer_test({"gain": 1.0, "se": np.nan, "pairs": 1}, {"gain": 2.0, "se": 0.3, "pairs": 30})
+    assert np.isnan(one_seed["p_value"]) and one_seed["difference"] == pytest.approx(1.0)
+    assert transfer_test({"gain": 0.0, "se": 0.3, "pairs": 30}, {"gain": 2.0, "se": 0.3, "pairs": 30})[
+        "same_direction"] is None
+
+
+def test_a_difference_the_data_cannot_see_is_not_significant():
+    found = transfer_test({"gain": 1.0, "se": 0.5, "pairs": 10}, {"gain": 1.3, "se": 0.5, "pairs": 10})
+    assert found["p_value"] > 0.5 and found["ci_low"] < 0 < found["ci_high"]
