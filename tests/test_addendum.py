@@ -192,3 +192,18 @@ def test_the_addendums_chosen_settings_are_the_selections_winners_and_the_config
         assert (TUNED[(start, key)].budget, TUNED[(start, key)].augment, TUNED[(start, key)].learning_rate) == (
             int(budget), augment, float(rate))
         assert f"{100 * row['accuracy']:.2f}" == accuracy
+
+
+def test_the_curve_is_drawn_on_one_log_axis_named_by_its_amounts():
+    """100 to 2,800 labels would split into the low-label panel and a panel titled "the assignment's amounts" that
+    holds none of them; the curve asks for one panel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ssl_study.report import plots
+
+    summary = helpers.summary_table(curve_results({a: 1.0 for a in CURVE}, seeds=3).assign(seconds=1.0))
+    fig = plots.plot_accuracy_vs_labels(summary, "curve", one_panel=True)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 1 and shown[0].get_xscale() == "log"
+    assert "assignment" not in " ".join(ax.get_title() for ax in fig.axes)

@@ -335,7 +335,7 @@ def addendum_paragraph(tests: pd.DataFrame, crossing: dict | None, addendum_comm
         if control is not None:
             text += f" and {phrase(control, 'the weight-scale control')}{note(control)}"
         if first is not None:
-            text += (" (the first run's verdict stands)" if first["verdict"] == row["verdict"] else
+            text += (" (the first run's verdict stands)" if _agrees(first, row) else
                      f" (the first run, with one recipe for both: {phrase(first, 'training from scratch')})")
         said.append(text)
     where = [crossover_sentence(crossing)] if crossing else []
@@ -383,10 +383,16 @@ def agreement_sentences(tests: pd.DataFrame) -> list[str]:
         first = pick(tests, Family.PRIMARY, amount=row["amount"])
         if first is None:
             continue
-        same = first["verdict"] == row["verdict"]
+        same = _agrees(first, row)
         said.append(sentence(
             f"at {amount_words(row['amount'])} the addendum " + ("agrees with the first confirmatory run: " if same else
                                                                  "differs from the first confirmatory run: ")
             + f"tuned, the {H} start {phrase(row, 'training from scratch')}; with the first run's settings it "
             + phrase(first, "training from scratch")))
     return said
+
+
+def _agrees(first, addendum) -> bool:
+    """Whether the addendum's verdict at an amount is the first confirmatory run's there (`agreement_sentences`, the
+    first page)."""
+    return first["verdict"] == addendum["verdict"]

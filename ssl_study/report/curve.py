@@ -29,8 +29,7 @@ def crossover(results: pd.DataFrame, correct: Correctness | None, contrast: Cont
         if paired is None:
             raise ValueError(f"the curve has no paired fits at {amount}")
         test = gain_test(paired["per_seed"], paired["per_image"], margin((amount,)), contrast.full_covariance)
-        n = len(paired["per_seed"])
-        image_var.append(max(0.0, test["se"] ** 2 - paired["per_seed"].var(ddof=1) / n))
+        image_var.append(test["image_share"] * test["se"] ** 2)  # the test images' term, as the test computed it
         includes.append(test["ci_low"] <= 0 <= test["ci_high"])
         gains.append(pd.Series(paired["per_seed"], index=paired["seeds"]))
     table = pd.concat(gains, axis=1).dropna()  # seeds x amounts, the seeds every amount has

@@ -55,11 +55,14 @@ def savefig(fig, profile, name: str) -> Path:
     return path
 
 
-def _panels(n_labels) -> tuple[list, list]:
+def _panels(n_labels, one_panel: bool = False) -> tuple[list, list]:
     """The label amounts of the two panels of an accuracy or gain figure: the low-label regime (up to 10 % of the
     labelled set, on a log axis) and the assignment's amounts (10 % to 100 %, on a linear axis); 10 % is in both. One
-    panel (the second list empty) where either side would hold fewer than two amounts."""
+    panel (the second list empty, a log axis) where either side would hold fewer than two amounts, or where asked
+    (``one_panel``: the addendum's curve, all of it in the low-label regime)."""
     n = sorted(set(n_labels))
+    if one_panel:
+        return n, []
     split = n[-1] / 10
     low, high = [k for k in n if k <= split * 1.001], [k for k in n if k >= split * 0.999]
     return (low, high) if len(low) >= 2 and len(high) >= 2 else (n, [])
@@ -91,12 +94,12 @@ def _percent_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
 percent_axis = _percent_axis  #: for the notebooks' own figures
 
 
-def _two_axes(axes, n_labels, width: float = 12, height: float = 4.6):
+def _two_axes(axes, n_labels, width: float = 12, height: float = 4.6, one_panel: bool = False):
     """The axes of an accuracy or gain figure: ``axes`` (a pair, from a larger figure) or a new figure's; with the
     amounts of each (`_panels`). A second axis that is not needed is hidden."""
     import matplotlib.pyplot as plt
 
-    low, high = _panels(n_labels)
+    low, high = _panels(n_labels, one_panel)
     if axes is None:
         if high:
             fig, axes = plt.subplots(1, 2, figsize=(width, height), gridspec_kw={"width_ratios": [1, 1.4]})
@@ -127,12 +130,12 @@ def _finish(fig, panels, ylabel: str, title: str, axes):
     return fig
 
 
-def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
+def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None, one_panel: bool = False):
     """Mean test accuracy (percent) against labelled images, one line per method in its own style (`method_style`),
     with its 95 % CI band: two panels, each with its own accuracy scale, so that every amount is readable (`_panels`:
     up to 10 % on a log axis, then the assignment's 10 %-100 % on a linear one); on ``axes`` (a pair of panels of a
     larger figure) or a figure of its own."""
-    fig, panels = _two_axes(axes, summary["n_labels"])
+    fig, panels = _two_axes(axes, summary["n_labels"], one_panel=one_panel)
     for ax, shown, log in panels:
         part = summary[summary["n_labels"].isin(shown)]
         every = np.sort(part["n_labels"].unique())
@@ -151,11 +154,12 @@ def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None):
                    axes)
 
 
-def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired by seed), with 95 % CI", axes=None):
+def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired by seed), with 95 % CI", axes=None,
+               one_panel: bool = False):
     """Paired gain over the baseline per label amount, with 95 % CIs, one series per method in its own style, on the
     two panels of `plot_accuracy_vs_labels` (series side by side within an amount); where ``gains`` has a ``margin``
     column (points), the band of equivalence (±margin at each amount) shaded behind."""
-    fig, panels = _two_axes(axes, gains["n_labels"])
+    fig, panels = _two_axes(axes, gains["n_labels"], one_panel=one_panel)
     methods = sorted(gains["method"].unique())
     for ax, shown, log in panels:
         part = gains[gains["n_labels"].isin(shown)]
