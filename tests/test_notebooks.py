@@ -102,8 +102,9 @@ def test_readme_answer_and_results_page_come_from_the_artefacts():
     assert (FULL / "summary.md").read_text().strip() in block
     readme = (helpers.ROOT / "README.md").read_text()
     answer = re.search(r"<!-- answer:start.*?<!-- answer:end -->", readme, re.S).group(0)
-    assert (FULL / "front_page.md").read_text().strip() in answer  # notebook 6's first-page answer opens the README
+    assert (FULL / "answer.md").read_text().strip() in answer  # notebook 6's two sentences open the README
     assert readme.index("<!-- answer:start") < readme.index("## Two commands")
+    assert readme[:readme.index("## Two commands")].count("\n") < 30, "the commands come after a screenful of text"
     assert len(readme.splitlines()) < 200
     for figure in re.findall(r"\]\(\.\./(figures/[^)]+)\)", block):
         assert (helpers.ROOT / figure).exists()

@@ -14,12 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .analysis import (ALPHA, DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE,
-                       UNTRAINED_FINETUNE, Family)
-from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, TUNED, TUNED_BUDGET_TOP
-from ..config import OTHER_USE
-from ..study.ids import method_id
-from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, encoder_label, method_label
+from .analysis import ALPHA, DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, Family
+from ..config import ASSIGNMENT_AMOUNTS, TUNED, TUNED_BUDGET_TOP
+from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, encoder_label
 from .stats import summary_table
 from .reasons import why
 from .words import VERDICT_WORDS, amount_words, count, listing, pts, sentence, verdict_words  # noqa: F401
@@ -58,26 +55,6 @@ def phrase(row, reference: str = SCRATCH) -> str:
     return f"differs from {reference} by {pts(row['gain'])} points ({seeds}{short}: not tested)"
 
 
-def footnote(row) -> str:
-    """The statistics of one test: gain, interval, seeds, p-values and family."""
-    tests = int(row["tests_in_family"]) if not np.isnan(row["tests_in_family"]) else 1
-    question = row["question"][:1].upper() + row["question"][1:]
-    if not row["pairs"] >= 1:
-        return f"{question}, {amount_words(row['amount'])}: not measured in this run."
-    if row["pairs"] < 2:
-        return (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points on one seed (no interval, "
-                "no test).")
-    text = (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points, 95 % interval "
-            f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}] over {count(int(row['pairs']), 'seed')}")
-    if row["verdict"] in (DESCRIPTIVE, "untested"):
-        return text + " (descriptive)."
-    images = ", seeds and test images counted" if row.get("images_bootstrapped", False) else ", seeds only"
-    return (text + f"{images}; p = {row['p_value']:.3g}, Holm-corrected {row['p_holm']:.3g} over "
-            f"{count(tests, 'test')} in the family \"{row['family']}\"; equivalence within ±{row['margin']:.2f} "
-            f"points (two one-sided tests: the 90 % interval inside the margin), Holm-corrected "
-            f"p = {row['p_equivalence_holm']:.3g}.")
-
-
 def pick(tests: pd.DataFrame, family: str, method: str | None = None, amount: str | None = None,
          baseline: str | None = None):
     """The one test of ``family`` (and ``method``, ``amount``, ``baseline`` where given), or None."""
@@ -86,84 +63,6 @@ def pick(tests: pd.DataFrame, family: str, method: str | None = None, amount: st
         if value is not None:
             rows = rows[rows[column] == value]
     return rows.iloc[0] if len(rows) else None
-
-
-def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = "", crossing: dict | None = None,
-               addendum_commit: str = "") -> str:
-    """The first page's answer (Markdown, for ``reports/index.html`` and the README): the answer in plain sentences --
-    the assignment's comparison over its ten fractions and where labels are scarcest, what the fine-tuning schedule
-    does, the other pretexts and the semi-supervised method; then the addendum's answer where it ran (each start tuned,
-    the weight-scale control, the curve's ``crossing``: `addendum_paragraph`) -- the assignment's ten-row table, and
-    the statistics as numbered notes. Every number and word comes from ``tests`` (`analysis.analyse`) and
-    ``summary``."""
-    by = summary.set_index(["method", "amount"])["mean"]
-    notes: list[str] = []
-
-    def note(row) -> str:
-        notes.append(footnote(row))
-        return f"<sup>{len(notes)}</sup>"
-
-    primary = tests[tests["family"] == Family.PRIMARY]
-    scarce = primary.loc[primary["n_labels"].idxmin()] if len(primary) else None
-    pooled = pick(tests, Family.ASSIGNMENT)
-    said = []
-    if pooled is not None and pooled["pairs"] >= 1:
-        said.append(f"Trained with the supervised recipe from the {H} encoder's weights instead of random ones "
-                    f"(the assignment's comparison: only the initial weights differ), the CNN {phrase(pooled)} over "
-                    f"the assignment's ten label fractions on average{note(pooled)}")
-    if scarce is not None:
-        a = scarce["amount"]
-        subject = "it" if said else f"the CNN trained with the supervised recipe from the {H} encoder"
-        said.append(f"where labels are scarcest, at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.2%} against "
-                     f"{by.get((BASELINE, a), np.nan):.2%}), {subject} {phrase(scarce)}{note(scarce)}")
-        for _, row in primary.drop(scarce.name).sort_values("n_labels").iterrows():  # the other primary amounts
-            a = row["amount"]
-            said.append(f"at {amount_words(a)} ({by.get((HEADLINE, a), np.nan):.2%} against "
-                        f"{by.get((BASELINE, a), np.nan):.2%}), it {phrase(row)}{note(row)}")
-    text = [sentence("; ".join(said))] if said else []
-    if scarce is not None:
-        a = scarce["amount"]
-        untrained = pick(tests, Family.TWO_BY_TWO, UNTRAINED_FINETUNE, a)
-        weights = pick(tests, Family.TWO_BY_TWO, FINETUNE, a, UNTRAINED_FINETUNE)
-        if untrained is not None and weights is not None:
-            text.append(sentence(f"Fine-tuned the other way, by training a linear probe first and then every layer "
-                                 f"(probe-then-fine-tune), the CNN from the untrained encoder "
-                                 f"{phrase(untrained, 'training from scratch')}{note(untrained)}, and under that "
-                                 f"schedule the {H} encoder {phrase(weights, 'the untrained one')}{note(weights)}"))
-    best = pick(tests, Family.OTHER, method_id(BEST_PRETEXT, OTHER_USE))
-    if best is not None:
-        text.append(sentence(f"Of the other pre-training tasks, {encoder_label(BEST_PRETEXT)} (the best on "
-                             f"validation data) {phrase(best)} at {amount_words(best['amount'])}{note(best)}"))
-    semi = tests[tests["family"] == Family.SEMI]
-    if len(semi):
-        row = semi.iloc[0]
-        text.append(sentence(f"Using the unlabelled images for semi-supervised training instead, "
-                             f"{method_label(row['method'])} {phrase(row)} at {amount_words(row['amount'])}"
-                             f"{note(row)}"))
-    later = addendum_paragraph(tests, crossing, addendum_commit, note)
-    table = assignment_table(tests, summary)
-    footer = (f"Tests, families and wording: the analysis plan, ANALYSIS_PLAN.md"
-              f"{f' (frozen in commit {plan_commit} before the run)' if plan_commit else ''}; the words used (seeds, "
-              "families, Holm's correction, margins of equivalence): notebook 6, appendix A6.")
-    return "\n\n".join([" ".join(text), *([later] if later else []), table, "<small>\n\n" + "\n\n".join(
-        f"<sup>{i}</sup> {n}" for i, n in enumerate(notes, 1)) + f"\n\n{footer}\n\n</small>"]) + "\n"
-
-
-def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
-    """The assignment's comparison at its ten fractions (and the primary amounts): mean accuracy trained from scratch
-    and from the headline pretext's encoder, the paired gain with its 95 % interval (descriptive), and the seeds."""
-    by = summary.set_index(["method", "amount"])
-    per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)].set_index("amount")
-    rows = [f"| labelled images | trained from scratch | {H}, fine-tuned | gain (points) | 95 % interval | "
-            "seeds |", "|---|---:|---:|---:|---|---:|"]
-    for amount in per_amount.index:
-        row = per_amount.loc[amount]
-        n = int(by.loc[(BASELINE, amount), "n_labels"])
-        interval = "–" if row["pairs"] < 2 else f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
-        rows.append(f"| {amount} ({n:,}) | {by.loc[(BASELINE, amount), 'mean']:.2%} | "
-                    f"{by.loc[(HEADLINE, amount), 'mean']:.2%} | {pts(row['gain'])} | {interval} | "
-                    f"{int(row['pairs'])} |")
-    return "\n".join(rows)
 
 
 def assignment_sentence(tests: pd.DataFrame) -> str:
@@ -181,18 +80,14 @@ def assignment_sentence(tests: pd.DataFrame) -> str:
             "described, not tested).")
 
 
-def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.DataFrame, origin: pd.DataFrame,
-                   diagnostics: dict, pretexts, extra: list[str] = ()) -> list[str]:
-    """The paragraphs notebook 6 ends with (Markdown): every confirmatory test in the plan's words, family by family,
-    why (the pretexts' diagnostics), ``extra`` (the sweep's and other descriptive paragraphs), the test images from
-    MNIST's official test set (``origin``: how many of each part of the split come from it; ``official``: the
-    accuracy on them), and the limitations."""
+def written_answer(tests: pd.DataFrame, official: pd.DataFrame, origin: pd.DataFrame, diagnostics: dict, pretexts,
+                   extra: list[str] = (), exploratory: pd.DataFrame | None = None) -> list[str]:
+    """The paragraphs notebook 6 ends with (Markdown), each saying what no other part of the page says: why (the
+    pretexts' diagnostics), ``extra`` (the sweep's and other descriptive paragraphs), the test images from MNIST's
+    official test set (``origin``: how many of each part of the split come from it; ``official``: the accuracy on
+    them), and the limitations, with the exploratory run's result where it differs (``exploratory``: that run's
+    tests, `exploratory_sentence`). The verdicts are in the page's table of tests, said once."""
     paragraphs = []
-    for family, rows in tests[tests["family"] != DESCRIPTIVE].groupby("family", sort=False):
-        clauses = [f"at {amount_words(row['amount'])}, {row['subject']} {phrase(row, row['reference'])}"
-                   for _, row in rows.iterrows()]
-        paragraphs.append(f"**{family[:1].upper() + family[1:]}** ({count(len(rows), 'test')}, Holm's correction "
-                          f"within the family). " + sentence("; ".join(clauses)))
     why = why_sentences(diagnostics, pretexts)
     if why:
         paragraphs.append("**What the pretext tasks learned** (descriptive). " + " ".join(why))
@@ -202,18 +97,42 @@ def written_answer(tests: pd.DataFrame, summary: pd.DataFrame, official: pd.Data
     seeds, half = primary["pairs"], (primary["ci_high"] - primary["ci_low"]) / 2
     widths = (f"±{half.min():.2f}" if f"{half.min():.2f}" == f"{half.max():.2f}" else
               f"±{half.min():.2f} to ±{half.max():.2f}")
+    earlier = exploratory_sentence(exploratory, tests) if exploratory is not None else ""
     paragraphs.append(
         f"**Limitations.** The primary amounts have {count(int(seeds.min()), 'seed')} (each its own label subset, "
-        f"initialisation and pretext run), which gives 95 % intervals of {widths} "
-        f"points on the primary gains"
-        + (", test images included" if primary["images_bootstrapped"].all() else
-           ", over the seeds only")
-        + f"; descriptive amounts have fewer seeds. One architecture, one "
-        f"dataset and one budget of pre-training per task (the same number of encoder passes for every pretext, set "
-        f"by the run's time budget; experiments/results/siamese_lr.md shows what longer runs scored on validation "
-        f"data) were tried. The settings were chosen on validation data of this "
-        f"split; the design was shaped by an exploratory run on another split, whose test set it did see.")
+        f"initialisation and pretext run), which gives 95 % intervals of {widths} points on the primary gains"
+        + (", test images included" if primary["images_bootstrapped"].all() else ", over the seeds only")
+        + "; descriptive amounts have fewer seeds. One architecture, one dataset and one budget of pre-training per "
+        "task (the same number of encoder passes for every pretext, set by the run's time budget) were tried. "
+        + (budget_note() + " " if len(tests[tests["family"] == Family.ADDENDUM]) else "")
+        + "The settings were chosen on validation data of this split; the design was shaped by an exploratory run "
+        "on another split, whose test set it did see." + (f" {earlier}" if earlier else ""))
     return paragraphs
+
+
+def exploratory_sentence(exploratory: pd.DataFrame, tests: pd.DataFrame) -> str:
+    """The exploratory run's primary comparison (the Siamese encoder probed, then fine-tuned, against training from
+    scratch; ``exploratory``: that run's tests) beside the same comparison here, amount by amount, and whether the two
+    runs' intervals overlap: a result that moved between splits is a limitation worth a reader's eye."""
+    here = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == FINETUNE) & (tests["baseline"] == BASELINE)]
+    there = exploratory[exploratory["family"] == Family.PRIMARY].set_index("amount")
+    said, apart = [], []
+    for _, row in here.sort_values("n_labels").iterrows():
+        if row["amount"] not in there.index:
+            continue
+        old = there.loc[row["amount"]]
+        if old["ci_high"] < row["ci_low"] or row["ci_high"] < old["ci_low"]:
+            apart.append(amount_words(row["amount"]))
+        said.append(f"at {amount_words(row['amount'])}, {pts(old['gain'])} [{pts(old['ci_low'])}, "
+                    f"{pts(old['ci_high'])}] there against {pts(row['gain'])} [{pts(row['ci_low'])}, "
+                    f"{pts(row['ci_high'])}] here")
+    if not said:
+        return ""
+    verdict = (f"at {listing(apart)} the two runs' intervals do not overlap: this gain depends on the split "
+               "(or on the first run's settings) more than one run's interval says" if apart else
+               "the two runs' intervals overlap")
+    return sentence(f"The exploratory run measured the {H} encoder probed, then fine-tuned, against training from "
+                    f"scratch (points, 95 % intervals): " + "; ".join(said) + f"; {verdict}")
 
 
 def official_paragraph(official: pd.DataFrame, origin: pd.DataFrame) -> str:
@@ -256,9 +175,12 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     return summary.join(keys[[c for c in ("pretext", "use", "unlabelled") if c not in summary.columns]], on="method")
 
 
-def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("recipe", "logistic")) -> list[str]:
+def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("recipe", "logistic"),
+                    held_out: float = 0.0) -> list[str]:
     """Per pretext and use at ``amount``: the mean accuracy with the fewest and with the most unlabelled images, each
-    with the half-width of its 95 % interval and the seeds (descriptive: no test, no "levels off")."""
+    with the half-width of its 95 % interval and the seeds, and what the two intervals allow one to say (descriptive:
+    no test, no "levels off"). ``held_out``: the share of a pretext run's images that monitor it instead of training
+    it (said once, so that the counts match notebook 4's table of images trained on)."""
     lines = []
     subjects = {"recipe": "the CNN trained with the recipe from the {} encoder",
                 "finetune": "the CNN probed, then fine-tuned from the {} encoder",
@@ -277,8 +199,23 @@ def sweep_sentences(summary: pd.DataFrame, amount: str, uses=("recipe", "logisti
         seeds = int(g["seeds"].min())
         lines.append(f"{subjects.get(use, '{} ' + use).format(encoder_label(pretext))} reaches {mean(low)} with "
                      f"{low:,} unlabelled images and {mean(high)} with {high:,} ({count(seeds, 'seed')}"
-                     f"{', 95 % intervals' if seeds > 1 else ''}; descriptive)")
+                     f"{', 95 % intervals' if seeds > 1 else ''}; descriptive): {_more_images(g, low, high)}")
+    if lines and held_out:
+        lines.append(f"of each run's unlabelled images, {held_out:.0%} monitor the pretext task and the rest train it "
+                     f"({int(round(high * (1 - held_out))):,} of {high:,})")
     return [sentence(line) for line in lines]
+
+
+def _more_images(g: pd.DataFrame, low, high) -> str:
+    """What the sweep's two ends allow one to say about more unlabelled images (``g``: summary rows by images)."""
+    lo, hi = g.loc[low], g.loc[high]
+    if np.isnan(lo["ci95"]) or np.isnan(hi["ci95"]):
+        return "one seed, so no interval to judge by"
+    if hi["mean"] - hi["ci95"] > lo["mean"] + lo["ci95"]:
+        return "more unlabelled images did better, the two intervals apart"
+    if lo["mean"] - lo["ci95"] > hi["mean"] + hi["ci95"]:
+        return "fewer unlabelled images did better, the two intervals apart"
+    return f"the two intervals overlap, so these seeds cannot show that {high // max(low, 1):,} times more images help"
 
 
 def official_summary(results: pd.DataFrame) -> pd.DataFrame:
@@ -288,8 +225,8 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
     return summary_table(results, "official_test_accuracy")
 
 
-__all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "amount_words", "assignment_sentence", "assignment_table",
-           "footnote", "front_page", "official_paragraph", "official_summary", "phrase", "pick", "pts",
+__all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "agrees", "amount_words", "assignment_sentence",
+           "exploratory_sentence", "named_amount", "official_paragraph", "official_summary", "phrase", "pick", "pts",
            "sweep_sentences", "sweep_summary", "verdict_words", "why_sentences", "written_answer"]
 
 
@@ -317,32 +254,6 @@ def tuned_sentences(tests: pd.DataFrame) -> list[str]:
     return said
 
 
-def addendum_paragraph(tests: pd.DataFrame, crossing: dict | None, addendum_commit: str = "", note=None) -> str:
-    """The addendum's answer for the first page (empty where it did not run): each start tuned, against the
-    weight-scale control, where the curve's gain vanishes, and whether the first confirmatory run's verdicts stand;
-    ``note``: the first page's footnote maker (a test's statistics as a numbered note)."""
-    rows = tests[tests["family"] == Family.ADDENDUM]
-    if rows.empty:
-        return ""
-    note = note or (lambda row: "")
-    frozen = f", frozen in commit {addendum_commit} before its run" if addendum_commit else ""
-    said = []
-    for _, row in rows.iterrows():
-        a = row["amount"]
-        control = pick(tests, Family.WEIGHT_SCALE, TUNED_SIAMESE, a, TUNED_CONTROL)
-        first = pick(tests, Family.PRIMARY, amount=a)
-        text = f"at {amount_words(a)} the CNN from the {H} encoder {phrase(row, 'training from scratch')}{note(row)}"
-        if control is not None:
-            text += f" and {phrase(control, 'the weight-scale control')}{note(control)}"
-        if first is not None:
-            text += (" (the first run's verdict stands)" if _agrees(first, row) else
-                     f" (the first run, with one recipe for both: {phrase(first, 'training from scratch')})")
-        said.append(text)
-    where = [crossover_sentence(crossing)] if crossing else []
-    return " ".join([f"**Asked again, with each start's settings tuned where labels are scarce** (the addendum to "
-                     f"the plan{frozen}): " + "; ".join(said) + "."] + where + [budget_note()])
-
-
 def budget_note() -> str:
     """Which start's tuned budget is the largest the selection tried (`TUNED_BUDGET_TOP`, where the addendum stops
     the grid: its accuracy on the selection images was still rising there), as a sentence; empty if none."""
@@ -356,15 +267,15 @@ def budget_note() -> str:
 
 def crossover_sentence(found: dict) -> str:
     """Where the curve's gain stops being distinguishable from zero (`ssl_study.report.curve.crossover`)."""
-    spread = (f"between {_named(found['low'])} and {_named(found['high'])}" if found["low"] != found["high"]
-              else f"{_where(found['low'])} in at least 95 % of the resamplings")
-    first = (f"the gain's 95 % interval first includes zero at {_named(found['amount'])}" if found["amount"] else
+    spread = (f"between {named_amount(found['low'])} and {named_amount(found['high'])}"
+              if found["low"] != found["high"] else f"{_where(found['low'])} in at least 95 % of the resamplings")
+    first = (f"the gain's 95 % interval first includes zero at {named_amount(found['amount'])}" if found["amount"] else
              "the gain's 95 % interval excludes zero at every amount of the curve")
     return sentence(f"Along the curve (descriptive), {first}; resampling the {found['seeds']} seeds that every amount "
                     f"has puts the first such amount {spread}")
 
 
-def _named(amount: str | None) -> str:
+def named_amount(amount: str | None) -> str:
     """A crossover amount in words: "1 % of the labels", or "beyond the curve's largest amount" (None: every interval
     excludes zero)."""
     return amount_words(amount) if amount else "beyond the curve's largest amount"
@@ -372,7 +283,7 @@ def _named(amount: str | None) -> str:
 
 def _where(amount: str | None) -> str:
     """`_named` after "at" where it is an amount."""
-    return f"at {_named(amount)}" if amount else _named(amount)
+    return f"at {named_amount(amount)}" if amount else named_amount(amount)
 
 
 def agreement_sentences(tests: pd.DataFrame) -> list[str]:
@@ -383,7 +294,7 @@ def agreement_sentences(tests: pd.DataFrame) -> list[str]:
         first = pick(tests, Family.PRIMARY, amount=row["amount"])
         if first is None:
             continue
-        same = _agrees(first, row)
+        same = agrees(first, row)
         said.append(sentence(
             f"at {amount_words(row['amount'])} the addendum " + ("agrees with the first confirmatory run: " if same else
                                                                  "differs from the first confirmatory run: ")
@@ -392,7 +303,7 @@ def agreement_sentences(tests: pd.DataFrame) -> list[str]:
     return said
 
 
-def _agrees(first, addendum) -> bool:
+def agrees(first, addendum) -> bool:
     """Whether the addendum's verdict at an amount is the first confirmatory run's there (`agreement_sentences`, the
     first page)."""
     return first["verdict"] == addendum["verdict"]

@@ -21,7 +21,8 @@ RESULTS_DOC = ROOT / "docs" / "results.md"  #: where the results block is (the R
 
 def refresh_readme() -> None:
     """Replace the results block of ``docs/results.md`` with tables read from ``artefacts/full``, and the README's
-    answer block with notebook 6's first-page answer (``front_page.md``)."""
+    answer block with notebook 6's answer in two sentences (``answer.md``; its figure, tables and statistics are on the
+    first page, ``reports/index.html``)."""
     folder = ROOT / "artefacts" / "full"
     summary, timings = folder / "summary.md", folder / "timings.json"
     if not summary.exists() or not timings.exists():
@@ -38,9 +39,9 @@ def refresh_readme() -> None:
     block += cache_sentence(PROFILES["full"].cache) + "\n"
     block += "<!-- results:end -->"
     replace_readme_block("results", block, RESULTS_DOC)
-    if (folder / "front_page.md").exists():  # notebook 6's first-page answer opens the README
-        replace_readme_block("answer", "<!-- answer:start (written by run_study.py from artefacts/full/front_page.md; "
-                                       "do not edit by hand) -->\n" + (folder / "front_page.md").read_text().strip()
+    if (folder / "answer.md").exists():  # notebook 6's answer in two sentences opens the README
+        replace_readme_block("answer", "<!-- answer:start (written by run_study.py from artefacts/full/answer.md; "
+                                       "do not edit by hand) -->\n" + (folder / "answer.md").read_text().strip()
                              + "\n<!-- answer:end -->")
     print("README answer and docs/results.md refreshed")
 
@@ -94,8 +95,7 @@ def _secondary_text(folder: Path) -> str:
     (each only where its artefact is in ``folder``)."""
     block = ""
     if (folder / "semi.md").exists():
-        block += ("The other pretext tasks (the same budget of encoder passes) and the semi-supervised method, against "
-                  "training from scratch and against the untrained encoder (notebook 6):\n\n"
+        block += ("Every test of the analysis plan and its addendum, with its verdict (notebook 6):\n\n"
                   f"{(folder / 'semi.md').read_text()}\n")
     if (folder / "pretexts.md").exists():
         block += f"{(folder / 'pretexts.md').read_text()}\n![unlabelled sweep](../figures/04_unlabelled_sweep.png)\n\n"

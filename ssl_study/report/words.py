@@ -51,3 +51,14 @@ def sentence(text: str) -> str:
 def pts(value: float) -> str:
     """A signed number of points with two decimals, never "-0.00" ("–" for none)."""
     return "–" if np.isnan(value) else f"{round(float(value), 2) + 0.0:+.2f}"
+
+
+def p_words(p: float) -> str:
+    """A p-value for people: "p < 0.001", "p = 0.011", "p > 0.99" (never "9.87e-09" or "p = 1.")."""
+    if np.isnan(p):
+        return "no p-value"
+    if p < 0.001:
+        return "p < 0.001"
+    if p > 0.99:
+        return "p > 0.99"
+    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"

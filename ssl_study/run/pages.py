@@ -55,7 +55,7 @@ def render_html(nb: NotebookNode, name: str) -> str:
     config.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
     exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="report")
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
-    return fold_appendix(html)
+    return linked_documents(fold_appendix(html))
 
 
 def fold_appendix(html: str) -> str:
@@ -79,41 +79,83 @@ QUESTION = ("The course's assignment: split MNIST's 70,000 images at random into
 FRONT_FIGURE = "06_accuracy_vs_labels.png"  #: the figure of the first page (notebook 6's)
 
 
+#: the documents the pages link to, rendered beside them: (source in the repository, page name, title)
+DOCUMENTS = [("ANALYSIS_PLAN.md", "plan.html", "The analysis plan"),
+             ("ANALYSIS_PLAN_ADDENDUM.md", "addendum.html", "The addendum to the analysis plan"),
+             ("docs/glossary.md", "glossary.html", "Words used")]
+STYLE = ("body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.45;padding:0 1em}"
+         "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.08em 0.6em;"
+         "border-bottom:1px solid #ddd;text-align:right}th{text-align:center}td:first-child{text-align:left}"
+         "td:nth-child(1),td:nth-child(2){text-align:left}td{white-space:nowrap}td:first-child{white-space:normal}"
+         "details.statistics{margin:0.8em 0}details.statistics p{margin:0.3em 0;color:#444;font-size:0.9em}"
+         "p.answer{font-size:1.15em}pre{white-space:pre-wrap}")
+
+
+def linked_documents(html: str) -> str:
+    """A page's links to the repository's Markdown documents (`DOCUMENTS`, as a notebook in JupyterLab links them:
+    ``../ANALYSIS_PLAN.md``) pointed at their rendered pages beside it (``plan.html``)."""
+    for source, page, _ in DOCUMENTS:
+        html = re.sub(rf'href="(\.\./)*{re.escape(source)}"', f'href="{page}"', html)
+    return html
+
+
+def write_documents(html_dir: Path) -> list[Path]:
+    """The plan, its addendum and the glossary as pages beside the notebooks' (`DOCUMENTS`), so that a reader of the
+    pages reads them rendered, not as plain text; their links to each other point at the rendered pages."""
+    import html as html_lib
+
+    from nbconvert.filters import markdown2html
+
+    paths = []
+    for source, page, title in DOCUMENTS:
+        text = (config.ROOT / source).read_text(encoding="utf-8")
+        body = linked_documents(markdown2html(text))
+        path = html_dir / page
+        path.write_text(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+                        f"{html_lib.escape(title)}</title><style>{STYLE}</style></head><body>\n{body}\n"
+                        f"<p><a href=\"index.html\">Back to the answer</a></p>\n</body></html>\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = None, profile_name: str = "full") -> Path:
-    """``index.html``, the one page an examiner must read: the question, the answer in plain sentences with the
-    accuracy-versus-labels figure and the assignment's ten-row table (notebook 6's ``front_page.md``, statistics in
-    its notes), and a link to each notebook's page with its one-line summary (the notebook's ``summary`` metadata)."""
+    """``index.html``, the one page an examiner must read, in a minute: the question; the answer in two plain sentences,
+    the accuracy-versus-labels figure at the page's width, the assignment's table and the other comparisons, the
+    statistics folded one click away (notebook 6's ``front_page.md``); links to the plan, its addendum, the glossary
+    (`write_documents`, written beside it) and each notebook's page with its one-line summary (the notebook's
+    ``summary`` metadata)."""
     import base64
     import html as html_lib
 
     import nbformat
     from nbconvert.filters import markdown2html
 
+    from ..report.front import FIGURE
+
     links = []
     for name in NOTEBOOKS:
         meta = nbformat.read(config.PROJECT.notebooks / name, as_version=4).metadata
         links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{html_lib.escape(meta.get("title", name))}'
                      f'</a> — {html_lib.escape(meta.get("summary", ""))}</li>')
-    answer = markdown2html(front_md.read_text()) if front_md and front_md.exists() else ""
+    front = front_md.read_text() if front_md and front_md.exists() else ""
     figure = (figures / FRONT_FIGURE) if figures else None
-    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:75%;display:block;'
-             f'margin:0.4em auto" '
-             f'src="data:image/png;base64,{base64.b64encode(figure.read_bytes()).decode()}">'
+    image = (f'<img alt="Test accuracy against the number of labelled images" style="width:100%;display:block;'
+             f'margin:0.4em auto" src="data:image/png;base64,{base64.b64encode(figure.read_bytes()).decode()}">'
              if figure and figure.exists() else "")
-    if image and "<table" in answer:  # the figure between the sentences and the table
-        answer = answer.replace("<table", image + "\n<table", 1)
+    sentences, _, rest = front.partition(FIGURE)
+    said = markdown2html(sentences).replace("<p>", '<p class="answer">')
+    answer = f"{said}\n{image}\n{markdown2html(rest)}"
+    documents = "".join(f'<li><a href="{page}">{html_lib.escape(title)}</a></li>' for _, page, title in DOCUMENTS)
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
-            "<style>body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.45;padding:0 1em}"
-            "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.08em 0.7em;"
-            "border-bottom:1px solid #ddd;text-align:right}th{text-align:center}td:first-child{text-align:left}"
-            "small p{margin:0.3em 0;color:#444}</style></head><body>\n"
+            f"<style>{STYLE}</style></head><body>\n"
             "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
             f"<p><em>{html_lib.escape(QUESTION)}</em></p>\n<h2>The answer</h2>\n{answer}\n"
             "<h2>The six notebooks</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
-            f"<p><small>Each page is a notebook executed top to bottom in the {profile_name} profile "
-            "(<code>run_study.py</code>); "
-            "its code is folded under each \"code\" line.</small></p>\n</body></html>\n")
+            f"<h2>The rules it was judged by</h2>\n<ul>{documents}</ul>\n"
+            f"<p><small>Each page is a notebook executed top to bottom in the {profile_name} profile; its code is "
+            "folded under each \"code\" line.</small></p>\n</body></html>\n")
+    write_documents(html_dir)
     path = html_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     return path

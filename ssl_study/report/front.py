@@ -1,0 +1,270 @@
+"""The first page (``reports/index.html``, and the README's opening): the answer in two plain sentences (`headline`),
+the assignment's table (`assignment_table`), the other comparisons each against training from scratch
+(`comparisons_table`), and the statistics of every test one click away (`front_page`'s notes, p-values for people:
+`words.p_words`).
+
+Every number and every claim's direction is computed from the tests of the plan (`ssl_study.report.analysis`), by its
+wording rule: "helps" only where the family's Holm-corrected test says "better", "equivalent" only where the
+equivalence test does; a difference the data cannot see is given with its seeds and interval. Where the addendum ran
+(ANALYSIS_PLAN_ADDENDUM.md: each start tuned where labels are scarce), its verdicts give the answer and the first
+run's stand beside them where they differ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .analysis import (ALPHA, DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, UNTRAINED_FINETUNE,
+                       Family)
+from .conclusion import named_amount, agrees, phrase, pick
+from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, OTHER_USE
+from ..study.ids import method_id
+from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL as H, encoder_label
+from .words import amount_words, count, p_words, pts, sentence, verdict_words
+
+FIGURE = "<!-- figure -->"  #: where the index puts its figure: after the two sentences (the README stops there)
+
+
+def footnote(row) -> str:
+    """The statistics of one test for a reader: gain, interval, seeds, then the p-values in words ("p < 0.001") with
+    the family and its correction, and the equivalence test."""
+    question = row["question"][:1].upper() + row["question"][1:]
+    if not row["pairs"] >= 1:
+        return f"{question}, {amount_words(row['amount'])}: not measured in this run."
+    if row["pairs"] < 2:
+        return (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points on one seed (no interval, "
+                "no test).")
+    text = (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points, 95 % interval "
+            f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}] over {count(int(row['pairs']), 'seed')}")
+    if row["verdict"] in (DESCRIPTIVE, "untested"):
+        return text + " (described, not tested)."
+    tests = int(row["tests_in_family"]) if not np.isnan(row["tests_in_family"]) else 1
+    images = " (seeds and test images counted)" if row.get("images_bootstrapped", False) else " (seeds only)"
+    return (text + f"{images}. Difference: {p_words(row['p_holm'])} after Holm's correction over the "
+            f"{count(tests, 'test')} of the family \"{row['family']}\" ({p_words(row['p_value'])} alone). "
+            f"Equivalence within ±{row['margin']:.2f} points: {p_words(row['p_equivalence_holm'])}.")
+
+
+def _effect(row) -> str:
+    """A test's result in a few plain words, by the wording rule: "a gain of 1.08 points", "a loss of ...", "equivalent
+    (within ±0.53 points)", "+0.30 points, which 30 seeds cannot tell from zero (95 % interval [...])"."""
+    kind, gain = row["verdict"], row["gain"]
+    if kind == "better":
+        inside = (f", inside the margin of ±{row['margin']:.2f} points" if row.get("p_equivalence_holm", 1) < ALPHA
+                  else "")
+        return f"a gain of {abs(gain):.2f} points{inside}"
+    if kind == "worse":
+        return f"a loss of {abs(gain):.2f} points"
+    if kind == "equivalent":
+        return f"{pts(gain)} points: equivalent, within ±{row['margin']:.2f}"
+    interval = f"95 % interval [{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
+    if kind == "undetected":
+        return f"{pts(gain)} points, which {count(int(row['pairs']), 'seed')} cannot tell from zero ({interval})"
+    return f"{pts(gain)} points, not tested"
+
+
+def _images(row) -> str:
+    """"10 labels per class (100 images)"."""
+    return f"{amount_words(row['amount'])} ({int(row['n_labels']):,} images)"
+
+
+def _opening(verdicts: list[str]) -> str:
+    """The answer's first words from the verdicts at the scarce amounts."""
+    better, worse = verdicts.count("better"), verdicts.count("worse")
+    if better == len(verdicts):
+        return "Yes, where labels are scarce"
+    if worse == len(verdicts):
+        return "No: where labels are scarce it makes the CNN worse"
+    if better and worse:
+        return "It depends on the amount"
+    if better:
+        return "Yes, where labels are scarcest"
+    if worse:
+        return "No: at some scarce amounts it makes the CNN worse"
+    if all(v == "equivalent" for v in verdicts):
+        return "No, not by a margin that matters"
+    return "Not detectably"
+
+
+def headline(tests: pd.DataFrame, summary: pd.DataFrame, crossing: dict | None = None) -> list[str]:
+    """The answer in two plain sentences: does pre-training help, by how much and where labels are scarce (the
+    addendum's tuned arms where they ran, else the first run's primary tests); and where the gain goes as labels grow
+    (the assignment's pooled test over its ten fractions, and the curve's ``crossing``). A third sentence only where
+    the addendum's verdict differs from the first run's."""
+    by = summary.set_index(["method", "amount"])["mean"]
+    tuned = tests[tests["family"] == Family.ADDENDUM].sort_values("n_labels")
+    first = tests[tests["family"] == Family.PRIMARY].sort_values("n_labels")
+    rows, (pre, base) = (tuned, (TUNED_SIAMESE, TUNED_SCRATCH)) if len(tuned) else (first, (HEADLINE, BASELINE))
+    said = []
+    if len(rows):
+        clauses = []
+        for i, (_, row) in enumerate(rows.iterrows()):
+            a = row["amount"]
+            accuracy = f"{by.get((pre, a), np.nan):.1%} test accuracy against {by.get((base, a), np.nan):.1%}"
+            if i == 0:
+                subject = (f"a CNN whose encoder was first pre-trained on the {H} task with the unlabelled images "
+                           f"reaches {accuracy} for the same CNN trained from scratch")
+                tuned_words = ", each with its own settings tuned for so few labels," if len(tuned) else ""
+                clauses.append(f"with {_images(row)}{tuned_words} {subject} ({_effect(row)})")
+            else:
+                clauses.append(f"with {_images(row)}, {accuracy} ({_effect(row)})")
+        said.append(sentence(f"{_opening(list(rows['verdict']))}: " + "; ".join(clauses)))
+    said += [s for s in [_more_labels(tests, crossing)] if s]
+    differ = [(row, old) for _, row in tuned.iterrows()
+              for old in [pick(tests, Family.PRIMARY, amount=row["amount"])] if old is not None and not agrees(old, row)]
+    if differ:
+        said.append(sentence("the first run, which trained both with one recipe, found that pre-training "
+                             + "; and ".join(f"at {amount_words(row['amount'])} "
+                                             f"{phrase(old, 'training from scratch')}" for row, old in differ)))
+    return said
+
+
+def _more_labels(tests: pd.DataFrame, crossing: dict | None) -> str:
+    """Where the gain goes with more labels: the pooled test over the assignment's fractions, and where the curve's
+    interval first includes zero; empty where neither ran."""
+    pooled = pick(tests, Family.ASSIGNMENT)
+    parts = []
+    if pooled is not None and pooled["pairs"] >= 1:
+        n = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)
+                  & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]["n_labels"]
+        span = (f"from {int(n.min()):,} to {int(n.max()):,} labelled images" if len(n) else
+                "at the assignment's fractions")
+        kind = pooled["verdict"]
+        if kind == "equivalent":
+            parts.append(f"with more labels the gain vanishes: {span} the two are equivalent on average (within "
+                         f"±{pooled['margin']:.2f} points, a bound on the mean over the ten fractions)")
+        elif kind in ("better", "worse"):
+            parts.append(f"with more labels, {span}, pre-training still "
+                         f"{'helps, by' if kind == 'better' else 'costs'} {abs(pooled['gain']):.2f} points on average")
+        else:
+            parts.append(f"with more labels, {span}, the average gain is {_effect(pooled)}")
+    curve = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == TUNED_SIAMESE)
+                  & (tests["baseline"] == TUNED_SCRATCH)]["n_labels"]
+    if crossing and len(curve):
+        where = (f"first includes zero at {named_amount(crossing['amount'])}" if crossing["amount"] else
+                 "excludes zero at every amount")
+        spread = ("" if crossing["low"] == crossing["high"] else f" (resampling the seeds: between "
+                  f"{named_amount(crossing['low'])} and {named_amount(crossing['high'])})")
+        parts.append(f"between {int(curve.min()):,} and {int(curve.max()):,} labels, each start tuned, the gain's "
+                     f"95 % interval {where}{spread}")
+    return sentence("; ".join(parts)) if parts else ""
+
+
+def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
+    """The assignment's comparison at its ten fractions (and the primary amounts): mean accuracy trained from scratch
+    and from the headline pretext's encoder, the paired gain with its 95 % interval (descriptive), and the seeds."""
+    by = summary.set_index(["method", "amount"])
+    per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)].set_index("amount")
+    rows = [f"| labelled images | trained from scratch | {H}, fine-tuned | gain (points) | 95 % interval | "
+            "seeds |", "|---|---:|---:|---:|---|---:|"]
+    for amount in per_amount.index:
+        row = per_amount.loc[amount]
+        n = int(by.loc[(BASELINE, amount), "n_labels"])
+        interval = "–" if row["pairs"] < 2 else f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
+        rows.append(f"| {amount} ({n:,}) | {by.loc[(BASELINE, amount), 'mean']:.2%} | "
+                    f"{by.loc[(HEADLINE, amount), 'mean']:.2%} | {pts(row['gain'])} | {interval} | "
+                    f"{int(row['pairs'])} |")
+    return "\n".join(rows)
+
+
+#: the other comparisons of the first page: (family, method, baseline, what a reader is told), in order
+COMPARISONS = [
+    (Family.ADDENDUM, TUNED_SIAMESE, TUNED_SCRATCH, f"{H} start vs training from scratch, each tuned for few labels"),
+    (Family.WEIGHT_SCALE, TUNED_SIAMESE, TUNED_CONTROL,
+     f"{H} start vs untrained weights scaled to its size (both tuned): what the weights learned"),
+    (Family.WEIGHT_SCALE, TUNED_CONTROL, TUNED_SCRATCH, "untrained weights scaled to the pre-trained size vs training "
+     "from scratch (both tuned)"),
+    (Family.PRIMARY, HEADLINE, BASELINE, f"{H} start vs training from scratch, one recipe for both (the first run)"),
+    (DESCRIPTIVE, FINETUNE, BASELINE, f"{H} start, linear probe first, then fine-tuned, vs training from scratch"),
+    (Family.TWO_BY_TWO, UNTRAINED_FINETUNE, BASELINE, "untrained encoder, linear probe first, then fine-tuned, vs "
+     "training from scratch"),
+    (Family.OTHER, method_id(BEST_PRETEXT, OTHER_USE), BASELINE, f"{encoder_label(BEST_PRETEXT)} pre-training (the "
+     "best other task on validation data) vs training from scratch"),
+    (Family.SEMI, None, BASELINE, "the unlabelled images used for semi-supervised training instead, vs training from "
+     "scratch"),
+]
+
+
+def comparison_rows(tests: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """The tests the first page's second table shows, with what a reader is told of each (`COMPARISONS`), in order;
+    a descriptive comparison only at the primary amounts."""
+    primary = set(tests.loc[tests["family"] == Family.PRIMARY, "amount"])
+    shown = []
+    for family, method, baseline, words in COMPARISONS:
+        rows = tests[(tests["family"] == family) & (tests["baseline"] == baseline)]
+        rows = rows[rows["method"] == method] if method else rows.iloc[:1]
+        if family == DESCRIPTIVE:
+            rows = rows[rows["amount"].isin(primary)]
+        shown += [(words, row) for _, row in rows.sort_values("n_labels").iterrows()]
+    return shown
+
+
+def comparisons_table(shown: list[tuple[str, pd.Series]], first_note: int = 1) -> str:
+    """The other comparisons as a Markdown table: what is compared, at which amount, the gain with its interval and
+    seeds, the verdict in words and the number of its note."""
+    lines = ["| compared | labelled images | gain (points) | 95 % interval | seeds | verdict | note |",
+             "|---|---|---:|---|---:|---|---:|"]
+    for i, (words, row) in enumerate(shown, first_note):
+        interval = "–" if row["pairs"] < 2 else f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
+        lines.append(f"| {words} | {amount_words(row['amount'])} | {pts(row['gain'])} | {interval} | "
+                     f"{int(row['pairs'])} | {verdict_words(row['verdict'])} | <a href=\"#note{i}\">{i}</a> |")
+    return "\n".join(lines)
+
+
+def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = "", crossing: dict | None = None,
+               addendum_commit: str = "") -> str:
+    """The first page's answer (Markdown): the two sentences (`headline`), the place of the figure (`FIGURE`), the
+    assignment's table, the other comparisons (`comparisons_table`), and the statistics of each as numbered notes in
+    a folded block. Every number and word comes from ``tests`` (`analysis.analyse`) and ``summary``."""
+    shown = comparison_rows(tests)
+    pooled = pick(tests, Family.ASSIGNMENT)
+    notes = [footnote(row) for _, row in shown] + ([footnote(pooled)] if pooled is not None else [])
+    frozen = [f"the analysis plan{f' (frozen in commit {plan_commit} before the run)' if plan_commit else ''}"]
+    if addendum_commit and len(tests[tests["family"] == Family.ADDENDUM]):
+        frozen.append(f"its addendum (frozen in commit {addendum_commit} before its run)")
+    parts = [" ".join(headline(tests, summary, crossing)), FIGURE,
+             "**The assignment's comparison** at its ten label fractions and where labels are scarce (mean test "
+             "accuracy; the gain is paired: same seed, label subset and test images):",
+             assignment_table(tests, summary)]
+    if shown:
+        parts += ["**The other comparisons**, each at its amount:", comparisons_table(shown)]
+    parts.append("<details class=\"statistics\"><summary>The statistics of each comparison (click to open)</summary>"
+                 "\n\n" + "\n\n".join(f"<a id=\"note{i}\"></a>{i}. {n}" for i, n in enumerate(notes, 1))
+                 + f"\n\nTests, families, margins and wording: {' and '.join(frozen)}.\n\n</details>")
+    return "\n\n".join(parts) + "\n"
+
+
+def readme_answer(front: str) -> str:
+    """The part of the first page the README opens with: the two sentences before the figure."""
+    return front.split(FIGURE)[0].strip()
+
+
+#: the plan's families of tests, as a reader is told them
+FAMILY_WORDS = {Family.PRIMARY: "first run: the main test", Family.TWO_BY_TWO: "first run: start × schedule",
+                Family.ASSIGNMENT: "first run: the assignment's ten fractions",
+                Family.OTHER: "other tasks vs training from scratch",
+                Family.OTHER_WEIGHTS: "other tasks vs the untrained encoder", Family.SEMI: "semi-supervised",
+                Family.ADDENDUM: "addendum: each start tuned", Family.WEIGHT_SCALE: "addendum: weight-scale control"}
+
+
+def tests_table(tests: pd.DataFrame, styled: bool = True):
+    """Every test of the plan, once: the question in words, the labelled images, seeds, the gain with its 95 %
+    interval and the verdict by the wording rule; text left-aligned and intervals unbroken where ``styled`` (a pandas
+    Styler for the notebook), else the plain table (for Markdown)."""
+    tested = tests[tests["family"] != DESCRIPTIVE]
+    table = pd.DataFrame({
+        "question": tested["family"].map(lambda f: FAMILY_WORDS.get(f, f)),
+        "compared": tested["question"],
+        "labelled images": tested["amount"].map(amount_words), "seeds": tested["pairs"].astype(int),
+        "gain (points)": tested["gain"].map(pts),
+        "95 % interval": [f"[{pts(lo)}, {pts(hi)}]" if n > 1 else "–"
+                          for lo, hi, n in zip(tested["ci_low"], tested["ci_high"], tested["pairs"])],
+        "verdict": tested["verdict"].map(verdict_words)})
+    if not styled:
+        return table
+    text = ["question", "compared", "labelled images", "verdict"]
+    return (table.style.hide()
+            .set_properties(subset=text, **{"text-align": "left"})
+            .set_properties(subset=["gain (points)", "95 % interval"], **{"white-space": "nowrap"})
+            .set_table_styles([{"selector": "th", "props": "text-align: left"}]))
