@@ -6,9 +6,11 @@ six."""
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
 import helpers
+from ssl_study.run.pages import DOCUMENTS
 from ssl_study.run.runner import PROGRESS
 
 REPORTS = helpers.ROOT / "reports"
@@ -111,3 +113,106 @@ def test_every_styled_table_has_an_id_of_its_own(page):
     ids = re.findall(r'<table id="(T_\w+)"', html)
     assert len(ids) == len(set(ids))
 
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# No code in the prose (issue 32): what a reader sees holds no identifier, Python repr or file path, and no interval
+# of a single point is drawn as a band of no width
+# ----------------------------------------------------------------------------------------------------------------------
+
+#: the rendered documents a reader reaches from the index, but the plan and its addendum: frozen, quoted as committed
+DOCUMENT_PAGES = [REPORTS / page for source, page, _ in DOCUMENTS if "ANALYSIS_PLAN" not in source]
+
+
+def parameter_names() -> set[str]:
+    """The names a reader must never meet in the prose: every constant the notebooks can reach through ``helpers``,
+    and every name a notebook's parameters cell sets."""
+    names = {n for n in dir(helpers) if n.isupper() and len(n) > 2}
+    for name in helpers.NOTEBOOKS:
+        for cell in nbformat.read(helpers.NOTEBOOKS_DIR / name, as_version=4).cells:
+            if "parameters" in cell.metadata.get("tags", []):
+                names |= set(re.findall(r"^([A-Z][A-Z0-9_]+)\s*=", cell.source, re.M))
+    return names
+
+
+#: what marks code in the prose: a kind of machinery -> its pattern
+MACHINERY = {
+    "an identifier": r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bhelpers\.\w+|\b\w+\(\)",
+    "a Python repr": r"\bdtype\b|\(None, \d+|object at 0x|\barray\(|\bName: \w+|\bLength: \d+|Index\(\[|\bNone\b|\bnan\b",
+    "a file path": r"\b[\w*<>-]+\.(?:md|py|csv|npz|json|ipynb|h5|txt|html)\b"
+                   r"|\b(?:experiments|ssl_study|artefacts|figures|notebooks|docs|reports|benchmarks|tools|tests|data)/",
+}
+
+
+def machinery_in(text: str, names: set[str]) -> list[str]:
+    """Every piece of code a reader would meet in ``text`` (a page's visible text): identifiers, the notebooks'
+    parameter and constant names (``names``), Python reprs and file paths, each as "kind: what"."""
+    found = [f"{kind}: {m.group(0)}" for kind, pattern in MACHINERY.items() for m in re.finditer(pattern, text)]
+    if names:
+        found += [f"a code name: {m.group(0)}" for m in re.finditer(r"\b(?:" + "|".join(sorted(names)) + r")\b", text)]
+    return found
+
+
+def visible_text(page) -> str:
+    """`page_text` with its entities decoded: what a reader reads."""
+    import html
+
+    return html.unescape(page_text(page))
+
+
+def test_the_machinery_check_finds_each_kind_it_looks_for():
+    """The check below can fail: each kind of machinery the examiner found is caught, and plain prose is not."""
+    names = parameter_names()
+    assert {"SEMI_METHOD", "PROFILES"} <= names
+    for text in ("the split's seed is SEMI_METHOD", "see helpers.PROFILES", "its recipe_confirmatory table",
+                 "uint8 dtype", "encoder output shape: (None, 288)", "in experiments/results/recipe.md",
+                 "written by run_study.py", "a list of None"):
+        assert machinery_in(text, names), text
+    assert not machinery_in("The CNN trained from scratch reaches 89.91 % at 10 labels per class (k-NN, t-SNE; "
+                            "10/class, 1 % of the labels; p < 0.001; 2 × 2; MNIST's 70,000 PNG images).", names)
+
+
+@pytest.mark.parametrize("page", [*PAGES, REPORTS / "index.html", *DOCUMENT_PAGES], ids=lambda p: p.stem)
+def test_a_page_shows_no_code_in_its_prose_or_tables(page):
+    """No identifier, parameter name, Python repr or file path in what a reader sees (the folded code aside)."""
+    found = machinery_in(visible_text(page), parameter_names())
+    assert not found, f"{page.name}: {sorted(set(found))[:12]}"
+
+
+def smallest_font_px(fig, width_px: float) -> float:
+    """The smallest text of ``fig`` in screen pixels when the figure is shown ``width_px`` wide."""
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_fontsize"))
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes) * width_px / (fig.get_figwidth() * 72)
+
+
+def test_the_first_pages_figure_is_readable_at_the_pages_width_and_draws_no_interval_as_a_zero_width_band():
+    """The index shows notebook 6's accuracy figure at the page's width (60 em, 960 px): every text at least 11 px;
+    and a method with one amount in a panel has its interval drawn as an error bar, not a band of no width."""
+    import matplotlib
+    import pandas as pd
+    from matplotlib.collections import PolyCollection
+
+    matplotlib.use("Agg")
+    from ssl_study.report import front as front_page
+
+    summary = pd.read_csv(helpers.ROOT / "artefacts" / "full" / "summary.csv")
+    shown = [front_page.BASELINE, front_page.HEADLINE, front_page.FINETUNE, front_page.UNTRAINED_FINETUNE]
+    fig = helpers.plot_accuracy_vs_labels(summary[summary["method"].isin(shown)], "Test accuracy")
+    assert smallest_font_px(fig, 960) >= 11
+    for ax in fig.axes:
+        for band in (c for c in ax.collections if isinstance(c, PolyCollection)):
+            for path in band.get_paths():
+                assert np.ptp(path.vertices[:, 0]) > 0, "an interval drawn as a band of no width"
+
+
+@pytest.mark.parametrize("name", helpers.NOTEBOOKS)
+def test_a_notebooks_markdown_holds_no_code(name):
+    """The same check on each notebook's Markdown cells as written (a link's target is not shown, its words are), so
+    that prose with code fails before any page is rendered."""
+    names = parameter_names()
+    for cell in nbformat.read(helpers.NOTEBOOKS_DIR / name, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            shown = re.sub(r"\]\([^)]*\)", "]", cell.source)
+            found = machinery_in(shown, names)
+            assert not found, f"{name}: {sorted(set(found))[:12]} in {cell.source[:80]!r}"
