@@ -62,7 +62,7 @@ def project_in(tmp_path: Path, monkeypatch) -> Path:
 #: the test modules that run notebooks, the runner or a whole profile: marked ``slow`` (``pytest -m "not slow"`` leaves
 #: them out)
 SLOW_MODULES = {"test_units_in_notebooks", "test_runner", "test_faults", "test_examples", "test_benchmark",
-                "test_notebooks", "test_semi", "test_pipeline"}
+                "test_notebooks", "test_semi", "test_pipeline", "test_fashion_quick"}
 
 
 def pytest_collection_modifyitems(items):

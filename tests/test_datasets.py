@@ -173,3 +173,15 @@ def test_the_smallest_dataset_each_profile_supports_is_stated_and_a_smaller_one_
     assert runner.main(["--profile", "quick"]) == 2
     said = capsys.readouterr().err.strip()
     assert len(said.splitlines()) == 1 and "has 300 images, fewer than the 500 the quick profile's design needs" in said
+
+
+def test_the_notebooks_prose_is_rendered_in_the_datasets_own_words():
+    """The notebooks' Markdown is written for MNIST (the submission); another dataset's pages say its name and its
+    word for a class, capitals kept, and MNIST's pages are left as written."""
+    from ssl_study.report.words import in_dataset_words
+
+    text = "# 1 · Splitting MNIST\n\nEach digit's share; Digits that look alike; errors per digit; MNIST's own sets."
+    assert in_dataset_words(text, config.get_dataset("mnist")) == text
+    assert in_dataset_words(text, config.get_dataset("fashion")) == (
+        "# 1 · Splitting Fashion-MNIST\n\nEach garment class's share; Garment classes that look alike; errors per "
+        "garment class; Fashion-MNIST's own sets.")

@@ -3,6 +3,8 @@ conclusion, the analysis' tables and the units' own sentences (`ssl_study.report
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..config import ASSIGNMENT_AMOUNTS
@@ -21,6 +23,23 @@ def amount_words(amount: str) -> str:
     if amount.endswith("/class"):
         return f"{amount.split('/')[0]} labels per class"
     return f"{amount.rstrip('%')} % of the labels"
+
+
+def in_dataset_words(text: str, dataset) -> str:
+    """Prose written for MNIST (the default dataset: the notebooks' Markdown) in ``dataset``'s words: its name for
+    MNIST's, and its noun for a class for "digit" ("garment class", "garment classes"), capitals kept."""
+    from ..config import DATASETS, DEFAULT_DATASET
+
+    default = DATASETS[DEFAULT_DATASET]
+    if dataset.name == default.name:
+        return text
+
+    def swap(new: str):
+        return lambda m: new[:1].upper() + new[1:] if m.group(0)[:1].isupper() else new
+
+    text = re.sub(rf"(?<![\w-]){re.escape(default.title)}\b", dataset.title, text)
+    text = re.sub(rf"\b{default.noun}s\b", swap(dataset.plural), text, flags=re.I)
+    return re.sub(rf"\b{default.noun}\b", swap(dataset.noun), text, flags=re.I)
 
 
 #: the verdicts of `analysis.verdict` as a table shows them

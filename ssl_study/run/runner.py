@@ -44,6 +44,7 @@ from ..study.executor import COMPUTED_FILE, noted_keys
 from .kernels import Ahead
 from ..report.publishing import LockedError, PublishError, explore_stage, prepare_stage, publish, recover, run_lock
 from ..study.store import Store
+from ..report.words import in_dataset_words
 from .pages import (FRONT_FIGURE, PROGRESS, QUESTION, TEMPLATES, fold_appendix, render_html,
                     stable_table_ids, without_progress, write_index)
 
@@ -64,7 +65,7 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     out = executed_path(stage, profile_name, name)
-    html_dir = stage / "reports" if profile_name == "full" else stage / "artefacts" / profile_name / "reports"
+    html_dir = Layout(stage).pages(profile_name)
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with _kernel_stderr_to(stage / "kernels.log"):
@@ -85,7 +86,10 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     nb.metadata.pop("papermill", None)  # run times and paths: noise in the committed notebooks' diffs
     nb.metadata["profile"] = profile_name  # what it was executed in (the page shows results, not settings)
     table_ids: dict[str, str] = {}  # one numbering for the whole notebook
+    nb.metadata["title"] = in_dataset_words(nb.metadata.get("title", name), get_dataset())
     for cell in nb.cells:
+        if cell.cell_type == "markdown":  # written for MNIST: another dataset's pages in its own words
+            cell.source = in_dataset_words(cell.source, get_dataset())
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
@@ -127,7 +131,7 @@ def write_timings(profile_name: str, stage: Path, timings: list[dict], total: fl
     """``timings.json``: wall time per notebook, with a side-car recording the summary it belongs to. A run that
     computed nothing (every result from the fit cache) keeps the timings of the run that computed them, as long as
     they describe the same summary."""
-    folder = stage / "artefacts" / profile_name
+    folder = Layout(stage).artefacts(profile_name)
     summary = folder / "summary.csv"
     path = folder / "timings.json"
     published = config.PROJECT.artefacts(profile_name) / "timings.json"
