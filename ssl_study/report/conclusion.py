@@ -287,19 +287,19 @@ def _where(amount: str | None) -> str:
 
 
 def agreement_sentences(tests: pd.DataFrame) -> list[str]:
-    """Per primary amount, whether the addendum's verdict (tuned arms) is the first confirmatory run's (the recipe
-    from the Siamese encoder against the supervised baseline, `Family.PRIMARY`), with both where they differ."""
+    """Per primary amount, whether the addendum's verdict (tuned arms, said by `tuned_sentences`) is the first
+    confirmatory run's (the recipe from the Siamese encoder against the supervised baseline, `Family.PRIMARY`); the
+    first run's own words only where they differ (each thing said once)."""
     said = []
     for _, row in tests[tests["family"] == Family.ADDENDUM].iterrows():
         first = pick(tests, Family.PRIMARY, amount=row["amount"])
         if first is None:
             continue
-        same = agrees(first, row)
         said.append(sentence(
-            f"at {amount_words(row['amount'])} the addendum " + ("agrees with the first confirmatory run: " if same else
-                                                                 "differs from the first confirmatory run: ")
-            + f"tuned, the {H} start {phrase(row, 'training from scratch')}; with the first run's settings it "
-            + phrase(first, "training from scratch")))
+            f"at {amount_words(row['amount'])} the addendum "
+            + ("agrees with the first confirmatory run" if agrees(first, row) else
+               f"differs from the first confirmatory run, where, with one recipe for both, the {H} start "
+               f"{phrase(first, 'training from scratch')}")))
     return said
 
 
