@@ -28,10 +28,9 @@ from ..config import (ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_
                       SCHEDULE_AMOUNTS)
 from ..study.ids import method_id
 from ..study.methods import BASELINE, HEADLINE_LABEL, encoder_label, method_label
-from .words import DESCRIPTIVE  # the family of the comparisons shown with intervals but never tested
+from .words import ALPHA, DESCRIPTIVE  # DESCRIPTIVE: the family of the comparisons shown, never tested
 from .stats import holm
 
-ALPHA = 0.05  #: two-sided, after Holm's correction within a family
 MARGIN_SHARE = 0.10  #: the margin of equivalence: this share of the supervised baseline's errors at the amount
 #: the supervised baseline's test error (%) per amount in the exploratory run (artefacts/exploratory/summary.csv),
 #: which fixes the margins before the confirmatory run (ANALYSIS_PLAN.md, section 6; tests/test_analysis.py checks

@@ -14,56 +14,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .analysis import ALPHA, DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, Family
+from .analysis import DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, Family
 from ..config import ASSIGNMENT_AMOUNTS, TUNED, TUNED_BUDGET_TOP
 from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, encoder_label
 from .stats import summary_table
 from .reasons import why
-from .words import VERDICT_WORDS, amount_words, count, listing, pts, sentence, verdict_words  # noqa: F401
+from .words import (SCRATCH, VERDICT_WORDS, agrees, amount_words, count, listing, named_amount, phrase,  # noqa: F401
+                    pick, pts, sentence, verdict_words)
 
-SCRATCH = "training from scratch"  #: the supervised baseline, in prose
 
 
 H = HEADLINE_LABEL  #: the headline pretext's name in prose ("Siamese")
-
-def phrase(row, reference: str = SCRATCH) -> str:
-    """One test of the plan as a plain clause against ``reference``, by the wording rule (`analysis.verdict`): "is
-    better than training from scratch by 0.62 points", "is equivalent to training from scratch (within ±0.96
-    points)", "shows no difference from training from scratch that the data can detect with 30 seeds (95 % interval
-    [-0.20, +0.35] points)". The statistics of a claim go to a footnote (`footnote`)."""
-    kind = row["verdict"]
-    if kind in ("better", "worse"):
-        inside = (f", a difference inside the margin of equivalence (±{row['margin']:.2f} points)"
-                  if row.get("p_equivalence_holm", 1.0) < ALPHA else "")
-        return f"is {kind} than {reference} by {abs(row['gain']):.2f} points{inside}"
-    if kind == "equivalent" and row.get("amounts", 1) > 1:  # a pooled test bounds the mean over its amounts
-        return (f"is equivalent to {reference} (its mean gain over the {int(row['amounts'])} amounts within "
-                f"±{row['margin']:.2f} points: a bound on the mean, not on each amount)")
-    if kind == "equivalent":
-        return f"is equivalent to {reference} (within ±{row['margin']:.2f} points)"
-    interval = f"95 % interval [{pts(row['ci_low'])}, {pts(row['ci_high'])}] points"
-    if kind == "undetected":
-        seeds = count(int(row["pairs"]), "seed")
-        return f"shows no difference from {reference} that the data can detect with {seeds} ({interval})"
-    if kind == DESCRIPTIVE:
-        return f"differs from {reference} by {pts(row['gain'])} points ({interval}; descriptive, not tested)"
-    if not row["pairs"] >= 1:
-        return f"was not measured against {reference} in this run (not tested)"
-    planned = row.get("planned_pairs", np.nan)
-    short = f" of {int(planned)} planned" if planned == planned and row["pairs"] < planned else ""
-    seeds = count(int(row["pairs"]), "seed")
-    return f"differs from {reference} by {pts(row['gain'])} points ({seeds}{short}: not tested)"
-
-
-def pick(tests: pd.DataFrame, family: str, method: str | None = None, amount: str | None = None,
-         baseline: str | None = None):
-    """The one test of ``family`` (and ``method``, ``amount``, ``baseline`` where given), or None."""
-    rows = tests[tests["family"] == family]
-    for column, value in (("method", method), ("amount", amount), ("baseline", baseline)):
-        if value is not None:
-            rows = rows[rows[column] == value]
-    return rows.iloc[0] if len(rows) else None
-
 
 def assignment_sentence(tests: pd.DataFrame) -> str:
     """What the assignment's comparison shows over its fractions: the pooled test in the plan's words (where the run
@@ -275,12 +236,6 @@ def crossover_sentence(found: dict) -> str:
                     f"has puts the first such amount {spread}")
 
 
-def named_amount(amount: str | None) -> str:
-    """A crossover amount in words: "1 % of the labels", or "beyond the curve's largest amount" (None: every interval
-    excludes zero)."""
-    return amount_words(amount) if amount else "beyond the curve's largest amount"
-
-
 def _where(amount: str | None) -> str:
     """`_named` after "at" where it is an amount."""
     return f"at {named_amount(amount)}" if amount else named_amount(amount)
@@ -301,9 +256,3 @@ def agreement_sentences(tests: pd.DataFrame) -> list[str]:
                f"differs from the first confirmatory run, where, with one recipe for both, the {H} start "
                f"{phrase(first, 'training from scratch')}")))
     return said
-
-
-def agrees(first, addendum) -> bool:
-    """Whether the addendum's verdict at an amount is the first confirmatory run's there (`agreement_sentences`, the
-    first page)."""
-    return first["verdict"] == addendum["verdict"]

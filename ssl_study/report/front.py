@@ -15,15 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .analysis import (ALPHA, DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, UNTRAINED_FINETUNE,
+from .analysis import (DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, UNTRAINED_FINETUNE,
                        Family)
-from .conclusion import named_amount, agrees, phrase, pick
 from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, OTHER_USE
 from ..study.ids import method_id
 from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL as H, encoder_label
-from .words import amount_words, count, p_words, pts, sentence, verdict_words
+from .words import (ALPHA, FIGURE, agrees, amount_words, count, named_amount, p_words, phrase, pick, pts, sentence,
+                    verdict_words)
 
-FIGURE = "<!-- figure -->"  #: where the index puts its figure: after the two sentences (the README stops there)
 
 
 def footnote(row) -> str:
@@ -111,8 +110,8 @@ def headline(tests: pd.DataFrame, summary: pd.DataFrame, crossing: dict | None =
                 clauses.append(f"with {_images(row)}, {accuracy} ({_effect(row)})")
         said.append(sentence(f"{_opening(list(rows['verdict']))}: " + "; ".join(clauses)))
     said += [s for s in [_more_labels(tests, crossing)] if s]
-    differ = [(row, old) for _, row in tuned.iterrows()
-              for old in [pick(tests, Family.PRIMARY, amount=row["amount"])] if old is not None and not agrees(old, row)]
+    olds = [(row, pick(tests, Family.PRIMARY, amount=row["amount"])) for _, row in tuned.iterrows()]
+    differ = [(row, old) for row, old in olds if old is not None and not agrees(old, row)]
     if differ:
         said.append(sentence("the first run, which trained both with one recipe, found that pre-training "
                              + "; and ".join(f"at {amount_words(row['amount'])} "

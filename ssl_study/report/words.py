@@ -9,6 +9,11 @@ import numpy as np
 
 from ..config import ASSIGNMENT_AMOUNTS
 
+ALPHA = 0.05  #: two-sided, after Holm's correction within a family (the plans' wording rule)
+SCRATCH = "training from scratch"  #: the supervised baseline, in prose
+
+FIGURE = "<!-- figure -->"  #: where the first page puts its figure: after the two sentences (the README stops there)
+
 #: the family of the comparisons shown with intervals but never tested or worded (`analysis.verdict`)
 DESCRIPTIVE = "descriptive"
 
@@ -81,3 +86,57 @@ def p_words(p: float) -> str:
     if p > 0.99:
         return "p > 0.99"
     return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+
+
+# The wording rule's clauses, shared by the written answer (`conclusion`) and the first page (`front`)
+
+
+def phrase(row, reference: str = SCRATCH) -> str:
+    """One test of the plan as a plain clause against ``reference``, by the wording rule (`analysis.verdict`): "is
+    better than training from scratch by 0.62 points", "is equivalent to training from scratch (within ±0.96
+    points)", "shows no difference from training from scratch that the data can detect with 30 seeds (95 % interval
+    [-0.20, +0.35] points)". The statistics of a claim go to a footnote (`footnote`)."""
+    kind = row["verdict"]
+    if kind in ("better", "worse"):
+        inside = (f", a difference inside the margin of equivalence (±{row['margin']:.2f} points)"
+                  if row.get("p_equivalence_holm", 1.0) < ALPHA else "")
+        return f"is {kind} than {reference} by {abs(row['gain']):.2f} points{inside}"
+    if kind == "equivalent" and row.get("amounts", 1) > 1:  # a pooled test bounds the mean over its amounts
+        return (f"is equivalent to {reference} (its mean gain over the {int(row['amounts'])} amounts within "
+                f"±{row['margin']:.2f} points: a bound on the mean, not on each amount)")
+    if kind == "equivalent":
+        return f"is equivalent to {reference} (within ±{row['margin']:.2f} points)"
+    interval = f"95 % interval [{pts(row['ci_low'])}, {pts(row['ci_high'])}] points"
+    if kind == "undetected":
+        seeds = count(int(row["pairs"]), "seed")
+        return f"shows no difference from {reference} that the data can detect with {seeds} ({interval})"
+    if kind == DESCRIPTIVE:
+        return f"differs from {reference} by {pts(row['gain'])} points ({interval}; descriptive, not tested)"
+    if not row["pairs"] >= 1:
+        return f"was not measured against {reference} in this run (not tested)"
+    planned = row.get("planned_pairs", np.nan)
+    short = f" of {int(planned)} planned" if planned == planned and row["pairs"] < planned else ""
+    seeds = count(int(row["pairs"]), "seed")
+    return f"differs from {reference} by {pts(row['gain'])} points ({seeds}{short}: not tested)"
+
+
+def pick(tests, family: str, method: str | None = None, amount: str | None = None,
+         baseline: str | None = None):
+    """The one test of ``family`` (and ``method``, ``amount``, ``baseline`` where given), or None."""
+    rows = tests[tests["family"] == family]
+    for column, value in (("method", method), ("amount", amount), ("baseline", baseline)):
+        if value is not None:
+            rows = rows[rows[column] == value]
+    return rows.iloc[0] if len(rows) else None
+
+
+def named_amount(amount: str | None) -> str:
+    """A crossover amount in words: "1 % of the labels", or "beyond the curve's largest amount" (None: every interval
+    excludes zero)."""
+    return amount_words(amount) if amount else "beyond the curve's largest amount"
+
+
+def agrees(first, addendum) -> bool:
+    """Whether the addendum's verdict at an amount is the first confirmatory run's there (`agreement_sentences`, the
+    first page)."""
+    return first["verdict"] == addendum["verdict"]

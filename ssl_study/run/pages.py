@@ -40,6 +40,17 @@ def stable_table_ids(html: str, ids: dict[str, str] | None = None) -> str:
                   lambda m: "T_" + ids.setdefault(m.group(1), f"t{len(ids):04d}"), html)
 
 
+def in_dataset_words_of(nb: NotebookNode, dataset) -> None:
+    """A notebook's Markdown and title, written for MNIST (the default dataset), in ``dataset``'s words
+    (`in_dataset_words`: its name, its noun for a class), in place."""
+    from ..report.words import in_dataset_words
+
+    nb.metadata["title"] = in_dataset_words(nb.metadata.get("title", ""), dataset)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = in_dataset_words(cell.source, dataset)
+
+
 TEMPLATES = Path(__file__).with_name("templates")  #: ``report``: the notebooks' HTML pages (code folded)
 
 
@@ -130,13 +141,16 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
     import nbformat
     from nbconvert.filters import markdown2html
 
-    from ..report.front import FIGURE
+    from ..report.words import FIGURE, in_dataset_words
+
+    def words(text: str) -> str:  # written for MNIST: another dataset's index in its own words
+        return html_lib.escape(in_dataset_words(text, config.get_dataset()))
 
     links = []
     for name in NOTEBOOKS:
         meta = nbformat.read(config.PROJECT.notebooks / name, as_version=4).metadata
-        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{html_lib.escape(meta.get("title", name))}'
-                     f'</a> — {html_lib.escape(meta.get("summary", ""))}</li>')
+        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{words(meta.get("title", name))}'
+                     f'</a> — {words(meta.get("summary", ""))}</li>')
     front = front_md.read_text() if front_md and front_md.exists() else ""
     figure = (figures / FRONT_FIGURE) if figures else None
     image = (f'<img alt="Test accuracy against the number of labelled images" style="width:100%;display:block;'
@@ -150,7 +164,7 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
             "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
             f"<style>{STYLE}</style></head><body>\n"
             "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
-            f"<p><em>{html_lib.escape(QUESTION)}</em></p>\n<h2>The answer</h2>\n{answer}\n"
+            f"<p><em>{words(QUESTION)}</em></p>\n<h2>The answer</h2>\n{answer}\n"
             "<h2>The six notebooks</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
             f"<h2>The rules it was judged by</h2>\n<ul>{documents}</ul>\n"
             f"<p><small>Each page is a notebook executed top to bottom in the {profile_name} profile; its code is "

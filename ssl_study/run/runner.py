@@ -44,8 +44,7 @@ from ..study.executor import COMPUTED_FILE, noted_keys
 from .kernels import Ahead
 from ..report.publishing import LockedError, PublishError, explore_stage, prepare_stage, publish, recover, run_lock
 from ..study.store import Store
-from ..report.words import in_dataset_words
-from .pages import (FRONT_FIGURE, PROGRESS, QUESTION, TEMPLATES, fold_appendix, render_html,
+from .pages import (FRONT_FIGURE, PROGRESS, QUESTION, TEMPLATES, fold_appendix, in_dataset_words_of, render_html,
                     stable_table_ids, without_progress, write_index)
 
 
@@ -86,10 +85,8 @@ def execute(name: str, stage: Path, profile_name: str, parameters: dict) -> dict
     nb.metadata.pop("papermill", None)  # run times and paths: noise in the committed notebooks' diffs
     nb.metadata["profile"] = profile_name  # what it was executed in (the page shows results, not settings)
     table_ids: dict[str, str] = {}  # one numbering for the whole notebook
-    nb.metadata["title"] = in_dataset_words(nb.metadata.get("title", name), get_dataset())
+    in_dataset_words_of(nb, get_dataset())  # written for MNIST: another dataset's pages in its own words
     for cell in nb.cells:
-        if cell.cell_type == "markdown":  # written for MNIST: another dataset's pages in its own words
-            cell.source = in_dataset_words(cell.source, get_dataset())
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
