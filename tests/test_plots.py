@@ -89,3 +89,12 @@ def test_two_uses_of_one_encoder_differ_in_colour_and_line():
     assert len({str(recipe["color"]), str(finetune["color"]), str(probe["color"])}) == 3
     assert recipe["linestyle"] != finetune["linestyle"]
     assert plots.method_style("supervised")["label"] == "trained from scratch"
+
+
+def test_a_line_is_named_as_its_method_is_everywhere_else():
+    """Training from scratch with the tuned recipe is drawn in scratch's colour, and named as its tables name it."""
+    from ssl_study.study.methods import method_label
+
+    tuned = "random_tuned"
+    assert plots.method_style(tuned)["label"] == method_label(tuned) == "trained from scratch, tuned recipe"
+    assert plots.method_style(tuned)["color"] == plots.method_style("supervised")["color"]

@@ -36,10 +36,11 @@ def style(encoder: str, use: str) -> dict:
     the same in every figure; a unit without a colour of its own gets one from a fixed palette, stable across runs."""
     import seaborn as sns
 
+    drawn = encoder  # a kind that calls the untrained encoder's start training from scratch: drawn as scratch
     if encoder == "random" and getattr(uses().get(use), "scratch_label", None):
-        encoder = "none"  # a kind that calls the untrained encoder's start training from scratch: drawn as scratch
-    colour = FIXED_COLOURS.get(encoder) or getattr(PRETEXTS.get(encoder), "colour", None) \
-        or sns.color_palette("Set2", 8)[zlib.crc32(encoder.encode()) % 8]
+        drawn = "none"  # (its label stays the kind's own: `label`)
+    colour = FIXED_COLOURS.get(drawn) or getattr(PRETEXTS.get(drawn), "colour", None) \
+        or sns.color_palette("Set2", 8)[zlib.crc32(drawn.encode()) % 8]
     if use in USE_SHADES:
         colour = shade(colour, USE_SHADES[use])
     line, marker = getattr(uses().get(use), "line", ("-", "o"))
