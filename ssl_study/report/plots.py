@@ -130,12 +130,34 @@ def _finish(fig, panels, ylabel: str, title: str, axes):
     return fig
 
 
+def isolated(values: pd.Series) -> np.ndarray:
+    """Where ``values`` (one method's, at every amount of a panel) has a value but neither neighbour has one: a band
+    through such a point would have no width."""
+    shown = values.notna().to_numpy()
+    before, after = np.r_[False, shown[:-1]], np.r_[shown[1:], False]
+    return shown & ~before & ~after
+
+
+def _intervals(ax, x: pd.Series, mean: pd.Series, half: pd.Series, colour) -> bool:
+    """A method's 95 % intervals: a band along its line where it has neighbouring amounts, an error bar with caps at
+    an amount that stands alone (`isolated`); none where there is no interval (one seed). Whether it drew a bar."""
+    alone = isolated(mean)
+    band = half.fillna(0).where(~alone)
+    ax.fill_between(x, mean - band, mean + band, color=colour, alpha=0.15)
+    bars = alone & half.notna().to_numpy()
+    if bars.any():
+        ax.errorbar(x[bars], mean[bars], yerr=half[bars], fmt="none", ecolor=colour, elinewidth=1.5, capsize=5)
+    return bool(bars.any())
+
+
 def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None, one_panel: bool = False):
     """Mean test accuracy (percent) against labelled images, one line per method in its own style (`method_style`),
-    with its 95 % CI band: two panels, each with its own accuracy scale, so that every amount is readable (`_panels`:
-    up to 10 % on a log axis, then the assignment's 10 %-100 % on a linear one); on ``axes`` (a pair of panels of a
-    larger figure) or a figure of its own."""
+    with its 95 % CI band (an error bar with caps where a method has an amount alone: `_intervals`): two panels, each
+    with its own accuracy scale, so that every amount is readable (`_panels`: up to 10 % on a log axis, then the
+    assignment's 10 %-100 % on a linear one); on ``axes`` (a pair of panels of a larger figure) or a figure of its
+    own."""
     fig, panels = _two_axes(axes, summary["n_labels"], one_panel=one_panel)
+    bars = False
     for ax, shown, log in panels:
         part = summary[summary["n_labels"].isin(shown)]
         every = np.sort(part["n_labels"].unique())
@@ -144,13 +166,12 @@ def plot_accuracy_vs_labels(summary: pd.DataFrame, title: str, axes=None, one_pa
             group = group.set_index("n_labels")[["mean", "ci95"]].reindex(every).reset_index()
             style = method_style(method)
             ax.plot(group["n_labels"], group["mean"], ms=4, **style)
-            band = group["ci95"].fillna(0)
-            ax.fill_between(group["n_labels"], group["mean"] - band, group["mean"] + band, color=style["color"],
-                            alpha=0.15)
+            bars |= _intervals(ax, group["n_labels"], group["mean"], group["ci95"], style["color"])
         amounts = part.drop_duplicates("n_labels")
         _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
         _percent_axis(ax)
-    return _finish(fig, panels, "test accuracy (%)", title + " (bands: 95 % intervals over seeds)" if title else "",
+    shown = "bands and bars" if bars else "bands"
+    return _finish(fig, panels, "test accuracy (%)", f"{title} ({shown}: 95 % intervals over seeds)" if title else "",
                    axes)
 
 
@@ -174,8 +195,11 @@ def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired b
         ax.axhline(0, color="black", lw=0.8)
         amounts = part.drop_duplicates("n_labels").sort_values("n_labels")
         if "margin" in amounts and len(amounts):
-            ax.fill_between(amounts["n_labels"], -amounts["margin"], amounts["margin"], step="mid", color="0.85",
-                            zorder=0, label="equivalence margin" if ax is panels[-1][0] else None)
+            x, margin = amounts["n_labels"].to_numpy(float), amounts["margin"].to_numpy(float)
+            if len(x) == 1:  # one amount: a step of its own width around it, not a band of no width
+                x, margin = (x * [0.9, 1.1] if log else x + [-500, 500]), np.repeat(margin, 2)
+            ax.fill_between(x, -margin, margin, step="mid", color="0.85", zorder=0,
+                            label="equivalence margin" if ax is panels[-1][0] else None)
         _amount_axis(ax, amounts["n_labels"], amounts["amount"], log)
     return _finish(fig, panels, "gain in test accuracy (points)", title, axes)
 
