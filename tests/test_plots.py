@@ -11,14 +11,14 @@ from ssl_study.report import plots  # noqa: E402
 
 
 def test_the_legend_names_a_method_drawn_only_where_labels_are_few():
-    """A method run only at the low amounts (the other pretexts) is drawn in the first panel alone; the legend, beside
-    the second, must still name it."""
+    """A method run only at the low amounts (the other pretexts) is drawn in the first panel alone; the legend, under
+    the panels, must still name it."""
     amounts = {"10/class": 100, "1%": 280, "10%": 2800, "50%": 14000, "100%": 28000}
     rows = [{"method": "supervised", "amount": a, "n_labels": n, "mean": 0.9, "ci95": 0.01} for a, n in amounts.items()]
     rows += [{"method": "rotation_finetune", "amount": a, "n_labels": amounts[a], "mean": 0.92, "ci95": 0.01}
              for a in ("10/class", "1%")]
     fig = plots.plot_accuracy_vs_labels(pd.DataFrame(rows), "test")
-    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + fig.legends
     names = [text.get_text() for legend in legends for text in legend.get_texts()]
     drawn = {line.get_label() for ax in fig.axes for line in ax.get_lines() if not line.get_label().startswith("_")}
     assert len(legends) == 1 and set(names) == drawn and len(names) == 2, names

@@ -180,10 +180,13 @@ def test_a_page_shows_no_code_in_its_prose_or_tables(page):
 
 
 def smallest_font_px(fig, width_px: float) -> float:
-    """The smallest text of ``fig`` in screen pixels when the figure is shown ``width_px`` wide."""
+    """The smallest text of ``fig`` in screen pixels when the figure, saved as the study saves it (its tight box:
+    a legend beside the panels widens it), is shown ``width_px`` wide."""
+    fig.canvas.draw()
+    inches = max(fig.get_figwidth(), fig.get_tightbbox(fig.canvas.get_renderer()).width)
     sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_fontsize"))
              if t.get_visible() and t.get_text().strip()]
-    return min(sizes) * width_px / (fig.get_figwidth() * 72)
+    return min(sizes) * width_px / (inches * 72)
 
 
 def test_the_first_pages_figure_is_readable_at_the_pages_width_and_draws_no_interval_as_a_zero_width_band():

@@ -35,12 +35,16 @@ def code_names(fig) -> list[str]:
     texts = []
     for ax in fig.axes:
         texts += [ax.get_xlabel(), ax.get_ylabel(), ax.get_title()]
-        legend = ax.get_legend()
-        if legend is not None:
-            texts += [legend.get_title().get_text(), *(t.get_text() for t in legend.get_texts())]
+    for legend in [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + fig.legends:
+        texts += [legend.get_title().get_text(), *(t.get_text() for t in legend.get_texts())]
     if fig._suptitle is not None:
         texts.append(fig._suptitle.get_text())
     return [t for t in texts if t and _CODE_NAME.fullmatch(t.strip())]
+
+
+#: the smallest text of a figure that a page shows at its width (the index: 60 em, 960 px, for a 12-inch figure):
+#: 10 points there are 11 pixels
+READABLE = 10
 
 
 def savefig(fig, profile, name: str) -> Path:
@@ -76,7 +80,7 @@ def _amount_axis(ax, n_labels, amounts, log: bool) -> None:
     if log:
         ax.set_xscale("log")
     ax.set_xticks(sorted(ticks), [f"{ticks[n]}\n{int(n):,}" if n < 2000 else ticks[n] for n in sorted(ticks)],
-                  fontsize=8)
+                  fontsize=READABLE)
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("labelled training images" + (" (log scale)" if log else ""))
 
@@ -119,14 +123,14 @@ def _finish(fig, panels, ylabel: str, title: str, axes):
     for ax, _, _ in panels:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
-    panels[-1][0].legend(entries.values(), entries.keys(), fontsize=8, loc="upper left",
-                         bbox_to_anchor=(1.01, 1.0))  # beside the data, not over it
+    rows = -(-len(entries) // 2)  # the legend under the panels, two columns: the figure keeps its width
+    fig.legend(entries.values(), entries.keys(), fontsize=READABLE, loc="lower center", ncols=2, frameon=False)
     if len(panels) == 2:
-        panels[0][0].set_title("the low-label regime", fontsize=10)
-        panels[1][0].set_title("the assignment's amounts", fontsize=10)
+        panels[0][0].set_title("the low-label regime", fontsize=READABLE + 1)
+        panels[1][0].set_title("the assignment's amounts", fontsize=READABLE + 1)
     fig.suptitle(title)
     if axes is None:
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.045 * rows, 1, 1))
     return fig
 
 
