@@ -10,7 +10,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..config import get_dataset
 from .images import plot_digits, plot_pairs
+from .words import in_dataset_words
 
 
 def show_examples(pretext, images: np.ndarray, seed: int):
@@ -24,11 +26,14 @@ def show_examples(pretext, images: np.ndarray, seed: int):
 
 
 def _siamese_table(analysis: dict):
-    return pd.DataFrame(analysis["pair errors"], index=["error rate"]).style.format("{:.1%}")
+    table = pd.DataFrame(analysis["pair errors"], index=["error rate"])  # its keys say "digit": the dataset's word
+    return table.rename(columns=lambda c: in_dataset_words(c, get_dataset())).style.format("{:.1%}")
 
 
 def _rotation_table(analysis: dict):
-    return pd.DataFrame(analysis["rotation accuracy per digit"], index=["rotation accuracy"]).style.format("{:.1%}")
+    table = pd.DataFrame(analysis["rotation accuracy per digit"], index=["rotation accuracy"])
+    names = get_dataset().class_names  # the classes by their names ("0", ..., "9"; "T-shirt/top", ...)
+    return table.rename(columns=lambda c: names[int(c)] if str(c).isdigit() else c).style.format("{:.1%}")
 
 
 def _autoencoder_figure(analysis: dict):
