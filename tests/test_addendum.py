@@ -170,8 +170,8 @@ def test_the_addendums_sentences_follow_the_wording_rule_and_set_the_first_run_b
     page = front.front_page(tests, helpers.summary_table(results.assign(seconds=1.0)), "abc", None, "abc1234")
     assert "its addendum (frozen in commit abc1234 before its run)" in page
     shown = [words for words, _ in front.comparison_rows(tests)]
-    assert shown[:2] == ["Siamese start vs training from scratch, each tuned for few labels"] * 2
-    assert "Siamese start vs untrained weights scaled to its size (both tuned): what the weights learned" in shown
+    assert shown[:2] == ["Siamese start vs from scratch, each tuned for few labels"] * 2
+    assert "Siamese start vs untrained weights at its scale, both tuned" in shown
 
 
 def test_the_addendums_chosen_settings_are_the_selections_winners_and_the_configs():

@@ -61,7 +61,7 @@ def test_a_steady_gain_is_better_a_steady_loss_worse_and_a_tight_tie_equivalent(
     # a pooled test bounds the mean over its amounts, and says so (issue 29)
     assert ("With more labels the gain vanishes: from 2,800 to 28,000 labelled images the two are equivalent on "
             "average (within ±0.11 points, a bound on the mean over the ten fractions)") in text
-    semi = [row for row in text.splitlines() if row.startswith("| the unlabelled images used for semi-supervised")]
+    semi = [row for row in text.splitlines() if row.startswith("| semi-supervised training on the unlabelled images")]
     assert len(semi) == 1 and "| no difference detected |" in semi[0] and "| 5 |" in semi[0]
 
 
@@ -73,7 +73,7 @@ def test_a_result_the_data_cannot_decide_is_worded_with_its_seeds_and_interval_n
     assert (f"(+0.30 points, which 30 seeds cannot tell from zero (95 % interval [{row['ci_low']:+.2f}, "
             f"{row['ci_high']:+.2f}]))") in text
     assert not re.search(r"\bno difference\b(?! detected)", text)
-    semi = [row for row in text.splitlines() if row.startswith("| the unlabelled images used for semi-supervised")]
+    semi = [row for row in text.splitlines() if row.startswith("| semi-supervised training on the unlabelled images")]
     assert "| +3.00 |" in semi[0] and "| better |" in semi[0]
 
 

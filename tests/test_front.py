@@ -82,3 +82,11 @@ def test_a_notebooks_link_to_a_document_points_at_its_rendered_page():
             '<a href="../ANALYSIS_PLAN_ADDENDUM.md">addendum</a> <a href="../README.md">readme</a>')
     assert pages.linked_documents(html) == ('<a href="plan.html">plan</a> <a href="glossary.html">words</a> '
                                             '<a href="addendum.html">addendum</a> <a href="../README.md">readme</a>')
+
+
+def test_an_exploratory_comparison_on_one_seed_is_said_without_an_interval():
+    here = gains([("descriptive", "siamese_finetune", "10/class", 100, -0.80, np.nan, np.nan)])
+    there = gains([("primary", "siamese_finetune", "10/class", 100, 0.07, -0.30, 0.45)])
+    said = conclusion.exploratory_sentence(there, here)
+    assert "+0.07 [-0.30, +0.45] there against -0.80 (one seed) here; one seed gives no interval to compare" in said
+    assert "nan" not in said and "[–, –]" not in said

@@ -71,27 +71,35 @@ def written_answer(tests: pd.DataFrame, official: pd.DataFrame, origin: pd.DataF
     return paragraphs
 
 
+def _with_interval(row) -> str:
+    """"+1.50 [+1.13, +1.87]", or "-0.80 (one seed)" where there is no interval."""
+    if np.isnan(row["ci_low"]):
+        return f"{pts(row['gain'])} (one seed)"
+    return f"{pts(row['gain'])} [{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
+
+
 def exploratory_sentence(exploratory: pd.DataFrame, tests: pd.DataFrame) -> str:
     """The exploratory run's primary comparison (the Siamese encoder probed, then fine-tuned, against training from
     scratch; ``exploratory``: that run's tests) beside the same comparison here, amount by amount, and whether the two
     runs' intervals overlap: a result that moved between splits is a limitation worth a reader's eye."""
     here = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == FINETUNE) & (tests["baseline"] == BASELINE)]
     there = exploratory[exploratory["family"] == Family.PRIMARY].set_index("amount")
-    said, apart = [], []
+    said, apart, compared = [], [], 0
     for _, row in here.sort_values("n_labels").iterrows():
         if row["amount"] not in there.index:
             continue
         old = there.loc[row["amount"]]
-        if old["ci_high"] < row["ci_low"] or row["ci_high"] < old["ci_low"]:
-            apart.append(amount_words(row["amount"]))
-        said.append(f"at {amount_words(row['amount'])}, {pts(old['gain'])} [{pts(old['ci_low'])}, "
-                    f"{pts(old['ci_high'])}] there against {pts(row['gain'])} [{pts(row['ci_low'])}, "
-                    f"{pts(row['ci_high'])}] here")
+        if not np.isnan(old["ci_low"]) and not np.isnan(row["ci_low"]):
+            compared += 1
+            if old["ci_high"] < row["ci_low"] or row["ci_high"] < old["ci_low"]:
+                apart.append(amount_words(row["amount"]))
+        said.append(f"at {amount_words(row['amount'])}, {_with_interval(old)} there against {_with_interval(row)} "
+                    "here")
     if not said:
         return ""
     verdict = (f"at {listing(apart)} the two runs' intervals do not overlap: this gain depends on the split "
                "(or on the first run's settings) more than one run's interval says" if apart else
-               "the two runs' intervals overlap")
+               "the two runs' intervals overlap" if compared else "one seed gives no interval to compare")
     return sentence(f"The exploratory run measured the {H} encoder probed, then fine-tuned, against training from "
                     f"scratch (points, 95 % intervals): " + "; ".join(said) + f"; {verdict}")
 
