@@ -219,3 +219,12 @@ def test_a_notebooks_markdown_holds_no_code(name):
             shown = re.sub(r"\]\([^)]*\)", "]", cell.source)
             found = machinery_in(shown, names)
             assert not found, f"{name}: {sorted(set(found))[:12]} in {cell.source[:80]!r}"
+
+
+def test_the_pages_measured_heights_are_within_the_examiners_budget():
+    """tools/page_heights.py measures the committed pages in headless Chromium at 1,400 px (issue 32): the first page
+    reads in a minute (at most 2,000 px), the six MNIST pages and the index at most 18,000 px in all."""
+    text = (helpers.ROOT / "benchmarks" / "results" / "page_heights.txt").read_text()
+    heights = {name: int(px.replace(",", "")) for name, px in re.findall(r"^(\S+\.html)\s+([\d,]+) px", text, re.M)}
+    assert set(heights) == {"index.html", *(p.name for p in PAGES)}
+    assert heights["index.html"] <= 2000 and sum(heights.values()) <= 18000, heights

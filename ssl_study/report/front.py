@@ -196,15 +196,24 @@ def comparison_rows(tests: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     return shown
 
 
-def comparisons_table(shown: list[tuple[str, pd.Series]], first_note: int = 1) -> str:
-    """The other comparisons as a Markdown table: what is compared, at which amount, the gain with its interval and
-    seeds, the verdict in words and the number of its note."""
-    lines = ["| compared | labelled images | gain (points) | 95 % interval | seeds | verdict | note |",
-             "|:---|:---|---:|:---|---:|:---|---:|"]
-    for i, (words, row) in enumerate(shown, first_note):
-        interval = "–" if row["pairs"] < 2 else f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
-        lines.append(f"| {words} | {amount_words(row['amount'])} | {pts(row['gain'])} | {interval} | "
-                     f"{int(row['pairs'])} | {verdict_words(row['verdict'])} | <a href=\"#note{i}\">{i}</a> |")
+def comparisons_table(shown: list[tuple[str, pd.Series]], amounts: list[tuple[str, int]]) -> str:
+    """The other comparisons as a Markdown table, one row each: what is compared, and at each primary amount
+    (``amounts``: name and images) the gain with its 95 % interval, the verdict in words and the number of its note;
+    a test pooled over the amounts in one cell that says so. The seeds: the most any of its cells has."""
+    header = " | ".join(f"{a} ({n:,})" for a, n in amounts)
+    lines = [f"| compared | {header} | seeds |", "|:---|" + ":---|" * len(amounts) + "---:|"]
+    rows: dict[str, dict] = {}
+    for i, (words, row) in enumerate(shown, 1):
+        interval = "" if row["pairs"] < 2 else f" [{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
+        cell = (f"{pts(row['gain'])}{interval}, {verdict_words(row['verdict'])}"
+                f"<sup><a href=\"#note{i}\">{i}</a></sup>")
+        entry = rows.setdefault(words, {"cells": {}, "seeds": 0})
+        entry["seeds"] = max(entry["seeds"], int(row["pairs"]))
+        pooled = row["amount"].startswith("pooled: ")
+        entry["cells"][amounts[0][0] if pooled else row["amount"]] = cell + (" (mean of both)" if pooled else "")
+    for words, entry in rows.items():
+        cells = " | ".join(entry["cells"].get(a, "") for a, _ in amounts)
+        lines.append(f"| {words} | {cells} | {entry['seeds']} |")
     return "\n".join(lines)
 
 
@@ -224,7 +233,10 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
              "accuracy; the gain is paired: same seed, label subset and test images):",
              assignment_table(tests, summary)]
     if shown:
-        parts += ["**The other comparisons**, each at its amount:", comparisons_table(shown)]
+        primary = tests[tests["family"] == Family.PRIMARY].sort_values("n_labels")
+        amounts = [(a, int(n)) for a, n in zip(primary["amount"], primary["n_labels"])]
+        parts += ["**The other comparisons**: the gain in points with its 95 % interval and the verdict by the plan's "
+                  "rule:", comparisons_table(shown, amounts)]
     parts.append("<details class=\"statistics\"><summary>The statistics of each comparison (click to open)</summary>"
                  "\n\n" + "\n\n".join(f"<a id=\"note{i}\"></a>{i}. {n}" for i, n in enumerate(notes, 1))
                  + f"\n\nTests, families, margins and wording: {' and '.join(frozen)}.\n\n</details>")

@@ -98,7 +98,7 @@ def _percent_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
 percent_axis = _percent_axis  #: for the notebooks' own figures
 
 
-def _two_axes(axes, n_labels, width: float = 12, height: float = 4.6, one_panel: bool = False):
+def _two_axes(axes, n_labels, width: float = 12, height: float = 4.2, one_panel: bool = False):
     """The axes of an accuracy or gain figure: ``axes`` (a pair, from a larger figure) or a new figure's; with the
     amounts of each (`_panels`). A second axis that is not needed is hidden."""
     import matplotlib.pyplot as plt

@@ -83,10 +83,9 @@ def fold_appendix(html: str) -> str:
 
 
 QUESTION = ("The course's assignment: split MNIST's 70,000 images at random into labelled (40 %), unlabelled (40 %) "
-            "and test (20 %) sets; pre-train the encoder of a very simple CNN (two convolutions, one dense layer) on a "
-            "Siamese task -- are two augmented views from the same image? -- using the unlabelled images only; "
-            "initialise the CNN with that encoder and fine-tune it on 10 %, 20 %, ... 100 % of the labelled images; "
-            "compare it with the same CNN trained from scratch.")
+            "and test (20 %) sets; pre-train the encoder of a very simple CNN on a Siamese task (are two augmented "
+            "views from the same image?) with the unlabelled images; initialise the CNN with it, fine-tune it on 10 %, "
+            "20 %, ... 100 % of the labelled images and compare it with the same CNN trained from scratch.")
 FRONT_FIGURE = "06_accuracy_vs_labels.png"  #: the figure of the first page (notebook 6's)
 
 
@@ -94,12 +93,12 @@ FRONT_FIGURE = "06_accuracy_vs_labels.png"  #: the figure of the first page (not
 DOCUMENTS = [("ANALYSIS_PLAN.md", "plan.html", "The analysis plan"),
              ("ANALYSIS_PLAN_ADDENDUM.md", "addendum.html", "The addendum to the analysis plan"),
              ("docs/glossary.md", "glossary.html", "Words used")]
-STYLE = ("body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.45;padding:0 1em}"
+STYLE = ("body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-height:1.4;padding:0 1em}"
          "li{margin:0.2em 0}table{border-collapse:collapse;margin:0.6em 0}td,th{padding:0.08em 0.6em;"
          "border-bottom:1px solid #ddd;text-align:right}th{text-align:center}td:first-child{text-align:left}"
-         "td:nth-child(1),td:nth-child(2){text-align:left}td{white-space:nowrap}td:first-child{white-space:normal}"
+         "td{white-space:nowrap}td:first-child{white-space:normal;min-width:18em}"
          "details.statistics{margin:0.8em 0}details.statistics p{margin:0.3em 0;color:#444;font-size:0.9em}"
-         "p.answer{font-size:1.15em}pre{white-space:pre-wrap}")
+         "p.answer{font-size:1.15em}pre{white-space:pre-wrap}ul.notebooks{list-style:none;padding-left:1em;columns:2}")
 
 
 def linked_documents(html: str) -> str:
@@ -149,8 +148,8 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
     links = []
     for name in NOTEBOOKS:
         meta = nbformat.read(config.PROJECT.notebooks / name, as_version=4).metadata
-        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}">{words(meta.get("title", name))}'
-                     f'</a> — {words(meta.get("summary", ""))}</li>')
+        links.append(f'<li><a href="{Path(name).with_suffix(".html").name}" title="{words(meta.get("summary", ""))}">'
+                     f'{words(meta.get("title", name))}</a></li>')
     front = front_md.read_text() if front_md and front_md.exists() else ""
     figure = (figures / FRONT_FIGURE) if figures else None
     image = (f'<img alt="Test accuracy against the number of labelled images" style="width:100%;display:block;'
@@ -159,14 +158,14 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
     sentences, _, rest = front.partition(FIGURE)
     said = markdown2html(sentences).replace("<p>", '<p class="answer">')
     answer = f"{said}\n{image}\n{markdown2html(rest)}"
-    documents = "".join(f'<li><a href="{page}">{html_lib.escape(title)}</a></li>' for _, page, title in DOCUMENTS)
+    documents = ", ".join(f'<a href="{page}">{html_lib.escape(title.lower())}</a>' for _, page, title in DOCUMENTS)
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>Does self-supervised pre-training help a very simple CNN when labels are scarce?</title>"
             f"<style>{STYLE}</style></head><body>\n"
             "<h1>Does self-supervised pre-training help a very simple CNN when labels are scarce?</h1>\n"
             f"<p><em>{words(QUESTION)}</em></p>\n<h2>The answer</h2>\n{answer}\n"
-            "<h2>The six notebooks</h2>\n<ol>\n" + "\n".join(links) + "\n</ol>\n"
-            f"<h2>The rules it was judged by</h2>\n<ul>{documents}</ul>\n"
+            "<h2>The six notebooks</h2>\n<ul class=\"notebooks\">\n" + "\n".join(links) + "\n</ul>\n"
+            f"<p>The rules it was judged by: {documents}.</p>\n"
             f"<p><small>Each page is a notebook executed top to bottom in the {profile_name} profile; its code is "
             "folded under each \"code\" line.</small></p>\n</body></html>\n")
     write_documents(html_dir)
