@@ -91,6 +91,7 @@ from ssl_study.report.views import show_analysis, show_examples
 
 # The analysis plan's tests and the written answer (their sentences filled from the results by templates).
 from ssl_study.report import analysis, conclusion, curve, front
+from ssl_study.report.words import p_words
 from ssl_study.report.baseline import learning_curve_sentence
 
 
