@@ -116,10 +116,13 @@ def test_the_crossover_is_where_the_gains_interval_first_includes_zero_with_a_bo
     assert sum(found["shares"].values()) == pytest.approx(1.0)
     beyond = curve.crossover(curve_results({a: 3.0 for a in CURVE}), None, contrast, list(CURVE))
     assert beyond["amount"] is None and beyond["shares"]["beyond"] > 0.9
-    said = conclusion.crossover_sentence(beyond)
-    assert "excludes zero at every amount of the curve" in said and "beyond the curve's largest amount" in said
-    text = conclusion.crossover_sentence(found)
-    assert "first includes zero at 1 % of the labels" in text and "the 10 seeds" in text
+    results = curve_results({"10/class": 2.0, "20/class": 1.2, "1%": 0.0, "50/class": 0.0})
+    tests = analysis.analyse(results, None, [contrast], require_images=False)
+    text = front._more_labels(tests, found)  # the first page's clause
+    assert "the gain's 95 % interval first includes zero at 1 % of the labels (descriptive" in text
+    said = front._more_labels(analysis.analyse(curve_results({a: 3.0 for a in CURVE}), None, [contrast],
+                                               require_images=False), beyond)
+    assert "stays above zero at every amount (descriptive" in said
 
 
 def test_the_crossover_is_read_from_each_amounts_own_interval_with_all_its_seeds():
@@ -157,17 +160,16 @@ def test_the_addendums_sentences_follow_the_wording_rule_and_set_the_first_run_b
     results = pd.DataFrame(rows)
     plan = analysis.contrasts(("10/class", "1%"), [H], tuned_amounts=("10/class", "1%"))
     tests = analysis.analyse(results, None, plan, require_images=False)
-    said = " ".join(conclusion.tuned_sentences(tests))
-    assert said.count("is better than training from scratch by 1.") == 2
-    assert "it is better than the weight-scale control" in said
-    agree = " ".join(conclusion.agreement_sentences(tests))
-    assert agree.count("differs from the first confirmatory run") == 2  # the first run's recipe: no difference here
-    said = front.headline(tests, helpers.summary_table(results.assign(seconds=1.0)))  # the answer from the addendum's tuned arms
+    said = " ".join(conclusion.weight_scale_sentences(tests))
+    assert said.count("the CNN from the Siamese encoder is better than the weight-scale control") == 2
+    assert "training from scratch by 1." not in said  # the addendum's own verdict: the first page's, said once
+    summary = helpers.summary_table(results.assign(seconds=1.0))
+    said = front.headline(tests, summary)  # the answer from the addendum's tuned arms
     assert said[0].startswith("Yes, where labels are scarce: with 10 labels per class (100 images), each with its own "
                               "settings tuned for so few labels, a CNN whose encoder")
     assert said[-1].startswith("The first run, which trained both with one recipe, found that pre-training at 10 labels "
                                "per class is equivalent to training from scratch (within ±0.96 points); and at 1 % ")
-    page = front.front_page(tests, helpers.summary_table(results.assign(seconds=1.0)), "abc", None, "abc1234")
+    page = front.front_page(tests, summary, "abc", None, "abc1234")
     assert "its addendum (frozen in commit abc1234 before its run)" in page
     shown = [words for words, _ in front.comparison_rows(tests)]
     assert shown[:2] == ["Siamese start vs from scratch, each tuned for few labels"] * 2

@@ -90,3 +90,32 @@ def test_an_exploratory_comparison_on_one_seed_is_said_without_an_interval():
     said = conclusion.exploratory_sentence(there, here)
     assert "+0.07 [-0.30, +0.45] there against -0.80 (one seed) here; one seed gives no interval to compare" in said
     assert "nan" not in said and "[–, –]" not in said
+
+
+@pytest.mark.parametrize("verdicts, opening", [
+    (("better", "better"), "Yes, where labels are scarce"),
+    (("undetected", "better"), "Yes, at 1 % of the labels"),  # not "where labels are scarcest"
+    (("worse", "undetected"), "No: at 10 labels per class it makes the CNN worse"),
+    (("better", "worse"), "It depends on the amount"),
+    (("equivalent", "equivalent"), "No, not by a margin that matters"),
+    (("equivalent", "undetected"), "Not detectably"),
+    (("untested", "untested"), "Not tested in this run"),
+])
+def test_the_answers_first_words_never_claim_more_than_the_verdicts(verdicts, opening):
+    from ssl_study.report import front
+
+    rows = pd.DataFrame({"amount": ["10/class", "1%"], "verdict": list(verdicts)})
+    assert front._opening(rows) == opening
+
+
+def test_the_curves_clause_gives_the_sign_and_is_left_out_without_intervals():
+    from ssl_study.report import front
+
+    curve = pd.DataFrame({"family": "descriptive", "method": front.TUNED_SIAMESE, "baseline": front.TUNED_SCRATCH,
+                          "amount": ["10/class", "1%"], "n_labels": [100, 280], "ci_low": [0.5, 0.1],
+                          "ci_high": [1.5, 0.6], "pairs": [10, 10]})
+    never = {"amount": None, "low": None, "high": None, "seeds": 10}
+    said = front._more_labels(curve, never)
+    assert "Between 100 and 280 labels, each start tuned, the gain's 95 % interval stays above zero at every " \
+           "amount (descriptive)" in said
+    assert front._more_labels(curve.assign(pairs=[10, 1]), never) == ""  # an amount without an interval

@@ -27,18 +27,16 @@ from .words import (SCRATCH, VERDICT_WORDS, agrees, amount_words, count, listing
 H = HEADLINE_LABEL  #: the headline pretext's name in prose ("Siamese")
 
 def assignment_sentence(tests: pd.DataFrame) -> str:
-    """What the assignment's comparison shows over its fractions: the pooled test in the plan's words (where the run
-    has all ten fractions), and at how many of the fractions run the mean gain is below zero."""
+    """What the assignment's fractions show one by one (their mean is tested in the answer above): at how many the
+    mean gain is below zero, and how many of the fractions' intervals exclude zero, each described, not tested."""
     per_amount = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)
                        & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]
     below = int((per_amount["gain"] < 0).sum())
-    pooled = pick(tests, Family.ASSIGNMENT)
-    if pooled is None or not pooled["pairs"] >= 1:
-        return (f"At the {count(len(per_amount), 'fraction')} of the assignment in this run, the CNN from the {H} "
-                f"encoder is below training from scratch at {below} (descriptive).")
-    return (f"Over the assignment's ten fractions, the CNN from the {H} encoder {phrase(pooled)}; its mean gain "
-            f"is below zero at {below} of them (means over {count(int(pooled['pairs']), 'seed')}; each fraction "
-            "described, not tested).")
+    apart = int(((per_amount["ci_low"] > 0) | (per_amount["ci_high"] < 0)).sum())
+    seeds = count(int(per_amount["pairs"].min()), "seed") if len(per_amount) else "no seeds"
+    return (f"Fraction by fraction, the CNN from the {H} encoder has a mean gain below zero at {below} of the "
+            f"{count(len(per_amount), 'fraction')} run, and an interval clear of zero at {apart} ({seeds} each; "
+            "described, not tested: the plan tests their mean, in the answer above).")
 
 
 def written_answer(tests: pd.DataFrame, official: pd.DataFrame, origin: pd.DataFrame, diagnostics: dict, pretexts,
@@ -196,7 +194,8 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "agrees", "amount_words", "assignment_sentence",
            "exploratory_sentence", "named_amount", "official_paragraph", "official_summary", "phrase", "pick", "pts",
-           "sweep_sentences", "sweep_summary", "verdict_words", "why_sentences", "written_answer"]
+           "sweep_sentences", "sweep_summary", "verdict_words", "weight_scale_sentences", "why_sentences",
+           "written_answer"]
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -204,22 +203,22 @@ __all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "agrees", "amount_words", "a
 # ----------------------------------------------------------------------------------------------------------------------
 
 
-def tuned_sentences(tests: pd.DataFrame) -> list[str]:
-    """Per primary amount: the tuned Siamese start against tuned scratch (the addendum's primary family), and against
-    the weight-scale control; the control against scratch (the weight-scale family)."""
+def weight_scale_sentences(tests: pd.DataFrame) -> list[str]:
+    """Per primary amount, what the weight-scale family says (the addendum's answer itself is the page's first):
+    the tuned Siamese start against the control -- the one comparison that isolates what the weights learned -- and
+    the control against tuned scratch."""
     said = []
     for _, row in tests[tests["family"] == Family.ADDENDUM].iterrows():
         a = row["amount"]
         control = pick(tests, Family.WEIGHT_SCALE, TUNED_SIAMESE, a, TUNED_CONTROL)
         scale = pick(tests, Family.WEIGHT_SCALE, TUNED_CONTROL, a, TUNED_SCRATCH)
-        text = (f"at {amount_words(a)}, with each start's settings tuned where labels are scarce, the CNN trained from "
-                f"the {H} encoder {phrase(row, 'training from scratch')}")
-        if control is not None and scale is not None:
-            text += (f"; it {phrase(control, 'the weight-scale control')} (the one comparison that isolates what the "
-                     f"weights learned: both start at the pre-trained scale and train alike), and the control "
-                     f"{phrase(scale, 'training from scratch')} (which mixes the weights' scale with the Siamese "
-                     f"start's settings)")
-        said.append(sentence(text))
+        if control is None or scale is None:
+            continue
+        said.append(sentence(
+            f"at {amount_words(a)}, the CNN from the {H} encoder {phrase(control, 'the weight-scale control')} (the "
+            f"one comparison that isolates what the weights learned: both start at the pre-trained scale and train "
+            f"alike), and the control {phrase(scale, 'training from scratch')} (which mixes the weights' scale with "
+            f"the {H} start's settings)"))
     return said
 
 
@@ -232,35 +231,3 @@ def budget_note() -> str:
     names = listing([f"the {H} start" if start == "pretrained" else "training from scratch" for start in top])
     return sentence(f"{names} took the largest budget the selection tried ({TUNED_BUDGET_TOP}x the first run's), "
                     "where its accuracy on the selection images was still rising: a larger budget might do better")
-
-
-def crossover_sentence(found: dict) -> str:
-    """Where the curve's gain stops being distinguishable from zero (`ssl_study.report.curve.crossover`)."""
-    spread = (f"between {named_amount(found['low'])} and {named_amount(found['high'])}"
-              if found["low"] != found["high"] else f"{_where(found['low'])} in at least 95 % of the resamplings")
-    first = (f"the gain's 95 % interval first includes zero at {named_amount(found['amount'])}" if found["amount"] else
-             "the gain's 95 % interval excludes zero at every amount of the curve")
-    return sentence(f"Along the curve (descriptive), {first}; resampling the {found['seeds']} seeds that every amount "
-                    f"has puts the first such amount {spread}")
-
-
-def _where(amount: str | None) -> str:
-    """`_named` after "at" where it is an amount."""
-    return f"at {named_amount(amount)}" if amount else named_amount(amount)
-
-
-def agreement_sentences(tests: pd.DataFrame) -> list[str]:
-    """Per primary amount, whether the addendum's verdict (tuned arms, said by `tuned_sentences`) is the first
-    confirmatory run's (the recipe from the Siamese encoder against the supervised baseline, `Family.PRIMARY`); the
-    first run's own words only where they differ (each thing said once)."""
-    said = []
-    for _, row in tests[tests["family"] == Family.ADDENDUM].iterrows():
-        first = pick(tests, Family.PRIMARY, amount=row["amount"])
-        if first is None:
-            continue
-        said.append(sentence(
-            f"at {amount_words(row['amount'])} the addendum "
-            + ("agrees with the first confirmatory run" if agrees(first, row) else
-               f"differs from the first confirmatory run, where, with one recipe for both, the {H} start "
-               f"{phrase(first, 'training from scratch')}")))
-    return said

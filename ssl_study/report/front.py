@@ -20,8 +20,8 @@ from .analysis import (DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNE
 from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, OTHER_USE
 from ..study.ids import method_id
 from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL as H, encoder_label
-from .words import (ALPHA, FIGURE, agrees, amount_words, count, named_amount, p_words, phrase, pick, pts, sentence,
-                    verdict_words)
+from .words import (ALPHA, FIGURE, agrees, amount_words, count, listing, named_amount, p_words, phrase, pick, pts,
+                    sentence, verdict_words)
 
 
 
@@ -36,18 +36,23 @@ def footnote(row) -> str:
                 "no test).")
     text = (f"{question}, {amount_words(row['amount'])}: {pts(row['gain'])} points, 95 % interval "
             f"[{pts(row['ci_low'])}, {pts(row['ci_high'])}] over {count(int(row['pairs']), 'seed')}")
-    if row["verdict"] in (DESCRIPTIVE, "untested"):
+    if row["verdict"] == DESCRIPTIVE:
         return text + " (described, not tested)."
+    if row["verdict"] == "untested":
+        planned = row.get("planned_pairs", np.nan)
+        short = f" of {int(planned)} planned" if planned == planned and row["pairs"] < planned else ""
+        return text + f" (not tested: {count(int(row['pairs']), 'seed')}{short})."
     tests = int(row["tests_in_family"]) if not np.isnan(row["tests_in_family"]) else 1
     images = " (seeds and test images counted)" if row.get("images_bootstrapped", False) else " (seeds only)"
     return (text + f"{images}. Difference: {p_words(row['p_holm'])} after Holm's correction over the "
-            f"{count(tests, 'test')} of the family \"{row['family']}\" ({p_words(row['p_value'])} alone). "
-            f"Equivalence within ±{row['margin']:.2f} points: {p_words(row['p_equivalence_holm'])}.")
+            f"{count(tests, 'test')} of its family ({FAMILY_WORDS.get(row['family'], row['family'])}; "
+            f"{p_words(row['p_value'])} alone). Equivalence within ±{row['margin']:.2f} points: "
+            f"{p_words(row['p_equivalence_holm'])}.")
 
 
 def _effect(row) -> str:
-    """A test's result in a few plain words, by the wording rule: "a gain of 1.08 points", "a loss of ...", "equivalent
-    (within ±0.53 points)", "+0.30 points, which 30 seeds cannot tell from zero (95 % interval [...])"."""
+    """A test's result in a few plain words, by the wording rule: "a gain of 1.08 points", "a loss of ...", "+0.10
+    points: equivalent, within ±0.53", "+0.30 points, which 30 seeds cannot tell from zero: 95 % interval [...]"."""
     kind, gain = row["verdict"], row["gain"]
     if kind == "better":
         inside = (f", inside the margin of ±{row['margin']:.2f} points" if row.get("p_equivalence_holm", 1) < ALPHA
@@ -59,38 +64,44 @@ def _effect(row) -> str:
         return f"{pts(gain)} points: equivalent, within ±{row['margin']:.2f}"
     interval = f"95 % interval [{pts(row['ci_low'])}, {pts(row['ci_high'])}]"
     if kind == "undetected":
-        return f"{pts(gain)} points, which {count(int(row['pairs']), 'seed')} cannot tell from zero ({interval})"
+        return f"{pts(gain)} points, which {count(int(row['pairs']), 'seed')} cannot tell from zero: {interval}"
     return f"{pts(gain)} points, not tested"
 
 
 def _images(row) -> str:
     """"10 labels per class (100 images)"."""
-    return f"{amount_words(row['amount'])} ({int(row['n_labels']):,} images)"
+    images = "" if np.isnan(row["n_labels"]) else f" ({int(row['n_labels']):,} images)"
+    return f"{amount_words(row['amount'])}{images}"
 
 
-def _opening(verdicts: list[str]) -> str:
-    """The answer's first words from the verdicts at the scarce amounts."""
-    better, worse = verdicts.count("better"), verdicts.count("worse")
-    if better == len(verdicts):
+def _opening(rows: pd.DataFrame) -> str:
+    """The answer's first words from the verdicts at the scarce amounts (``rows``: their tests), naming the amounts
+    where only some say "better" or "worse"."""
+    verdicts = list(rows["verdict"])
+    better = [amount_words(a) for a, v in zip(rows["amount"], verdicts) if v == "better"]
+    worse = [amount_words(a) for a, v in zip(rows["amount"], verdicts) if v == "worse"]
+    if len(better) == len(verdicts):
         return "Yes, where labels are scarce"
-    if worse == len(verdicts):
+    if len(worse) == len(verdicts):
         return "No: where labels are scarce it makes the CNN worse"
     if better and worse:
         return "It depends on the amount"
     if better:
-        return "Yes, where labels are scarcest"
+        return f"Yes, at {listing(better)}"
     if worse:
-        return "No: at some scarce amounts it makes the CNN worse"
+        return f"No: at {listing(worse)} it makes the CNN worse"
     if all(v == "equivalent" for v in verdicts):
         return "No, not by a margin that matters"
-    return "Not detectably"
+    if all(v in ("undetected", "equivalent") for v in verdicts):
+        return "Not detectably"
+    return "Not tested in this run"
 
 
 def headline(tests: pd.DataFrame, summary: pd.DataFrame, crossing: dict | None = None) -> list[str]:
     """The answer in two plain sentences: does pre-training help, by how much and where labels are scarce (the
-    addendum's tuned arms where they ran, else the first run's primary tests); and where the gain goes as labels grow
-    (the assignment's pooled test over its ten fractions, and the curve's ``crossing``). A third sentence only where
-    the addendum's verdict differs from the first run's."""
+    addendum's tuned arms where they ran, else the first run's primary tests); and what the assignment's comparison
+    gives over its fractions and where the curve's gain first includes zero (``crossing``, descriptive). A third
+    sentence only where the addendum's verdict differs from the first run's."""
     by = summary.set_index(["method", "amount"])["mean"]
     tuned = tests[tests["family"] == Family.ADDENDUM].sort_values("n_labels")
     first = tests[tests["family"] == Family.PRIMARY].sort_values("n_labels")
@@ -100,15 +111,17 @@ def headline(tests: pd.DataFrame, summary: pd.DataFrame, crossing: dict | None =
         clauses = []
         for i, (_, row) in enumerate(rows.iterrows()):
             a = row["amount"]
-            accuracy = f"{by.get((pre, a), np.nan):.1%} test accuracy against {by.get((base, a), np.nan):.1%}"
+            ours, theirs = by.get((pre, a), np.nan), by.get((base, a), np.nan)
+            accuracy = "" if np.isnan(ours + theirs) else f"{ours:.1%} test accuracy against {theirs:.1%}"
             if i == 0:
                 subject = (f"a CNN whose encoder was first pre-trained on the {H} task with the unlabelled images "
-                           f"reaches {accuracy} for the same CNN trained from scratch")
+                           + (f"reaches {accuracy} for the same CNN trained from scratch" if accuracy else
+                              "against the same CNN trained from scratch"))
                 tuned_words = ", each with its own settings tuned for so few labels," if len(tuned) else ""
                 clauses.append(f"with {_images(row)}{tuned_words} {subject} ({_effect(row)})")
             else:
-                clauses.append(f"with {_images(row)}, {accuracy} ({_effect(row)})")
-        said.append(sentence(f"{_opening(list(rows['verdict']))}: " + "; ".join(clauses)))
+                clauses.append(f"with {_images(row)}, {accuracy + ' ' if accuracy else ''}({_effect(row)})")
+        said.append(sentence(f"{_opening(rows)}: " + "; ".join(clauses)))
     said += [s for s in [_more_labels(tests, crossing)] if s]
     olds = [(row, pick(tests, Family.PRIMARY, amount=row["amount"])) for _, row in tuned.iterrows()]
     differ = [(row, old) for row, old in olds if old is not None and not agrees(old, row)]
@@ -120,33 +133,37 @@ def headline(tests: pd.DataFrame, summary: pd.DataFrame, crossing: dict | None =
 
 
 def _more_labels(tests: pd.DataFrame, crossing: dict | None) -> str:
-    """Where the gain goes with more labels: the pooled test over the assignment's fractions, and where the curve's
-    interval first includes zero; empty where neither ran."""
+    """With more labels: the assignment's pooled test (one recipe for both) in the plan's words, a bound on the mean
+    over its fractions and never on each; and where the curve's gain first includes zero (descriptive; only where
+    every amount of the curve has an interval). Empty where neither ran."""
     pooled = pick(tests, Family.ASSIGNMENT)
     parts = []
     if pooled is not None and pooled["pairs"] >= 1:
         n = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == HEADLINE)
                   & tests["amount"].isin(ASSIGNMENT_AMOUNTS)]["n_labels"]
-        span = (f"from {int(n.min()):,} to {int(n.max()):,} labelled images" if len(n) else
-                "at the assignment's fractions")
+        fractions = int(pooled["amounts"]) if pooled.get("amounts", np.nan) == pooled.get("amounts", np.nan) else len(n)
+        span = f" ({int(n.min()):,} to {int(n.max()):,} labelled images)" if len(n) else ""
+        mean = f"over the assignment's {fractions} fractions{span}, with one recipe for both, the mean gain is "
         kind = pooled["verdict"]
         if kind == "equivalent":
-            parts.append(f"with more labels the gain vanishes: {span} the two are equivalent on average (within "
-                         f"±{pooled['margin']:.2f} points, a bound on the mean over the ten fractions)")
+            parts.append(mean + f"{pts(pooled['gain'])} points, equivalent to none within ±{pooled['margin']:.2f} "
+                         "(a bound on the mean, not on each fraction)")
         elif kind in ("better", "worse"):
-            parts.append(f"with more labels, {span}, pre-training still "
-                         f"{'helps, by' if kind == 'better' else 'costs'} {abs(pooled['gain']):.2f} points on average")
+            parts.append(mean + f"{pts(pooled['gain'])} points, {kind} than training from scratch")
         else:
-            parts.append(f"with more labels, {span}, the average gain is {_effect(pooled)}")
+            parts.append(mean + _effect(pooled))
     curve = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == TUNED_SIAMESE)
-                  & (tests["baseline"] == TUNED_SCRATCH)]["n_labels"]
-    if crossing and curve.nunique() > 1:
-        where = (f"first includes zero at {named_amount(crossing['amount'])}" if crossing["amount"] else
-                 "excludes zero at every amount")
-        spread = ("" if crossing["low"] == crossing["high"] else f" (resampling the seeds: between "
-                  f"{named_amount(crossing['low'])} and {named_amount(crossing['high'])})")
-        parts.append(f"between {int(curve.min()):,} and {int(curve.max()):,} labels, each start tuned, the gain's "
-                     f"95 % interval {where}{spread}")
+                  & (tests["baseline"] == TUNED_SCRATCH)]
+    if crossing and curve["n_labels"].nunique() > 1 and (curve["pairs"] >= 2).all():
+        if crossing["amount"]:
+            where = f"first includes zero at {named_amount(crossing['amount'])}"
+        else:
+            where = ("stays above zero" if (curve["ci_low"] > 0).all() else "stays below zero"
+                     if (curve["ci_high"] < 0).all() else "excludes zero") + " at every amount"
+        spread = ("" if crossing["low"] == crossing["high"] else f"; resampling the seeds: between "
+                  f"{named_amount(crossing['low'])} and {named_amount(crossing['high'])}")
+        parts.append(f"between {int(curve['n_labels'].min()):,} and {int(curve['n_labels'].max()):,} labels, each "
+                     f"start tuned, the gain's 95 % interval {where} (descriptive{spread})")
     return sentence("; ".join(parts)) if parts else ""
 
 
@@ -171,13 +188,13 @@ def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
 COMPARISONS = [
     (Family.ADDENDUM, TUNED_SIAMESE, TUNED_SCRATCH, f"{H} start vs from scratch, each tuned for few labels"),
     (Family.WEIGHT_SCALE, TUNED_SIAMESE, TUNED_CONTROL, f"{H} start vs untrained weights at its scale, both tuned"),
-    (Family.WEIGHT_SCALE, TUNED_CONTROL, TUNED_SCRATCH, "untrained weights at the pre-trained scale vs from scratch, "
-     "both tuned"),
+    (Family.WEIGHT_SCALE, TUNED_CONTROL, TUNED_SCRATCH, "untrained weights at the pre-trained scale, with the Siamese "
+     "start's settings, vs from scratch"),
     (Family.PRIMARY, HEADLINE, BASELINE, f"{H} start vs from scratch, one recipe for both (the first run)"),
     (DESCRIPTIVE, FINETUNE, BASELINE, f"{H} start, linear probe first, vs from scratch"),
     (Family.TWO_BY_TWO, UNTRAINED_FINETUNE, BASELINE, "untrained encoder, linear probe first, vs from scratch"),
     (Family.OTHER, method_id(BEST_PRETEXT, OTHER_USE), BASELINE, f"{encoder_label(BEST_PRETEXT)} pre-training (the "
-     "best other task) vs from scratch"),
+     f"best other task){', linear probe first,' if OTHER_USE == 'finetune' else ''} vs from scratch"),
     (Family.SEMI, None, BASELINE, "semi-supervised training on the unlabelled images vs from scratch"),
 ]
 
@@ -210,7 +227,9 @@ def comparisons_table(shown: list[tuple[str, pd.Series]], amounts: list[tuple[st
         entry = rows.setdefault(words, {"cells": {}, "seeds": 0})
         entry["seeds"] = max(entry["seeds"], int(row["pairs"]))
         pooled = row["amount"].startswith("pooled: ")
-        entry["cells"][amounts[0][0] if pooled else row["amount"]] = cell + (" (mean of both)" if pooled else "")
+        over = len(row["amount"].removeprefix("pooled: ").split(", ")) if pooled else 1
+        entry["cells"][amounts[0][0] if pooled else row["amount"]] = cell + (
+            f" (mean of the {over} amounts)" if over > 1 else "")
     for words, entry in rows.items():
         cells = " | ".join(entry["cells"].get(a, "") for a, _ in amounts)
         lines.append(f"| {words} | {cells} | {entry['seeds']} |")
@@ -232,9 +251,9 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
              "**The assignment's comparison** at its ten label fractions and where labels are scarce (mean test "
              "accuracy; the gain is paired: same seed, label subset and test images):",
              assignment_table(tests, summary)]
-    if shown:
-        primary = tests[tests["family"] == Family.PRIMARY].sort_values("n_labels")
-        amounts = [(a, int(n)) for a, n in zip(primary["amount"], primary["n_labels"])]
+    primary = tests[tests["family"] == Family.PRIMARY].dropna(subset=["n_labels"]).sort_values("n_labels")
+    amounts = [(a, int(n)) for a, n in zip(primary["amount"], primary["n_labels"])]
+    if shown and amounts:
         parts += ["**The other comparisons**: the gain in points with its 95 % interval and the verdict by the plan's "
                   "rule:", comparisons_table(shown, amounts)]
     parts.append("<details class=\"statistics\"><summary>The statistics of each comparison (click to open)</summary>"

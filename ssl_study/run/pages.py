@@ -66,7 +66,9 @@ def render_html(nb: NotebookNode, name: str) -> str:
     config.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
     exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="report")
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
-    return linked_documents(fold_appendix(html))
+    back = ('<p style="margin:0.5em 0 0 7em;font-size:0.85em"><a href="index.html">The answer and the six '
+            'notebooks</a></p>\n')  # every page leads back to the first
+    return linked_documents(fold_appendix(html)).replace("<main>", "<main>\n" + back, 1)
 
 
 def fold_appendix(html: str) -> str:
