@@ -118,9 +118,13 @@ def write_documents(html_dir: Path) -> list[Path]:
 
     from nbconvert.filters import markdown2html
 
+    from ..report.words import in_dataset_words
+
     paths = []
     for source, page, title in DOCUMENTS:
         text = (config.ROOT / source).read_text(encoding="utf-8")
+        if "ANALYSIS_PLAN" not in source:  # a frozen plan is quoted as committed; the glossary in the data's words
+            text = in_dataset_words(text, config.get_dataset())
         body = linked_documents(markdown2html(text))
         path = html_dir / page
         path.write_text(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
