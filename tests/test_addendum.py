@@ -167,8 +167,9 @@ def test_the_addendums_sentences_follow_the_wording_rule_and_set_the_first_run_b
     said = front.headline(tests, summary)  # the answer from the addendum's tuned arms
     assert said[0].startswith("Yes, where labels are scarce: with 10 labels per class (100 images), each with its own "
                               "settings tuned for so few labels, a CNN whose encoder")
-    assert said[-1].startswith("The first run, which trained both with one recipe, found that pre-training at 10 labels "
-                               "per class is equivalent to training from scratch (within ±0.96 points); and at 1 % ")
+    assert said[-1].startswith("The first run, which trained both with one recipe, found that pre-training at 10 "
+                               "labels per class is equivalent to training from scratch (within ±0.96 points); and at "
+                               "1 % ")
     page = front.front_page(tests, summary, "abc", None, "abc1234")
     assert "its addendum (frozen in commit abc1234 before its run)" in page
     shown = [words for words, _ in front.comparison_rows(tests)]

@@ -146,8 +146,8 @@ def _more_labels(tests: pd.DataFrame, crossing: dict | None) -> str:
         mean = f"over the assignment's {fractions} fractions{span}, with one recipe for both, the mean gain is "
         kind = pooled["verdict"]
         if kind == "equivalent":
-            parts.append(mean + f"{pts(pooled['gain'])} points, equivalent to none within ±{pooled['margin']:.2f} "
-                         "(a bound on the mean, not on each fraction)")
+            parts.append(mean + f"{pts(pooled['gain'])} points, equivalent to no gain within "
+                         f"±{pooled['margin']:.2f} points (a bound on the mean, not on each fraction)")
         elif kind in ("better", "worse"):
             parts.append(mean + f"{pts(pooled['gain'])} points, {kind} than training from scratch")
         else:
@@ -260,11 +260,6 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
                  "\n\n" + "\n\n".join(f"<a id=\"note{i}\"></a>{i}. {n}" for i, n in enumerate(notes, 1))
                  + f"\n\nTests, families, margins and wording: {' and '.join(frozen)}.\n\n</details>")
     return "\n\n".join(parts) + "\n"
-
-
-def readme_answer(front: str) -> str:
-    """The part of the first page the README opens with: the two sentences before the figure."""
-    return front.split(FIGURE)[0].strip()
 
 
 #: the plan's families of tests, as a reader is told them
