@@ -138,8 +138,8 @@ def write_index(html_dir: Path, front_md: Path | None, figures: Path | None = No
     """``index.html``, the one page an examiner must read, in a minute: the question; the answer in two plain sentences,
     the accuracy-versus-labels figure at the page's width, the assignment's table and the other comparisons, the
     statistics folded one click away (notebook 6's ``front_page.md``); links to the plan, its addendum, the glossary
-    (`write_documents`, written beside it) and each notebook's page with its one-line summary (the notebook's
-    ``summary`` metadata)."""
+    (`write_documents`, written beside it) and each notebook's page, titled by the notebook (its ``title`` metadata;
+    its ``summary`` shows on hover)."""
     import base64
     import html as html_lib
 
