@@ -119,3 +119,10 @@ def test_the_curves_clause_gives_the_sign_and_is_left_out_without_intervals():
     assert "Between 100 and 280 labels, each start tuned, the gain's 95 % interval stays above zero at every " \
            "amount (descriptive)" in said
     assert front._more_labels(curve.assign(pairs=[10, 1]), never) == ""  # an amount without an interval
+
+
+def test_a_paired_difference_claims_a_direction_only_where_its_interval_does():
+    assert [conclusion.side(g, h) for g, h in ((2.0, 1.0), (-2.0, 1.0), (0.5, 1.0), (0.8, np.nan))] == [
+        "above", "below", "not distinguishable from", "measured against"]
+    assert conclusion.gap_words(0.76, np.nan, 1) == "+0.76 points on one seed, no interval"
+    assert conclusion.gap_words(4.87, 4.45, 3) == "+4.87 points, 95 % interval [+0.42, +9.32], over 3 seeds"

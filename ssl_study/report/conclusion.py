@@ -19,8 +19,8 @@ from ..config import ASSIGNMENT_AMOUNTS, TUNED, TUNED_BUDGET_TOP
 from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, encoder_label
 from .stats import summary_table
 from .reasons import why
-from .words import (SCRATCH, VERDICT_WORDS, agrees, amount_words, count, listing, named_amount, phrase,  # noqa: F401
-                    pick, pts, sentence, verdict_words)
+from .words import (SCRATCH, VERDICT_WORDS, agrees, amount_words, count, gap_words, listing,  # noqa: F401
+                    named_amount, phrase, pick, pts, sentence, side, verdict_words)
 
 
 
@@ -193,9 +193,9 @@ def official_summary(results: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["BASELINE", "HEADLINE", "VERDICT_WORDS", "agrees", "amount_words", "assignment_sentence",
-           "exploratory_sentence", "named_amount", "official_paragraph", "official_summary", "phrase", "pick", "pts",
-           "sweep_sentences", "sweep_summary", "verdict_words", "weight_scale_sentences", "why_sentences",
-           "written_answer"]
+           "exploratory_sentence", "gap_words", "named_amount", "official_paragraph", "official_summary", "phrase",
+           "pick", "pts", "side", "sweep_sentences", "sweep_summary", "verdict_words", "weight_scale_sentences",
+           "why_sentences", "written_answer"]
 
 
 # ----------------------------------------------------------------------------------------------------------------------

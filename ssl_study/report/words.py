@@ -88,6 +88,22 @@ def p_words(p: float) -> str:
     return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
 
 
+def side(gap: float, half: float) -> str:
+    """Where a paired difference lies against its reference, by its 95 % interval (``gap`` ± ``half``): "above",
+    "below", "not distinguishable from"; on one seed (no interval) "measured against", no direction claimed."""
+    if half != half:
+        return "measured against"
+    return "above" if gap - half > 0 else "below" if gap + half < 0 else "not distinguishable from"
+
+
+def gap_words(gap: float, half: float, seeds: int) -> str:
+    """A paired difference in points with its interval and seeds: "+4.87 points, 95 % interval [+0.42, +9.33], over 3
+    seeds", or "+0.76 points on one seed, no interval"."""
+    if half != half:
+        return f"{pts(gap)} points on one seed, no interval"
+    return f"{pts(gap)} points, 95 % interval [{pts(gap - half)}, {pts(gap + half)}], over {count(seeds, 'seed')}"
+
+
 # The wording rule's clauses, shared by the written answer (`conclusion`) and the first page (`front`)
 
 
@@ -137,6 +153,6 @@ def named_amount(amount: str | None) -> str:
 
 
 def agrees(first, addendum) -> bool:
-    """Whether the addendum's verdict at an amount is the first confirmatory run's there (`agreement_sentences`, the
-    first page)."""
+    """Whether the addendum's verdict at an amount is the first confirmatory run's there (the first page,
+    `front.headline`)."""
     return first["verdict"] == addendum["verdict"]
