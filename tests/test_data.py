@@ -1,7 +1,9 @@
 """The loader of the course's PNGs: good sources, the cache, and every kind of bad input."""
 
 import io
+import os
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from conftest import make_tree, pack, png_bytes
 
 import helpers
 import ssl_study.compute.data
+import ssl_study.compute.sources
 from helpers import DataError
 
 
@@ -220,3 +223,42 @@ def test_a_corrupt_decoded_data_cache_is_decoded_again(tree, tmp_path, capsys):
 
 def test_the_source_is_recorded_without_a_machine_path(tree, tmp_path):
     assert load(tree, tmp_path).source == "mnist_png"
+
+
+def test_a_folder_unchanged_since_its_last_start_is_not_read_again(tree, tmp_path, monkeypatch):
+    monkeypatch.setattr(ssl_study.compute.data, "SETTLED_NS", 0)  # the tree's files are seconds old, not minutes
+    first = load(tree, tmp_path)
+
+    def no_read(file):
+        raise AssertionError(f"{file} was read again")
+
+    monkeypatch.setattr(ssl_study.compute.sources, "_read_file", no_read)
+    assert load(tree, tmp_path).fingerprint == first.fingerprint
+
+
+def test_a_file_rewritten_with_its_size_and_date_kept_is_noticed(tmp_path, monkeypatch):
+    monkeypatch.setattr(ssl_study.compute.data, "SETTLED_NS", 0)
+    tree = make_tree(tmp_path / "src", per_class=1)
+    file = tree / "training" / "3" / "0.png"
+    rng = np.random.default_rng(1)
+    images = [rng.integers(0, 256, (28, 28), dtype=np.uint8) for _ in range(50)]
+    sizes = {}
+    for image in images:  # two images whose PNGs have the same size
+        sizes.setdefault(len(png_bytes(image)), []).append(image)
+    a, b = next(pair for pair in sizes.values() if len(pair) > 1)[:2]
+    file.write_bytes(png_bytes(a))
+    first = load(tree, tmp_path)
+    assert (tmp_path / "cache" / "mnist-folder.json").exists()
+    time.sleep(0.05)
+    before = file.stat()
+    file.write_bytes(png_bytes(b))
+    os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert file.stat().st_size == before.st_size and file.stat().st_mtime_ns == before.st_mtime_ns
+    again = load(tree, tmp_path)
+    k = list(again.files).index("training/3/0.png")
+    assert again.fingerprint != first.fingerprint and (again.images[k] == b).all()
+
+
+def test_a_folder_just_written_is_hashed_again_at_the_next_start(tree, tmp_path):
+    load(tree, tmp_path)  # its files are younger than SETTLED_NS: a rewrite within a clock tick could look unchanged
+    assert not (tmp_path / "cache" / "mnist-folder.json").exists()

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
+import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import numpy as np
 
 from .artefacts import ArtefactError, atomic_write, writable_folder
 from .sources import (_MEMBER, MAX_PNG_BYTES, DataError, _without_reprs, is_data_member,  # noqa: F401
-                      iter_source, source_fingerprint)
+                      folder_signature, iter_source, source_fingerprint)
 from ..config import CACHE_DIR, DATA_CACHE_ENV, DATA_DIR, DATASETS, N_CLASSES, ROOT, Dataset, get_dataset
 
 
@@ -222,8 +224,8 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
     otherwise), decoded once and cached in ``cache_dir`` (default: ``data/cache``, or ``$SSL_DATA_CACHE``).
 
     The cache is keyed by the sha256 of the source's content (`source_fingerprint`), so a changed source is decoded
-    again, whatever its files' sizes and dates; an unreadable cache file (a disk that filled up, say) is decoded again
-    too, with a note.
+    again, whatever its files' sizes and dates (a folder's is read back when no file of it has changed since:
+    `_fingerprint`); an unreadable cache file (a disk that filled up, say) is decoded again too, with a note.
     """
     dataset = dataset or get_dataset()
     path = find_source(source, dataset)
@@ -233,7 +235,7 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
         writable_folder(cache_dir, "The decoded-data cache", DATA_CACHE_ENV if from_env else None)
     except ArtefactError as err:
         raise DataError(str(err)) from None
-    cache = cache_dir / f"{dataset.name}-{source_fingerprint(path)[:20]}.npz"
+    cache = cache_dir / f"{dataset.name}-{_fingerprint(path, cache_dir / f'{dataset.name}-folder.json')[:20]}.npz"
     shown = cache.relative_to(ROOT) if cache.is_relative_to(ROOT) else cache
     if cache.exists():
         try:
@@ -254,6 +256,30 @@ def load_mnist(source: str | Path | None = None, cache_dir: Path | None = None, 
     if verbose:
         print(_loaded(mnist, dataset))
     return mnist
+
+
+#: how old (ns) a folder's newest file must be for its signature to stand for its content (`folder_signature`)
+SETTLED_NS = 2_000_000_000
+
+
+def _fingerprint(path: Path, index: Path) -> str:
+    """`source_fingerprint` of a source; for a folder, read back from ``index`` when its files look to the file system
+    as they did when it was computed (`folder_signature`: a stat of each file, no read), so that a start-up does not
+    read and hash every image again. An archive is one file, hashed each time (a fraction of a second)."""
+    if path.is_file():
+        return source_fingerprint(path)
+    signature, newest = folder_signature(path)
+    try:
+        known = json.loads(index.read_text())
+        if known.get("signature") == signature and isinstance(known.get("fingerprint"), str):
+            return known["fingerprint"]
+    except (OSError, ValueError, AttributeError):
+        pass  # none yet, or unreadable: computed again below
+    fingerprint = source_fingerprint(path)
+    if time.time_ns() - newest >= SETTLED_NS:  # a file changed within a clock tick could look unchanged: not recorded
+        atomic_write(index, lambda tmp: tmp.write_text(json.dumps({"signature": signature,
+                                                                   "fingerprint": fingerprint})))
+    return fingerprint
 
 
 def _loaded(mnist: Mnist, dataset: Dataset) -> str:

@@ -39,6 +39,25 @@ def source_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def folder_signature(path: Path) -> tuple[str, int]:
+    """How a folder's data files look to the file system, without opening one: the sha256 of the folder's real path
+    and of each data file's relative path, size, inode, modification and change times; and the newest of those times
+    (ns). A file rewritten or replaced gets a new change time, which no user can set back, so an equal signature means
+    the same files -- unless one was rewritten within a tick of the clock of the signature being taken, which
+    `load_mnist` rules out by trusting only a signature whose newest time is some seconds old (as git trusts its index).
+    About 0.5 s for 70,000 PNGs, against several seconds to read and hash them (`source_fingerprint`)."""
+    digest, newest = hashlib.sha256(os.path.realpath(path).encode() + b"\0"), 0
+    for rel, file, is_dir in _folder_entries(path):
+        if not is_dir and is_data_member(rel):
+            try:
+                info = os.stat(file)
+            except OSError as err:
+                raise DataError(f"{file} cannot be read ({err.strerror}); restore it from the course data.") from None
+            digest.update(f"{rel}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0".encode())
+            newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
+    return digest.hexdigest(), newest
+
+
 def is_data_member(name: str) -> bool:
     """Whether a file of a source can be one of its images: a ``.png`` in a class folder of ``training/`` or
     ``testing/``. Nothing else is read (a README, a video beside the data, a 2 GiB member of an archive)."""
@@ -46,34 +65,44 @@ def is_data_member(name: str) -> bool:
 
 
 def _folder_files(root: Path) -> Iterator[tuple[str, Path | None]]:
-    """``(relative path, file)`` of every file under ``root`` and ``(relative path, None)`` of every folder, sorted.
-    A class folder that is a link to a folder outside the tree (a class folder kept elsewhere) is followed; any other
-    linked folder is listed but not entered, and a link to the tree itself or to a folder above it is refused (it would
-    list the tree again, or the whole disk). A name that is not valid UTF-8 is refused in one sentence that shows it
-    safely."""
-    entries, top = [], os.path.realpath(root)
-    for folder, dirs, files in os.walk(root, followlinks=True):
-        base = Path(folder)
+    """``(relative path, file)`` of every file under ``root`` and ``(relative path, None)`` of every folder, sorted
+    (`_folder_entries`)."""
+    for rel, full, is_dir in _folder_entries(root):
+        yield rel, (None if is_dir else Path(full))
+
+
+def _folder_entries(root: Path) -> list[tuple[str, str, bool]]:
+    """``(relative path, path, is a folder)`` of every file and folder under ``root``, sorted part by part (as paths
+    sort). A class folder that is a link to a folder outside the tree (a class folder kept elsewhere) is followed; any
+    other linked folder is listed but not entered, and a link to the tree itself or to a folder above it is refused (it
+    would list the tree again, or the whole disk). A name that is not valid UTF-8 is refused in one sentence that shows
+    it safely. Paths are handled as strings: 70,000 path objects would cost more than the walk."""
+    top, entries = os.path.normpath(os.fspath(root)), []
+    real_top = os.path.realpath(top)
+    for folder, dirs, files in os.walk(top, followlinks=True):
         dirs.sort()
         for d in list(dirs):
-            if not (base / d).is_symlink():
+            link = os.path.join(folder, d)
+            if not os.path.islink(link):
                 continue
-            real = os.path.realpath(base / d)
-            if Path(top).is_relative_to(real) or Path(real).is_relative_to(top):
-                raise DataError(f"{ascii(str(base / d))} is a link to {ascii(real)}, the data folder itself or a "
-                                "folder above or inside it: remove the link.")
-            if base.name not in ("training", "testing"):  # only a class folder is followed
+            real = os.path.realpath(link)
+            if Path(real_top).is_relative_to(real) or Path(real).is_relative_to(real_top):
+                raise DataError(f"{ascii(link)} is a link to {ascii(real)}, the data folder itself or a folder above "
+                                "or inside it: remove the link.")
+            if os.path.basename(folder) not in ("training", "testing"):  # only a class folder is followed
                 dirs.remove(d)
-                entries.append((base / d, True))
-        entries += [(base / d, True) for d in dirs] + [(base / f, False) for f in files]
-    for item, is_dir in sorted(entries):
-        rel = item.relative_to(root).as_posix()
+                entries.append((link, True))
+        entries += [(os.path.join(folder, d), True) for d in dirs] + [(os.path.join(folder, f), False) for f in files]
+    cut, listed = len(top) + 1, []
+    for item, is_dir in sorted(entries, key=lambda entry: entry[0].split(os.sep)):
+        rel = item[cut:].replace(os.sep, "/")
         try:
             rel.encode("utf-8")
         except UnicodeEncodeError:
-            raise DataError(f"{ascii(str(item))} has a name that is not valid UTF-8: rename it (the course's files are "
+            raise DataError(f"{ascii(item)} has a name that is not valid UTF-8: rename it (the course's files are "
                             "named <number>.png).") from None
-        yield rel, (None if is_dir else item)
+        listed.append((rel, item, is_dir))
+    return listed
 
 
 #: the largest file accepted as one image: the course's PNGs are under 1 KB; anything far larger is not one of its
