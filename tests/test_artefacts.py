@@ -8,6 +8,7 @@ import pytest
 
 import helpers
 from ssl_study.compute.artefacts import atomic_write
+from ssl_study.config import SCALE_CONTROL
 
 
 def test_missing_edited_and_unreadable_artefacts_name_the_notebook(tmp_path):
@@ -70,6 +71,7 @@ def test_every_committed_artefact_has_a_matching_side_car():
     profile = helpers.PROFILES["full"]
     expected |= {f"encoder_{stage}_seed{s}.weights.h5" for stage in ["init", *helpers.PRETEXTS]
                  for s in (profile.all_seeds if stage == "init" else helpers.pretext_seeds(profile, stage))}
+    expected |= {f"encoder_{SCALE_CONTROL}_seed{s}.weights.h5" for s in profile.encoder_seeds(SCALE_CONTROL)}
     whole = len(np.load(folder / "split.npz")["unlabelled"])  # the sweep's encoders on parts of the unlabelled set
     expected |= {f"encoder_{name}_u{round(fraction * whole)}_seed{s}.weights.h5" for name in profile.sweep_pretexts
                  for fraction in profile.unlabelled_fractions if fraction < 1 for s in profile.sweep_seeds}

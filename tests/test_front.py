@@ -63,7 +63,7 @@ def test_the_index_opens_with_the_two_sentences_then_the_figure_at_full_width_an
     front, figures = tmp_path / "front_page.md", tmp_path / "figures"
     front.write_text(FRONT)
     figures.mkdir()
-    (figures / pages.FRONT_FIGURE).write_bytes(b"\x89PNG fake")
+    (figures / pages.FRONT_FIGURES[0]).write_bytes(b"\x89PNG fake")
     html = pages.write_index(tmp_path, front, figures).read_text()
     answer = html.index('<p class="answer">Yes, where labels are scarce')
     image = html.index('<img alt="Test accuracy')
@@ -116,9 +116,17 @@ def test_the_curves_clause_gives_the_sign_and_is_left_out_without_intervals():
                           "ci_high": [1.5, 0.6], "pairs": [10, 10]})
     never = {"amount": None, "low": None, "high": None, "seeds": 10}
     said = front._more_labels(curve, never)
-    assert "Between 100 and 280 labels, each start tuned, the gain's 95 % interval stays above zero at every " \
-           "amount (descriptive)" in said
+    assert said.endswith("Along the curve from 100 to 280 labels (descriptive, each start tuned), the gain's 95 % "
+                         "interval stays above zero at every amount.")
     assert front._more_labels(curve.assign(pairs=[10, 1]), never) == ""  # an amount without an interval
+    bumpy = pd.DataFrame({"family": "descriptive", "method": front.TUNED_SIAMESE, "baseline": front.TUNED_SCRATCH,
+                          "amount": ["10/class", "20/class", "1%", "100/class"], "n_labels": [100, 200, 280, 1000],
+                          "ci_low": [-0.4, 0.2, -0.3, -0.9], "ci_high": [0.1, 1.0, 0.2, -0.3], "pairs": 10})
+    said = front._more_labels(bumpy, {"amount": "10/class", "low": "10/class", "high": "1%", "seeds": 10})
+    assert "the gain's 95 % interval is above zero at 200 labels and below zero at 1,000 labels, and first includes " \
+           "zero at 100 labels (100 to 280 with the seeds resampled)" in said
+    flat = bumpy.assign(ci_low=-1.0, ci_high=1.0)
+    assert "interval includes zero at every amount." in front._more_labels(flat, never)
 
 
 def test_a_paired_difference_claims_a_direction_only_where_its_interval_does():

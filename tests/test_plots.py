@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -81,6 +82,15 @@ def test_an_equivalence_margin_at_one_amount_has_a_width():
     fig = plots.plot_gains(gains)
     widths = [w for ax in fig.axes if ax.get_visible() for w in _widths(ax)]
     assert widths and min(widths) > 0
+
+
+def test_gains_without_a_margin_draw_no_band_and_name_none():
+    """A descriptive curve's gains have no margin of equivalence: the legend must not name a band it does not draw."""
+    gains = pd.DataFrame({"method": "siamese_tuned", "amount": ["10/class", "1%"], "n_labels": [100, 280],
+                          "gain": [0.2, -0.1], "ci_low": [-0.1, -0.4], "ci_high": [0.5, 0.2], "margin": np.nan})
+    fig = plots.plot_gains(gains, one_panel=True)
+    names = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "equivalence margin" not in names and not [w for ax in fig.axes for w in _widths(ax)]
 
 
 def test_two_uses_of_one_encoder_differ_in_colour_and_line():

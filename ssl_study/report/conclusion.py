@@ -214,11 +214,13 @@ def weight_scale_sentences(tests: pd.DataFrame) -> list[str]:
         scale = pick(tests, Family.WEIGHT_SCALE, TUNED_CONTROL, a, TUNED_SCRATCH)
         if control is None or scale is None:
             continue
+        first = not said  # what each comparison isolates, said once
         said.append(sentence(
-            f"at {amount_words(a)}, the CNN from the {H} encoder {phrase(control, 'the weight-scale control')} (the "
-            f"one comparison that isolates what the weights learned: both start at the pre-trained scale and train "
-            f"alike), and the control {phrase(scale, 'training from scratch')} (which mixes the weights' scale with "
-            f"the {H} start's settings)"))
+            f"at {amount_words(a)}, the CNN from the {H} encoder {phrase(control, 'the weight-scale control')}"
+            + (" (the one comparison that isolates what the weights learned: both start at the pre-trained scale and "
+               "train alike)" if first else "")
+            + f", and the control {phrase(scale, 'training from scratch')}"
+            + (f" (which mixes the weights' scale with the {H} start's settings)" if first else "")))
     return said
 
 

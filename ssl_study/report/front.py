@@ -126,16 +126,17 @@ def headline(tests: pd.DataFrame, summary: pd.DataFrame, crossing: dict | None =
     olds = [(row, pick(tests, Family.PRIMARY, amount=row["amount"])) for _, row in tuned.iterrows()]
     differ = [(row, old) for row, old in olds if old is not None and not agrees(old, row)]
     if differ:
-        said.append(sentence("the first run, which trained both with one recipe, found that pre-training "
-                             + "; and ".join(f"at {amount_words(row['amount'])} "
-                                             f"{phrase(old, 'training from scratch')}" for row, old in differ)))
+        said.append(sentence("the first run, which trained both with one recipe, found "
+                             + ", and ".join(f"at {amount_words(row['amount'])} {_effect(old)}"
+                                             for row, old in differ)))
     return said
 
 
 def _more_labels(tests: pd.DataFrame, crossing: dict | None) -> str:
     """With more labels: the assignment's pooled test (one recipe for both) in the plan's words, a bound on the mean
-    over its fractions and never on each; and where the curve's gain first includes zero (descriptive; only where
-    every amount of the curve has an interval). Empty where neither ran."""
+    over its fractions and never on each; and where the curve's gain is above and below zero by its intervals, with
+    the plan's crossover -- where it first includes zero (descriptive; only where every amount of the curve has an
+    interval). Empty where neither ran."""
     pooled = pick(tests, Family.ASSIGNMENT)
     parts = []
     if pooled is not None and pooled["pairs"] >= 1:
@@ -155,16 +156,25 @@ def _more_labels(tests: pd.DataFrame, crossing: dict | None) -> str:
     curve = tests[(tests["family"] == DESCRIPTIVE) & (tests["method"] == TUNED_SIAMESE)
                   & (tests["baseline"] == TUNED_SCRATCH)]
     if crossing and curve["n_labels"].nunique() > 1 and (curve["pairs"] >= 2).all():
-        if crossing["amount"]:
-            where = f"first includes zero at {named_amount(crossing['amount'])}"
-        else:
-            where = ("stays above zero" if (curve["ci_low"] > 0).all() else "stays below zero"
-                     if (curve["ci_high"] < 0).all() else "excludes zero") + " at every amount"
-        spread = ("" if crossing["low"] == crossing["high"] else f"; resampling the seeds: between "
-                  f"{named_amount(crossing['low'])} and {named_amount(crossing['high'])}")
-        parts.append(f"between {int(curve['n_labels'].min()):,} and {int(curve['n_labels'].max()):,} labels, each "
-                     f"start tuned, the gain's 95 % interval {where} (descriptive{spread})")
+        labels = dict(zip(curve["amount"], curve["n_labels"].astype(int)))
+        first = ("" if not crossing["amount"] else f", and first includes zero at {labels[crossing['amount']]:,} labels"
+                 + ("" if crossing["low"] == crossing["high"] else f" ({labels[crossing['low']]:,} to "
+                    f"{labels[crossing['high']]:,} with the seeds resampled)"))
+        parts.append(f"along the curve from {min(labels.values()):,} to {max(labels.values()):,} labels (descriptive, "
+                     f"each start tuned), the gain's 95 % interval {_signs(curve)}{first}")
     return sentence("; ".join(parts)) if parts else ""
+
+
+def _signs(curve: pd.DataFrame) -> str:
+    """Where the curve's gain is above zero and where below by its 95 % interval, the amounts counted in labels (the
+    curve need not fall steadily: a gain at 200 labels and a loss from 1,000 on is said as such)."""
+    above, below = curve[curve["ci_low"] > 0], curve[curve["ci_high"] < 0]
+    for side, rows in (("above", above), ("below", below)):
+        if len(rows) == len(curve):
+            return f"stays {side} zero at every amount"
+    labels = lambda rows: listing([f"{int(n):,}" for n in sorted(rows["n_labels"])]) + " labels"  # noqa: E731
+    sides = [f"{side} zero at {labels(rows)}" for side, rows in (("above", above), ("below", below)) if len(rows)]
+    return "is " + " and ".join(sides) if sides else "includes zero at every amount"
 
 
 def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
@@ -248,8 +258,8 @@ def front_page(tests: pd.DataFrame, summary: pd.DataFrame, plan_commit: str = ""
     if addendum_commit and len(tests[tests["family"] == Family.ADDENDUM]):
         frozen.append(f"its addendum (frozen in commit {addendum_commit} before its run)")
     parts = [" ".join(headline(tests, summary, crossing)), FIGURE,
-             "**The assignment's comparison** at its ten label fractions and where labels are scarce (mean test "
-             "accuracy; the gain is paired: same seed, label subset and test images):",
+             "**The assignment's comparison**, one recipe for both (mean test accuracy; gains paired by seed, label "
+             "subset and test images):",
              assignment_table(tests, summary)]
     primary = tests[tests["family"] == Family.PRIMARY].dropna(subset=["n_labels"]).sort_values("n_labels")
     amounts = [(a, int(n)) for a, n in zip(primary["amount"], primary["n_labels"])]
@@ -270,23 +280,32 @@ FAMILY_WORDS = {Family.PRIMARY: "first run: the main test", Family.TWO_BY_TWO: "
                 Family.ADDENDUM: "addendum: each start tuned", Family.WEIGHT_SCALE: "addendum: weight-scale control"}
 
 
+def _short_amount(amount: str) -> str:
+    """A table cell's amount: "10/class", "1%"; a pooled test's amounts as "mean of 10/class, 1%" ("mean of 10
+    fractions" for the assignment's)."""
+    if not amount.startswith("pooled: "):
+        return amount
+    parts = amount.removeprefix("pooled: ").split(", ")
+    return f"mean of {len(parts)} fractions" if len(parts) > 3 else "mean of " + ", ".join(parts)
+
+
 def tests_table(tests: pd.DataFrame, styled: bool = True):
-    """Every test of the plan, once: the question in words, the labelled images, seeds, the gain with its 95 %
+    """Every test of the plan, once: the question in words, the label amount, seeds, the gain with its 95 %
     interval and the verdict by the wording rule; text left-aligned and intervals unbroken where ``styled`` (a pandas
     Styler for the notebook), else the plain table (for Markdown)."""
     tested = tests[tests["family"] != DESCRIPTIVE]
     table = pd.DataFrame({
         "question": tested["family"].map(lambda f: FAMILY_WORDS.get(f, f)),
         "compared": tested["question"],
-        "labelled images": tested["amount"].map(amount_words), "seeds": tested["pairs"].astype(int),
+        "labels": tested["amount"].map(_short_amount), "seeds": tested["pairs"].astype(int),
         "gain (points)": tested["gain"].map(pts),
         "95 % interval": [f"[{pts(lo)}, {pts(hi)}]" if n > 1 else "–"
                           for lo, hi, n in zip(tested["ci_low"], tested["ci_high"], tested["pairs"])],
         "verdict": tested["verdict"].map(verdict_words)})
     if not styled:
         return table
-    text = ["question", "compared", "labelled images", "verdict"]
+    text = ["question", "compared", "labels", "verdict"]
     return (table.style.hide()
             .set_properties(subset=text, **{"text-align": "left"})
-            .set_properties(subset=["gain (points)", "95 % interval"], **{"white-space": "nowrap"})
+            .set_properties(subset=["labels", "gain (points)", "95 % interval", "verdict"], **{"white-space": "nowrap"})
             .set_table_styles([{"selector": "th", "props": "text-align: left"}]))

@@ -198,8 +198,9 @@ def plot_gains(gains: pd.DataFrame, title: str = "Gain over supervised (paired b
             ax.errorbar(x, group["gain"], yerr=np.nan_to_num(err), capsize=3, ms=4, **method_style(method))
         ax.axhline(0, color="black", lw=0.8)
         amounts = part.drop_duplicates("n_labels").sort_values("n_labels")
-        if "margin" in amounts and len(amounts):
-            x, margin = amounts["n_labels"].to_numpy(float), amounts["margin"].to_numpy(float)
+        marked = amounts.dropna(subset=["margin"]) if "margin" in amounts else amounts.iloc[:0]
+        if len(marked):  # a descriptive gain has no margin: no band, and no legend entry for one
+            x, margin = marked["n_labels"].to_numpy(float), marked["margin"].to_numpy(float)
             if len(x) == 1:  # one amount: a step of its own width around it, not a band of no width
                 x, margin = (x * [0.9, 1.1] if log else x + [-500, 500]), np.repeat(margin, 2)
             ax.fill_between(x, -margin, margin, step="mid", color="0.85", zorder=0,

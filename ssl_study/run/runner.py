@@ -44,7 +44,7 @@ from ..study.executor import COMPUTED_FILE, noted_keys
 from .kernels import Ahead
 from ..report.publishing import LockedError, PublishError, explore_stage, prepare_stage, publish, recover, run_lock
 from ..study.store import Store
-from .pages import (FRONT_FIGURE, PROGRESS, QUESTION, TEMPLATES, fold_appendix, in_dataset_words_of, render_html,
+from .pages import (PROGRESS, QUESTION, TEMPLATES, fold_appendix, front_figure, in_dataset_words_of, render_html,
                     stable_table_ids, without_progress, write_index)
 
 
@@ -305,7 +305,7 @@ def _index_of_staged(stage: Path, profile_name: str) -> None:
         front = staged.artefacts(profile_name) / "front_page.md"
         figures = staged.figures(profile_name)
         write_index(html_dir, front if front.exists() else project.artefacts(profile_name) / "front_page.md",
-                    figures if (figures / FRONT_FIGURE).exists() else project.figures(profile_name), profile_name)
+                    figures if front_figure(figures) else project.figures(profile_name), profile_name)
 
 
 def _publish_run(profile: Profile, notebooks: list[str], stage: Path, args: argparse.Namespace, total: float,
@@ -394,6 +394,6 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
-__all__ = ["FRONT_FIGURE", "FROM_EMPTY", "INPUT_ERRORS", "PROGRESS", "QUESTION", "TEMPLATES", "build_parser", "execute",
+__all__ = ["FROM_EMPTY", "INPUT_ERRORS", "PROGRESS", "QUESTION", "TEMPLATES", "build_parser", "execute",
            "executed_path", "fold_appendix", "main", "render_html", "stable_table_ids", "without_progress",
            "write_index", "write_timings"]
