@@ -91,6 +91,13 @@ def test_the_committed_fit_cache_holds_every_fit_of_the_full_run():
     parts = len([f for f in profile.unlabelled_fractions if f < 1]) * len(profile.sweep_pretexts) * len(
         profile.sweep_seeds)
     sweep = parts * (len(helpers.FROZEN_KINDS) * len(profile.sweep_amounts) + len(profile.sweep_finetune_amounts))
+    # the sweep's encoders on the whole unlabelled set are notebook 4's own: their fits under the sweep's seeds that
+    # the design does not make already (its frozen features run under fewer seeds) are the sweep's too
+    uses = [(kind, amount) for kind in helpers.FROZEN_KINDS for amount in profile.sweep_amounts] + [
+        ("recipe", amount) for amount in profile.sweep_finetune_amounts]
+    sweep += sum(len(set(profile.sweep_seeds) - set(design[(design["encoder"] == name) & (design["use"] == kind)
+                                                          & (design["amount"] == amount)]["seed"]))
+                 for name in profile.sweep_pretexts for kind, amount in uses)
     pretext = sum(len(helpers.pretext_seeds(profile, name)) for name in helpers.PRETEXTS)
     assert entries == {"fit": len(design) - semi + sweep, "semi": semi, "pretext": pretext + parts,
                        "tsne": len(helpers.PRETEXTS) + 1}  # notebook 4's maps of the untrained and every pre-trained
