@@ -4,7 +4,8 @@
 #                  DATASET=fashion: Fashion-MNIST instead of MNIST (its own folders: artefacts/fashion/, reports/fashion/)
 # make unit      : the unit tests alone (`pytest -m "not slow"`: no notebook, runner or profile run)
 # make lint      : the layers' import contracts of pyproject.toml (`lint-imports`; tests/test_layers.py runs it too)
-# make test      : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified)
+# make test      : unit tests + the notebooks under nbval (quick profile; the committed notebooks are not modified), in
+#                  two pytest-xdist workers: the runs of the project's own quick profile in one, in order
 # make test-jax  : the model tests and the notebooks (quick profile) again with KERAS_BACKEND=jax
 # make verify    : recompute a stratified sample of the committed fits on this machine and compare them with the
 #                  committed ones (a table and one sentence; about 5 minutes with two jobs). FITS=2: CI's short one.
@@ -42,7 +43,7 @@ nbval: setup
 	SSL_PROFILE=quick $(PY) -m pytest --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider notebooks
 
 test: setup
-	SSL_PROFILE=quick $(PY) -m pytest tests --nbval-lax --nbval-cell-timeout=900 notebooks
+	SSL_PROFILE=quick $(PY) -m pytest -n 2 tests --nbval-lax --nbval-cell-timeout=900 notebooks
 
 test-jax: setup-jax
 	KERAS_BACKEND=jax SSL_PROFILE=quick $(PY) -m pytest tests/test_models.py tests/test_pretexts.py --nbval-lax --nbval-cell-timeout=900 \

@@ -65,7 +65,33 @@ SLOW_MODULES = {"test_units_in_notebooks", "test_runner", "test_faults", "test_e
                 "test_notebooks", "test_semi", "test_pipeline", "test_fashion_quick"}
 
 
+#: the test modules that run the project's own profiles (its artefacts/quick, its fit cache, its run stages and lock):
+#: under pytest-xdist (``make test`` runs two workers) they run one after the other in one worker, the notebooks last
+#: and in order (`pytest_xdist_make_scheduler`); every other module runs beside them, whole, in the other worker
+PROJECT_MODULES = {"test_units_in_notebooks", "test_faults", "test_examples", "test_store", "test_runner",
+                   "test_datasets"}
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.stem in SLOW_MODULES or item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit of work a pytest-xdist worker takes whole: ``project`` for every test of `PROJECT_MODULES` and every
+    notebook, else the test's module."""
+    path = Path(nodeid.split("::")[0])
+    return "project" if path.stem in PROJECT_MODULES or path.suffix == ".ipynb" else str(path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scheduling by scope (`scope_of`): a scope's tests run in one worker, in collection order."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByScope(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    return ByScope(config, log)
