@@ -14,15 +14,16 @@ from __future__ import annotations
 # cache, runs, what notebooks pass on) and the report (statistics, words, figures), with the runner above them;
 # `config` holds the constants under all. Each layer imports only from the ones below it (`make lint`; CI).
 
-# Constants in one place: paths, environment variables, notebooks, the split, the primary endpoint, the recipe.
-from ssl_study.config import (ADDENDUM_COMMIT, ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, BEST_PRETEXT, CONFIRMATORY_SPLIT_SEED,
-                              DATASETS, DATASET_ENV, DATA_ENV, DEFAULT_DATASET, EQUIVALENCE_MARGIN,
-                              EXPLORATORY_SPLIT_SEED, FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE, JOBS_ENV, NOTEBOOKS,
-                              NOTEBOOKS_DIR, NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT,
-                              NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES, OTHER_USE, PLAN_COMMIT, PRIMARY_AMOUNTS,
-                              PROFILE_ENV, QUICK_SPLIT_SEED, ROOT, SCALE_CONTROL, SELECTION_SEEDS, SEMI_METHOD,
-                              SPLIT_PROPORTIONS, SPLIT_SEED, STEPS_PER_EXECUTION, TUNED, TUNED_BUDGET_TOP,
-                              AugmentConfig, Dataset, Recipe, config_dict, get_dataset)
+# Constants in one place: paths, environment variables, notebooks, the split, the primary endpoint, the recipe; and
+# what each dataset's selection chose (`choices()`: the best other pretext, the semi-supervised method, the tuned
+# settings, the plan's commits), read from the run's profile (``profile.choices``) by the notebooks.
+from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, CHOICES, CONFIRMATORY_SPLIT_SEED, DATASETS,
+                              DATASET_ENV, DATA_ENV, DEFAULT_DATASET, EQUIVALENCE_MARGIN, EXPLORATORY_SPLIT_SEED,
+                              FIGURES_DIR, HEADLINE_PRETEXT, INPUT_SHAPE, JOBS_ENV, NOTEBOOKS, NOTEBOOKS_DIR,
+                              NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT,
+                              NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES, PRIMARY_AMOUNTS, PROFILE_ENV,
+                              QUICK_SPLIT_SEED, ROOT, SCALE_CONTROL, SELECTION_SEEDS, SPLIT_PROPORTIONS, SPLIT_SEED,
+                              STEPS_PER_EXECUTION, AugmentConfig, Choices, Dataset, Recipe, choices, config_dict, get_dataset)
 
 # --- compute ----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
@@ -56,8 +57,8 @@ from ssl_study.compute.fits import register as register_fit
 
 # --- the study --------------------------------------------------------------------------------------------------------
 # The design: the profiles (full / quick), their arms, and the budget of a supervised fit.
-from ssl_study.study.design import (PROFILES, Arm, Profile, default_jobs, epochs_for, get_profile,
-                                    training_budget)
+from ssl_study.study.design import Arm, Profile, default_jobs, epochs_for, training_budget
+from ssl_study.study.profiles import PROFILES, get_profile, profiles
 
 # Methods: an encoder and a use, with an id and a label taken from the units that define them.
 from ssl_study.study.methods import encoder_label, label, method_id, method_label, parts, use_label

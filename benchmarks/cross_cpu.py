@@ -45,7 +45,7 @@ def child() -> None:
     import numpy as np
 
     from ssl_study.study import keys
-    from ssl_study.study.design import PROFILES
+    from ssl_study.study.profiles import PROFILES
     from ssl_study.study.store import Store
     from ssl_study.run.verify import recompute
 

@@ -19,7 +19,8 @@ from ssl_study.compute.models import build_classifier, build_encoder, import_ker
 from ssl_study.compute.pretexts import get_pretext, pretrain
 from ssl_study.compute.training import train_supervised
 from ssl_study.config import Recipe, STEPS_PER_EXECUTION
-from ssl_study.study.design import PROFILES, get_profile, training_budget
+from ssl_study.study.design import training_budget
+from ssl_study.study.profiles import PROFILES, get_profile
 from ssl_study.study.inputs import load_split
 
 keras = import_keras()

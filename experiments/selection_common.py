@@ -16,7 +16,8 @@ from ssl_study.compute.data import load_mnist, to_model_input
 from ssl_study.compute.models import import_keras
 from ssl_study.compute.split import make_split, nested_subsets
 from ssl_study.config import DEFAULT_DATASET, N_CLASSES, ROOT, SELECTION_SEEDS, SPLIT_PROPORTIONS, get_dataset
-from ssl_study.study.design import PROFILES, default_jobs, get_profile
+from ssl_study.study.design import default_jobs
+from ssl_study.study.profiles import PROFILES, get_profile
 from ssl_study.study.inputs import load_split
 
 keras = import_keras()

@@ -263,6 +263,42 @@ SCALE_CONTROL = "scaled"
 STEPS_PER_EXECUTION = 16  #: training batches per call of the compiled step: less Python per batch (see benchmarks/)
 
 
+@dataclass(frozen=True)
+class Choices:
+    """What one dataset's selection chose on its own validation data (``experiments/results/`` for MNIST,
+    ``experiments/results/<dataset>/`` for another), and the commits that froze the plan its run is judged by. The
+    design (`ssl_study.study.design`), the units and the pages read a dataset's choices from here, never a constant.
+    ``chosen`` is False while a dataset's selection has not ended: its settings are MNIST's, stand-ins for the quick
+    profile, and its full run is refused."""
+
+    best_pretext: str  #: the best other pretext (the highest decision score at each task's chosen setting)
+    other_use: str  #: the other pretexts' use: ``recipe`` or ``finetune`` (probe-then-fine-tune)
+    semi_method: str  #: the semi-supervised method of the test
+    tuned: dict  #: each start's settings tuned where labels are scarce: {(start, amount): `Tuned`}
+    tuned_budget_top: int = TUNED_BUDGET_TOP  #: the largest budget its scarce selection tried
+    #: the pretexts' settings that differ from the units' defaults (chosen on MNIST): {pretext: {setting: value}}
+    pretext_settings: dict = field(default_factory=dict)
+    epochs_at_full: int = 40  #: the supervised recipe's passes over the labelled set at 100 % of it
+    plan: str = "ANALYSIS_PLAN.md"  #: the plan the run is judged by
+    plan_commit: str = ""  #: the commit that froze it (empty: a draft)
+    addendum: str = ""  #: its addendum, if any
+    addendum_commit: str = ""
+    chosen: bool = True
+
+
+CHOICES = {
+    "mnist": Choices(BEST_PRETEXT, OTHER_USE, SEMI_METHOD, TUNED, plan_commit=PLAN_COMMIT,
+                     addendum="ANALYSIS_PLAN_ADDENDUM.md", addendum_commit=ADDENDUM_COMMIT),
+    # issue 30: the selection runs (experiments/fashion_selection.sh); until it ends, MNIST's choices stand in
+    "fashion": Choices(BEST_PRETEXT, OTHER_USE, SEMI_METHOD, TUNED, plan="ANALYSIS_PLAN_FASHION.md", chosen=False),
+}
+
+
+def choices(name: str | None = None) -> Choices:
+    """The choices of the dataset called ``name`` (else the one ``$SSL_DATASET`` names, else MNIST's)."""
+    return CHOICES[get_dataset(name).name]
+
+
 def config_dict(obj) -> dict:
     """A dataclass (profile, recipe, augmentation, pretext settings) as a plain dict, for metadata and cache keys."""
     return asdict(obj)

@@ -61,15 +61,14 @@ def project_in(tmp_path: Path, monkeypatch) -> Path:
 
 #: the test modules that run notebooks, the runner or a whole profile: marked ``slow`` (``pytest -m "not slow"`` leaves
 #: them out)
-SLOW_MODULES = {"test_units_in_notebooks", "test_runner", "test_faults", "test_examples", "test_benchmark",
+SLOW_MODULES = {"test_runner", "test_faults", "test_examples", "test_benchmark",
                 "test_notebooks", "test_semi", "test_pipeline", "test_fashion_quick"}
 
 
 #: the test modules that run the project's own profiles (its artefacts/quick, its fit cache, its run stages and lock):
 #: under pytest-xdist (``make test`` runs two workers) they run one after the other in one worker, the notebooks last
 #: and in order (`pytest_xdist_make_scheduler`); every other module runs beside them, whole, in the other worker
-PROJECT_MODULES = {"test_units_in_notebooks", "test_faults", "test_examples", "test_store", "test_runner",
-                   "test_datasets"}
+PROJECT_MODULES = {"test_faults", "test_examples", "test_store", "test_runner", "test_datasets"}
 
 
 def pytest_collection_modifyitems(items):

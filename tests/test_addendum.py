@@ -139,7 +139,7 @@ def test_the_crossover_is_read_from_each_amounts_own_interval_with_all_its_seeds
 
 def test_a_start_tuned_at_the_largest_budget_tried_is_said_so():
     said = conclusion.budget_note()
-    top = [k for k, t in TUNED.items() if t.budget >= helpers.TUNED_BUDGET_TOP]
+    top = [k for k, t in TUNED.items() if t.budget >= helpers.CHOICES["mnist"].tuned_budget_top]
     assert bool(said) == bool(top)
     if any(start == "pretrained" for start, _ in top):
         assert said.startswith("The Siamese start took the largest budget the selection tried (8x")
@@ -195,7 +195,7 @@ def test_the_addendums_chosen_settings_are_the_selections_winners_and_the_config
         key = "10/class" if amount == "10/class" else "1%"
         row = best.loc[(arm.lower(), 100 if key == "10/class" else 280)]
         assert (int(budget), augment, float(rate)) == (row["budget"], row["augment"], row["learning_rate"])
-        assert TUNED[(start, key)] == helpers.TUNED[(start, key)]
+        assert TUNED[(start, key)] == helpers.CHOICES["mnist"].tuned[(start, key)]
         assert (TUNED[(start, key)].budget, TUNED[(start, key)].augment, TUNED[(start, key)].learning_rate) == (
             int(budget), augment, float(rate))
         assert f"{100 * row['accuracy']:.2f}" == accuracy

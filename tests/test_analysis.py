@@ -2,6 +2,8 @@
 its wording rule allows, Holm's correction within a family, the margins, and the test-image term of the intervals."""
 
 import helpers
+
+MNIST = helpers.CHOICES["mnist"]  #: what MNIST's selection chose, and the commits that froze its plan
 import numpy as np
 import pandas as pd
 import pytest
@@ -203,24 +205,24 @@ def test_the_plan_has_the_families_of_analysis_plan_md():
 
 
 def test_the_plan_has_not_changed_since_the_commit_that_froze_it():
-    """Once `helpers.PLAN_COMMIT` names the commit that froze ANALYSIS_PLAN.md, the plan may not change, and the
+    """Once `MNIST.plan_commit` names the commit that froze ANALYSIS_PLAN.md, the plan may not change, and the
     committed results cite that commit."""
     import json
     import subprocess
 
     import helpers
 
-    if not helpers.PLAN_COMMIT:
+    if not MNIST.plan_commit:
         assert "**Status: draft.**" in (helpers.ROOT / "ANALYSIS_PLAN.md").read_text()
         return
     git = lambda *args: subprocess.run(["git", *args], cwd=helpers.ROOT, capture_output=True, text=True)  # noqa: E731
     if git("rev-parse", "--git-dir").returncode:
         pytest.skip("not a git checkout")
-    assert git("merge-base", "--is-ancestor", helpers.PLAN_COMMIT, "HEAD").returncode == 0
-    assert git("diff", "--quiet", helpers.PLAN_COMMIT, "--", "ANALYSIS_PLAN.md").returncode == 0  # the working tree
+    assert git("merge-base", "--is-ancestor", MNIST.plan_commit, "HEAD").returncode == 0
+    assert git("diff", "--quiet", MNIST.plan_commit, "--", "ANALYSIS_PLAN.md").returncode == 0  # the working tree
     assert "**Status: frozen" in (helpers.ROOT / "ANALYSIS_PLAN.md").read_text()
     meta = json.loads(helpers.meta_path(helpers.ARTEFACTS_DIR / "full" / "gains.csv").read_text())
-    assert meta.get("plan_commit") == helpers.PLAN_COMMIT
+    assert meta.get("plan_commit") == MNIST.plan_commit
 
 
 def test_every_pretext_of_the_full_run_gets_the_plans_budget_of_encoder_passes():
@@ -237,27 +239,28 @@ def test_the_semi_supervised_method_chosen_on_validation_data_has_the_planned_fi
     import helpers
 
     full = helpers.PROFILES["full"]
-    chosen = full.semi_plan(helpers.SEMI_METHOD, 28_000)
+    chosen = full.semi_plan(MNIST.semi_method, 28_000)
     assert [start for start, _, _ in chosen] == [None] and len(chosen[0][2]) >= 5
-    others = [m for m in helpers.SEMI_METHODS if m != helpers.SEMI_METHOD]
+    others = [m for m in helpers.SEMI_METHODS if m != MNIST.semi_method]
     assert all(len(seeds) == 3 for m in others for _, _, seeds in full.semi_plan(m, 28_000))
 
 
 def test_the_addendum_has_not_changed_since_the_commit_that_froze_it():
-    """ANALYSIS_PLAN_ADDENDUM.md (issue 29) as the plan: a draft until `helpers.ADDENDUM_COMMIT` names the commit that
-    froze it; from then on unchanged, the commit an ancestor of every results commit, and the committed tests cite it."""
+    """ANALYSIS_PLAN_ADDENDUM.md (issue 29) as the plan: a draft until `MNIST.addendum_commit` names the commit that
+    froze it; from then on unchanged, the commit an ancestor of every results commit, and the committed tests cite
+    it."""
     import json
     import subprocess
 
     text = (helpers.ROOT / "ANALYSIS_PLAN_ADDENDUM.md").read_text()
-    if not helpers.ADDENDUM_COMMIT:
+    if not MNIST.addendum_commit:
         assert "**Status: draft.**" in text
         return
     git = lambda *args: subprocess.run(["git", *args], cwd=helpers.ROOT, capture_output=True, text=True)  # noqa: E731
     if git("rev-parse", "--git-dir").returncode:
         pytest.skip("not a git checkout")
-    assert git("merge-base", "--is-ancestor", helpers.ADDENDUM_COMMIT, "HEAD").returncode == 0
-    assert git("diff", "--quiet", helpers.ADDENDUM_COMMIT, "--", "ANALYSIS_PLAN_ADDENDUM.md").returncode == 0
+    assert git("merge-base", "--is-ancestor", MNIST.addendum_commit, "HEAD").returncode == 0
+    assert git("diff", "--quiet", MNIST.addendum_commit, "--", "ANALYSIS_PLAN_ADDENDUM.md").returncode == 0
     assert "**Status: frozen" in text
     meta = json.loads(helpers.meta_path(helpers.ARTEFACTS_DIR / "full" / "gains.csv").read_text())
-    assert meta.get("addendum_commit") == helpers.ADDENDUM_COMMIT
+    assert meta.get("addendum_commit") == MNIST.addendum_commit

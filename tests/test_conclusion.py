@@ -43,11 +43,12 @@ def study(primary: dict[str, np.ndarray], fractions: float = 0.0, semi: float = 
     h = helpers.HEADLINE_PRETEXT
     gains = {(f"{h}_recipe", a): d for a, d in primary.items()}
     gains |= {(f"{h}_recipe", a): steady(fractions, 5, 0.05) for a in helpers.ASSIGNMENT_AMOUNTS}
-    for method in ("random_finetune", f"{h}_finetune", f"{helpers.BEST_PRETEXT}_{helpers.OTHER_USE}"):
+    best = helpers.method_id(helpers.choices().best_pretext, helpers.choices().other_use)
+    for method in ("random_finetune", f"{h}_finetune", best):
         gains |= {(method, a): steady(0.0, 30, 0.2) for a in primary}
-    gains |= {(helpers.SEMI_METHOD, "10/class"): steady(semi, 5, 1.5)}
+    gains |= {(helpers.choices().semi_method, "10/class"): steady(semi, 5, 1.5)}
     results = results_with(gains)
-    plan = analysis.contrasts(("10/class", "1%"), [h, helpers.BEST_PRETEXT], helpers.SEMI_METHOD)
+    plan = analysis.contrasts(("10/class", "1%"), [h, helpers.choices().best_pretext], helpers.choices().semi_method)
     tests = analysis.analyse(results, None, plan, require_images=False)
     return tests, front.front_page(tests, helpers.summary_table(results), "abc1234")
 

@@ -162,7 +162,7 @@ def test_the_smallest_dataset_each_profile_supports_is_stated_and_a_smaller_one_
     """A 300-image set once failed in notebook 4 (a cross-validation on one image per class); now the runner refuses
     it in one sentence, naming the smallest size the profile's design supports."""
     from ssl_study.run import runner
-    from ssl_study.study.design import PROFILES
+    from ssl_study.study.profiles import PROFILES
 
     assert PROFILES["quick"].smallest_dataset() == 500 and PROFILES["full"].smallest_dataset() == 5000
     tree = make_tree(tmp_path, per_class=15)  # 300 images
@@ -185,3 +185,32 @@ def test_the_notebooks_prose_is_rendered_in_the_datasets_own_words():
     assert in_dataset_words(text, config.get_dataset("fashion")) == (
         "# 1 · Splitting Fashion-MNIST\n\nEach garment class's share; Garment classes that look alike; errors per "
         "garment class; Fashion-MNIST's own sets.")
+
+
+def test_each_datasets_design_is_built_from_its_own_choices_and_its_full_run_waits_for_its_plan(monkeypatch):
+    """Issue 30: what a selection chose lives in one place per dataset (`config.CHOICES`); the design, the analysis and
+    the units read it from there. A dataset whose selection has not ended, or whose plan is not frozen, gets no full
+    run: one sentence that names the selection and the plan."""
+    from dataclasses import replace
+
+    from ssl_study.study import profiles
+    from ssl_study.study.design import SettingError
+
+    mnist = profiles.DESIGNS["mnist"]["full"]
+    assert mnist.choices is config.CHOICES["mnist"] and mnist.choices.plan_commit == config.PLAN_COMMIT
+    other = replace(config.CHOICES["fashion"], best_pretext="contrastive", other_use="recipe", semi_method="x")
+    design = profiles.fashion_full(other)
+    assert design.seeds_of("contrastive", "recipe", "10/class") == tuple(range(10))  # the "best" arm: its pretext
+    assert design.seeds_of("rotation", "recipe", "10/class") == (0, 1, 2)  # an "other" one
+    assert design.semi_plan("x", 28_000)[0][2] == tuple(range(5))
+    assert min(len(s) for arm in design.arms if arm.use == "tuned" for s in [arm.seeds]) >= 20
+    monkeypatch.setenv(config.DATASET_ENV, "fashion")
+    assert profiles.get_profile("quick").choices is config.CHOICES["fashion"]
+    if not (config.CHOICES["fashion"].chosen and config.CHOICES["fashion"].plan_commit):
+        with pytest.raises(SettingError, match="waits for its plan.*fashion_selection.sh.*ANALYSIS_PLAN_FASHION.md"):
+            profiles.get_profile("full")
+    monkeypatch.setitem(config.CHOICES, "mnist", replace(config.CHOICES["mnist"], plan_commit=""))
+    monkeypatch.setitem(profiles.DESIGNS["mnist"], "full", replace(mnist, choices=config.CHOICES["mnist"]))
+    monkeypatch.setenv(config.DATASET_ENV, "mnist")
+    with pytest.raises(SettingError, match="waits for its plan"):
+        profiles.get_profile("full")

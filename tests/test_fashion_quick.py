@@ -2,6 +2,10 @@
 Fashion-MNIST PNGs, so a change that breaks the second dataset fails ``make test``. The subset (the first images of
 each class, in name order) keeps the run to a few minutes; the pages must speak of garment classes, never digits.
 
+The same run registers a pretext task and a semi-supervised method known only to the tests (tests/units_for_tests.py,
+through $SSL_UNITS): they run through notebooks 4 to 6 with no edit to a notebook or the package, and nothing is
+published (one quick run for both checks, not two: ``make test`` stays within ten minutes).
+
 CI points ``FASHION_PNG`` at ``../shared/data/fashion_png.tar.gz`` (``.ci/run``); elsewhere the test looks where the
 study does (``data/fashion_png...``) and is skipped where no copy is found, but never under CI."""
 
@@ -16,9 +20,13 @@ from pathlib import Path
 
 import pytest
 
+import pandas as pd
+
 import helpers
 from ssl_study import config
 from ssl_study.compute import data
+
+UNITS = Path(__file__).with_name("units_for_tests.py")
 
 FASHION = config.get_dataset("fashion")
 PER_CLASS = {"training": 80, "testing": 20}  #: 1,000 images: twice the quick profile's smallest dataset
@@ -62,13 +70,15 @@ def write_subset(source: Path, target: Path) -> int:
     return sum(taken.values())
 
 
-def test_the_quick_profile_runs_all_six_notebooks_on_fashion_mnist(tmp_path, monkeypatch):
+def test_the_quick_profile_runs_all_six_notebooks_on_fashion_mnist_with_units_registered_by_a_test(tmp_path,
+                                                                                                    monkeypatch):
     from ssl_study.report.publishing import stage_of
 
     subset = tmp_path / "fashion_png"
     assert write_subset(fashion_source(), subset) == 10 * sum(PER_CLASS.values())
     env = {**os.environ, FASHION.env: str(subset), config.DATA_CACHE_ENV: str(tmp_path / "data-cache"),
-           "SSL_FIT_CACHE": str(tmp_path / "fit-cache"), config.DATASET_ENV: "fashion", "SSL_PROFILE": "quick"}
+           "SSL_FIT_CACHE": str(tmp_path / "fit-cache"), config.DATASET_ENV: "fashion", "SSL_PROFILE": "quick",
+           config.UNITS_ENV: str(UNITS)}
     monkeypatch.setenv(config.DATASET_ENV, "fashion")
     stage = stage_of("quick")  # the run's staging folder, kept by --no-publish: removed after the test
     try:
@@ -85,5 +95,28 @@ def test_the_quick_profile_runs_all_six_notebooks_on_fashion_mnist(tmp_path, mon
         assert "Fashion-MNIST" in text and "garment class" in text
         digits = [text[max(0, m.start() - 60):m.end() + 20] for m in re.finditer(r"\b[Dd]igits?\b", text)]
         assert not digits, f"MNIST's word on Fashion-MNIST's pages: {digits[:5]}"
+        check_units_ran(config.Layout(stage).artefacts("quick"))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def check_units_ran(staged: Path) -> None:
+    """The test-only units (`UNITS`) ran through notebooks 4 to 6 of the run staged in ``staged``, on the quick
+    profile's own split, and nothing of theirs was published."""
+    assert helpers.read_meta(staged / "split.npz", helpers.NOTEBOOK_SPLIT)["seed"] == helpers.QUICK_SPLIT_SEED
+    results = pd.read_csv(staged / "results_pretrained.csv")
+    methods = set(results["method"])
+    chosen = config.choices("fashion")
+    assert {"tiny_knn", "tiny_logistic", "tiny_probe", "tiny_finetune", "labelsonly",
+            f"{chosen.best_pretext}_{chosen.semi_method}"} <= methods  # a semi-supervised run from an encoder too
+    assert set(results.loc[results["method"] == "tiny_finetune", "label"]) == {"Tiny, probed, then fine-tuned"}
+    # the test-only kind of fit: from the headline pretext's encoder at the primary amounts (no arm names it)
+    assert set(results.loc[results["method"] == "siamese_halfway", "label"]) == {"Siamese, half the recipe"}
+    assert set(results.loc[results["method"] == "labelsonly", "label"]) == {"labels only (random init)"}
+    gains = pd.read_csv(staged / "gains.csv")
+    assert {"tiny_finetune", "labelsonly"} <= set(gains["method"])
+    assert ">Tiny</th>" in (staged / "reports" / "04_siamese_pretext.html").read_text()  # its settings and runs
+    history = pd.read_csv(staged / "pretext_history.csv")
+    assert "tiny" in set(history["pretext"])
+    assert "Tiny, probed, then fine-tuned" in (staged / "reports" / "06_comparison.html").read_text()
+    assert not (config.PROJECT.artefacts("quick") / "encoder_tiny_seed0.weights.h5").exists()  # nothing published

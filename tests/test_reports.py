@@ -165,8 +165,8 @@ def visible_text(page) -> str:
 def test_the_machinery_check_finds_each_kind_it_looks_for():
     """The check below can fail: each kind of machinery the examiner found is caught, and plain prose is not."""
     names = parameter_names()
-    assert {"SEMI_METHOD", "PROFILES"} <= names
-    for text in ("the split's seed is SEMI_METHOD", "see helpers.PROFILES", "its recipe_confirmatory table",
+    assert {"SEMI_METHODS", "PROFILES"} <= names
+    for text in ("the split's seed is SEMI_METHODS", "see helpers.PROFILES", "its recipe_confirmatory table",
                  "uint8 dtype", "encoder output shape: (None, 288)", "in experiments/results/recipe.md",
                  "written by run_study.py", "front.headline(tests)", "FitKind(table)", "verbose = True",
                  "the code in ssl_study/semi/", "a mean of nan"):

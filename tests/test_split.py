@@ -123,7 +123,7 @@ def test_the_design_says_which_encoder_is_trained_how_where_and_under_which_seed
     assert seeds(plan("supervised")) == {"2/class": [0, 1, 2], "50%": [0]}
     assert seeds(plan("recipe", helpers.HEADLINE_PRETEXT)) == {"2/class": [0, 1, 2], "50%": []}
     assert seeds(plan("probe", "random")) == seeds(plan("finetune", "random")) == {"2/class": [], "50%": [0]}
-    other = next(p for p in helpers.PRETEXTS if p not in (helpers.HEADLINE_PRETEXT, helpers.BEST_PRETEXT))
+    other = next(p for p in helpers.PRETEXTS if p not in (helpers.HEADLINE_PRETEXT, helpers.choices().best_pretext))
     assert seeds(plan("finetune", other)) == {"2/class": [0], "50%": []}  # an "other" pretext
     assert seeds(plan("knn", "pixels")) == {"2/class": [0], "50%": [0]}
     assert profile.all_seeds == (0, 1, 2)

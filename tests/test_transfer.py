@@ -51,3 +51,12 @@ def test_the_transfer_table_pairs_each_comparison_corrects_over_them_and_words_e
                               "the same direction; Fashion-MNIST's gain is larger by 3.00 points")
     assert "the data cannot tell the two gains apart (difference +0.10 points" in said[1]
     assert "opposite directions" in said[2]
+
+
+def test_the_tuned_comparison_on_which_the_answer_rests_comes_first_then_the_first_runs():
+    from ssl_study.report.transfer import transfer_table
+
+    gains = {("primary", "10/class"): (1.0, 0.14, 30), ("addendum primary", "10/class"): (-0.2, 0.13, 30),
+             ("weight scale", "10/class"): (-0.4, 0.12, 30)}
+    table = transfer_table(gains_table(gains), gains_table(gains))
+    assert list(table["family"]) == ["addendum primary", "primary"]  # the weight-scale control is not transferred

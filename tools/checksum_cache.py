@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from ssl_study.study.design import PROFILES
+from ssl_study.study.profiles import PROFILES
 from ssl_study.study.store import DamagedEntry, Store, _atomic, content_record
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ssl_study.study.tasks import from_plain
 from ssl_study.study import keys
-from ssl_study.study.design import PROFILES
+from ssl_study.study.profiles import PROFILES
 from ssl_study.study.executor import run_tasks
 from ssl_study.study.store import Store
 from ssl_study.study.tasks import kind_of

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import (ASSIGNMENT_AMOUNTS, BEST_PRETEXT, HEADLINE_PRETEXT, OTHER_USE, ROOT, SCALE_CONTROL,
-                      SCHEDULE_AMOUNTS)
+from ..config import ASSIGNMENT_AMOUNTS, HEADLINE_PRETEXT, ROOT, SCALE_CONTROL, SCHEDULE_AMOUNTS, choices
 from ..study.ids import method_id
 from ..study.methods import BASELINE, HEADLINE_LABEL, encoder_label, method_label
 from .words import ALPHA, DESCRIPTIVE  # DESCRIPTIVE: the family of the comparisons shown, never tested
@@ -154,12 +153,14 @@ def addendum_contrasts(primary: tuple[str, ...], curve: tuple[str, ...]) -> list
 
 def _other_pretext_contrasts(amounts: tuple[str, ...], pretexts) -> list[Contrast]:
     """Each other pretext (the best on validation data first) against supervised, and against the untrained encoder
-    trained the same way (`OTHER_USE`), pooled over the primary amounts."""
+    trained the same way (the dataset's `Choices.other_use`), pooled over the primary amounts."""
     plan = []
-    control = BASELINE if OTHER_USE == "recipe" else method_id("random", OTHER_USE)
-    schedule = "the recipe" if OTHER_USE == "recipe" else "probe-then-fine-tune"
-    for p in sorted([p for p in pretexts if p != HEADLINE_PRETEXT], key=lambda p: p != BEST_PRETEXT):
-        method = method_id(p, OTHER_USE)
+    chosen = choices()
+    use = chosen.other_use
+    control = BASELINE if use == "recipe" else method_id("random", use)
+    schedule = "the recipe" if use == "recipe" else "probe-then-fine-tune"
+    for p in sorted([p for p in pretexts if p != HEADLINE_PRETEXT], key=lambda p: p != chosen.best_pretext):
+        method = method_id(p, use)
         subject = f"the CNN trained from the {encoder_label(p)} encoder ({schedule})"
         plan.append(Contrast(Family.OTHER, f"{method_label(method)} vs {SCRATCH}", method, BASELINE, amounts, True,
                              subject=subject))

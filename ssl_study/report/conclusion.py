@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, Family
-from ..config import ASSIGNMENT_AMOUNTS, TUNED, TUNED_BUDGET_TOP
+from ..config import ASSIGNMENT_AMOUNTS, choices
 from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, encoder_label
 from .stats import summary_table
 from .reasons import why
@@ -225,11 +225,13 @@ def weight_scale_sentences(tests: pd.DataFrame) -> list[str]:
 
 
 def budget_note() -> str:
-    """Which start's tuned budget is the largest the selection tried (`TUNED_BUDGET_TOP`, where the addendum stops
-    the grid: its accuracy on the selection images was still rising there), as a sentence; empty if none."""
-    top = sorted({start for (start, _), tuned in TUNED.items() if tuned.budget >= TUNED_BUDGET_TOP})
+    """Which start's tuned budget is the largest the selection tried (`Choices.tuned_budget_top`, where the grid
+    stops: its accuracy on the selection images was still rising there), as a sentence; empty if none."""
+    chosen = choices()
+    top = sorted({start for (start, _), tuned in chosen.tuned.items() if tuned.budget >= chosen.tuned_budget_top})
     if not top:
         return ""
     names = listing([f"the {H} start" if start == "pretrained" else "training from scratch" for start in top])
-    return sentence(f"{names} took the largest budget the selection tried ({TUNED_BUDGET_TOP}x the first run's), "
+    return sentence(f"{names} took the largest budget the selection tried ({chosen.tuned_budget_top}x the first run's)"
+                    ", "
                     "where its accuracy on the selection images was still rising: a larger budget might do better")

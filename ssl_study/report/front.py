@@ -17,7 +17,7 @@ import pandas as pd
 
 from .analysis import (DESCRIPTIVE, FINETUNE, TUNED_CONTROL, TUNED_SCRATCH, TUNED_SIAMESE, UNTRAINED_FINETUNE,
                        Family)
-from ..config import ASSIGNMENT_AMOUNTS, BEST_PRETEXT, OTHER_USE
+from ..config import ASSIGNMENT_AMOUNTS, choices
 from ..study.ids import method_id
 from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL as H, encoder_label
 from .words import (ALPHA, FIGURE, agrees, amount_words, count, listing, named_amount, p_words, phrase, pick, pts,
@@ -194,27 +194,30 @@ def assignment_table(tests: pd.DataFrame, summary: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 
-#: the other comparisons of the first page: (family, method, baseline, what a reader is told), in order
-COMPARISONS = [
-    (Family.ADDENDUM, TUNED_SIAMESE, TUNED_SCRATCH, f"{H} start vs from scratch, each tuned for few labels"),
-    (Family.WEIGHT_SCALE, TUNED_SIAMESE, TUNED_CONTROL, f"{H} start vs untrained weights at its scale, both tuned"),
-    (Family.WEIGHT_SCALE, TUNED_CONTROL, TUNED_SCRATCH, "untrained weights at the pre-trained scale, with the Siamese "
-     "start's settings, vs from scratch"),
-    (Family.PRIMARY, HEADLINE, BASELINE, f"{H} start vs from scratch, one recipe for both (the first run)"),
-    (DESCRIPTIVE, FINETUNE, BASELINE, f"{H} start, linear probe first, vs from scratch"),
-    (Family.TWO_BY_TWO, UNTRAINED_FINETUNE, BASELINE, "untrained encoder, linear probe first, vs from scratch"),
-    (Family.OTHER, method_id(BEST_PRETEXT, OTHER_USE), BASELINE, f"{encoder_label(BEST_PRETEXT)} pre-training (the "
-     f"best other task){', linear probe first,' if OTHER_USE == 'finetune' else ''} vs from scratch"),
-    (Family.SEMI, None, BASELINE, "semi-supervised training on the unlabelled images vs from scratch"),
-]
+def comparisons() -> list[tuple]:
+    """The other comparisons of the first page: (family, method, baseline, what a reader is told), in order (the best
+    other pretext and its use: the dataset's `Choices`)."""
+    best, use = choices().best_pretext, choices().other_use
+    return [
+        (Family.ADDENDUM, TUNED_SIAMESE, TUNED_SCRATCH, f"{H} start vs from scratch, each tuned for few labels"),
+        (Family.WEIGHT_SCALE, TUNED_SIAMESE, TUNED_CONTROL, f"{H} start vs untrained weights at its scale, both tuned"),
+        (Family.WEIGHT_SCALE, TUNED_CONTROL, TUNED_SCRATCH, "untrained weights at the pre-trained scale, with the "
+         "Siamese start's settings, vs from scratch"),
+        (Family.PRIMARY, HEADLINE, BASELINE, f"{H} start vs from scratch, one recipe for both (the first run)"),
+        (DESCRIPTIVE, FINETUNE, BASELINE, f"{H} start, linear probe first, vs from scratch"),
+        (Family.TWO_BY_TWO, UNTRAINED_FINETUNE, BASELINE, "untrained encoder, linear probe first, vs from scratch"),
+        (Family.OTHER, method_id(best, use), BASELINE, f"{encoder_label(best)} pre-training (the best other task)"
+         f"{', linear probe first,' if use == 'finetune' else ''} vs from scratch"),
+        (Family.SEMI, None, BASELINE, "semi-supervised training on the unlabelled images vs from scratch"),
+    ]
 
 
 def comparison_rows(tests: pd.DataFrame) -> list[tuple[str, pd.Series]]:
-    """The tests the first page's second table shows, with what a reader is told of each (`COMPARISONS`), in order;
+    """The tests the first page's second table shows, with what a reader is told of each (`comparisons`), in order;
     a descriptive comparison only at the primary amounts."""
     primary = set(tests.loc[tests["family"] == Family.PRIMARY, "amount"])
     shown = []
-    for family, method, baseline, words in COMPARISONS:
+    for family, method, baseline, words in comparisons():
         rows = tests[(tests["family"] == family) & (tests["baseline"] == baseline)]
         rows = rows[rows["method"] == method] if method else rows.iloc[:1]
         if family == DESCRIPTIVE:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compute.artefacts import ArtefactError, meta_path, read_meta
-from ..study.design import PROFILES
+from ..study.profiles import PROFILES
 from ..config import ROOT
 from ..study.methods import BASELINE, HEADLINE, HEADLINE_LABEL, catalogue, method_label, parts
 from ..compute.pretexts import PRETEXTS

@@ -37,8 +37,8 @@ from ..compute import artefacts as art
 from .. import config
 from ..config import (DATASET_ENV, DATASETS, DEFAULT_DATASET, FIT_CACHE_ENV, JOBS_ENV, NOTEBOOK_COMPARISON,
                       NOTEBOOKS, OUTPUT_ENV, PROFILE_ENV, Layout, get_dataset)
-from ..study.design import (PROFILES, Profile, SettingError, check_settings, check_size, default_jobs, get_profile,
-                            parse_jobs)
+from ..study.design import Profile, SettingError, check_size, default_jobs, parse_jobs
+from ..study.profiles import PROFILES, check_settings, get_profile
 from ..compute.data import DataError, find_source, load_mnist
 from ..study.executor import COMPUTED_FILE, noted_keys
 from .kernels import Ahead

@@ -33,7 +33,8 @@ from ..study.tasks import from_plain
 from ..study import keys
 from ..compute.artefacts import meta_path
 from ..config import FIT_CACHE_ENV, HEADLINE_PRETEXT, OUTPUT_ENV, PRIMARY_AMOUNTS
-from ..study.design import PROFILES, Profile
+from ..study.design import Profile
+from ..study.profiles import PROFILES
 from ..study.executor import run_tasks
 from ..study.methods import encoder_label, label
 from ..study.store import Store

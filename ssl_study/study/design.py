@@ -1,4 +1,4 @@
-"""The study's design: the two profiles (``full``: the committed run; ``quick``: CI), each a set of `Arm`s (which
+"""The study's design: a profile (`Profile`: ``full``, the committed run; ``quick``, CI) is a set of `Arm`s (which
 encoder is trained how, at which label amounts, under which seeds), and the environment variables that steer a run
 (checked by `check_settings`). It sits above the registries of units (``other`` names every pretext but two).
 """
@@ -14,9 +14,8 @@ import pandas as pd
 
 from ..compute.fits import FIT_KINDS, frozen_kinds
 from .. import config
-from ..config import (ASSIGNMENT_AMOUNTS, BACKEND_ENV, BEST_PRETEXT, FIT_CACHE_ENV, HEADLINE_PRETEXT,
-                      JOBS_ENV, N_CLASSES, OUTPUT_ENV, PRIMARY_AMOUNTS, PROFILE_ENV, SCHEDULE_AMOUNTS, SEMI_METHOD,
-                      OTHER_USE, QUICK_SPLIT_SEED, SCALE_CONTROL, SPLIT_PROPORTIONS, SPLIT_SEED, Layout, Recipe)
+from ..config import (CHOICES, FIT_CACHE_ENV, HEADLINE_PRETEXT, JOBS_ENV, N_CLASSES, OUTPUT_ENV,
+                      SCALE_CONTROL, SPLIT_PROPORTIONS, SPLIT_SEED, Choices, Layout, Recipe)
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,8 @@ class Arm:
     """One arm of the design: an encoder under one use, at some label amounts, under some seeds.
 
     ``encoder``: ``none`` (the supervised CNN's random initialisation), ``random`` (notebook 3's untrained encoder),
-    ``pixels``, a pretext's name, `SCALE_CONTROL` (the weight-scale control), ``best`` (`BEST_PRETEXT`), ``other``
+    ``pixels``, a pretext's name, `SCALE_CONTROL` (the weight-scale control), ``best`` (the dataset's best other
+    pretext: `Choices.best_pretext`), ``other``
     (every pretext but the headline and the best) or ``any`` (every encoder but the weight-scale control, which
     exists for the addendum's arms alone). ``use``: a kind of fit (``supervised``, ``recipe``, ``finetune`` -- its
     probe comes with it --, ``probe``, ``tuned``) or ``frozen`` (k-NN and logistic regression). ``amounts``: None for
@@ -35,21 +35,21 @@ class Arm:
     amounts: tuple[str, ...] | None
     seeds: tuple[int, ...]
 
-    def names(self, encoder: str) -> bool:
-        """Whether this arm is about ``encoder``."""
+    def names(self, encoder: str, best: str) -> bool:
+        """Whether this arm is about ``encoder`` (``best``: the dataset's best other pretext)."""
         from ..compute.pretexts import PRETEXTS  # the registry (a unit registered later is an ``other`` pretext too)
 
         if self.encoder == "any":
             return encoder not in ("none", SCALE_CONTROL)
         if self.encoder == "best":
-            return encoder == BEST_PRETEXT
+            return encoder == best
         if self.encoder == "other":
-            return encoder in PRETEXTS and encoder not in (HEADLINE_PRETEXT, BEST_PRETEXT)
+            return encoder in PRETEXTS and encoder not in (HEADLINE_PRETEXT, best)
         return encoder == self.encoder
 
-    def covers(self, encoder: str, use: str, amount: str) -> bool:
+    def covers(self, encoder: str, use: str, amount: str, best: str) -> bool:
         """Whether this arm asks for ``encoder`` under ``use`` at ``amount``."""
-        return self.names(encoder) and use in self.uses() and (self.amounts is None or amount in self.amounts)
+        return self.names(encoder, best) and use in self.uses() and (self.amounts is None or amount in self.amounts)
 
     def uses(self) -> tuple[str, ...]:
         """The kinds of fit this arm asks for: ``frozen`` names every kind on frozen features; a kind that starts from
@@ -97,14 +97,16 @@ class Profile:
     semi_scale: float = 1.0
     map_images: int = 1500  #: test images in notebook 4's 2-D maps of the embeddings (t-SNE; analysis only)
     split_seed: int = SPLIT_SEED  #: the seed of notebook 1's split (the quick profile has its own)
+    choices: Choices = CHOICES["mnist"]  #: what the dataset's selection chose (the design is built from them)
 
     def semi_plan(self, method: str, n_labelled: int) -> list[tuple[str | None, tuple[str, ...], tuple[int, ...]]]:
         """(start, amounts, seeds) of a semi-supervised method: its ``semi_arms`` (``"other"`` names every method but
-        `SEMI_METHOD`); a method without one runs at the smallest amount under ``seeds``, from random weights and from
-        `BEST_PRETEXT`'s encoder."""
+        the chosen one, `Choices.semi_method`); a method without one runs at the smallest amount under ``seeds``, from
+        random weights and from the best other pretext's encoder."""
         mine = [arm[1:] for arm in self.semi_arms
-                if arm[0] == method or (arm[0] == "other" and method != SEMI_METHOD)]
-        return mine or [(start, (self.amounts(n_labelled)[0][0],), self.seeds) for start in (None, BEST_PRETEXT)]
+                if arm[0] == method or (arm[0] == "other" and method != self.choices.semi_method)]
+        return mine or [(start, (self.amounts(n_labelled)[0][0],), self.seeds)
+                        for start in (None, self.choices.best_pretext)]
 
     def seeds_of(self, encoder: str, use: str, amount: str) -> tuple[int, ...]:
         """The seeds under which ``encoder`` is trained or read by ``use`` at ``amount``: the union of the arms that
@@ -114,14 +116,16 @@ class Profile:
         if use in FIT_KINDS and not any(use in arm.uses() for arm in self.arms):  # a kind no arm names
             default = HEADLINE_PRETEXT if FIT_KINDS[use].encoder else "none"
             return self.seeds if encoder == default and amount in self.primary_amounts else ()
-        return tuple(sorted({s for arm in self.arms if arm.covers(encoder, use, amount) for s in arm.seeds}))
+        return tuple(sorted({s for arm in self.arms if arm.covers(encoder, use, amount, self.choices.best_pretext)
+                              for s in arm.seeds}))
 
     def encoder_seeds(self, encoder: str) -> tuple[int, ...]:
         """Every seed of an encoder's arms: a pretext runs once per seed (``random``, the untrained encoders of
         notebook 3 that every pretext run starts from: every seed of the design)."""
         if encoder == "random":
             return self.all_seeds
-        return tuple(sorted({s for arm in self.arms for s in arm.seeds if arm.names(encoder)}))
+        return tuple(sorted({s for arm in self.arms for s in arm.seeds
+                              if arm.names(encoder, self.choices.best_pretext)}))
 
     @property
     def all_seeds(self) -> tuple[int, ...]:
@@ -170,97 +174,6 @@ class Profile:
         return Path(cache) if cache else config.PROJECT.artefacts(self.name) / "cache"
 
 
-_PRIMARY = PRIMARY_AMOUNTS
-_BREADTH = (0, 1, 2)
-_FIRST = _PRIMARY + ASSIGNMENT_AMOUNTS  #: the amounts of the first confirmatory run (ANALYSIS_PLAN.md)
-#: the addendum's curve (ANALYSIS_PLAN_ADDENDUM.md, section 4): 100, 200, 280, 500, 1,000, 2,000 and 2,800 labels
-_CURVE = ("10/class", "20/class", "1%", "50/class", "100/class", "200/class", "10%")
-
-PROFILES: dict[str, Profile] = {
-    "full": Profile(  # the confirmatory run: ANALYSIS_PLAN.md, section 7, says why these seeds and amounts
-        name="full",
-        fractions=(0.01,) + tuple(round(0.1 * k, 1) for k in range(1, 11)),
-        per_class=(10, 20, 50, 100, 200),  # 20 to 200 per class: the addendum's curve alone
-        seeds=_BREADTH,
-        epochs_at_full=40,  # chosen on validation data: experiments/results/recipe.md and, on the confirmatory split,
-        # recipe_confirmatory.md (40 passes, a tie with 80)
-        min_fit_images=160_000,  # chosen on validation data: experiments/results/budget.md (max_epochs binds)
-        max_epochs=40,
-        pretext_epochs=None,
-        pretext_images=None,
-        primary_amounts=_PRIMARY,
-        arms=(
-            # the 2 x 2 at the primary amounts: start {untrained, Siamese} x schedule {recipe, probe-then-fine-tune};
-            # the untrained encoder under the recipe is the supervised CNN itself (tests/test_pipeline.py)
-            Arm("none", "supervised", _PRIMARY, tuple(range(30))),
-            Arm(HEADLINE_PRETEXT, "recipe", _PRIMARY, tuple(range(30))),
-            # (probe-then-fine-tune under 20 seeds: issue 19's number; 30 would cost 9 minutes the budget lacks)
-            Arm(HEADLINE_PRETEXT, "finetune", _PRIMARY, tuple(range(20))),
-            Arm("random", "finetune", _PRIMARY, tuple(range(20))),
-            # the assignment's literal protocol at its ten fractions
-            Arm("none", "supervised", ASSIGNMENT_AMOUNTS, tuple(range(5))),
-            Arm(HEADLINE_PRETEXT, "recipe", ASSIGNMENT_AMOUNTS, tuple(range(5))),
-            # the schedule's effect where labels are many (descriptive)
-            Arm(HEADLINE_PRETEXT, "finetune", SCHEDULE_AMOUNTS, _BREADTH),
-            Arm("random", "finetune", SCHEDULE_AMOUNTS, _BREADTH),
-            # the other pretexts at the primary amounts: the best on validation data under more seeds
-            Arm("best", OTHER_USE, _PRIMARY, tuple(range(20))),
-            Arm("other", OTHER_USE, _PRIMARY, _BREADTH),
-            # frozen features of every encoder and the raw pixels (descriptive)
-            Arm("any", "frozen", _FIRST, _BREADTH),
-            # the addendum (ANALYSIS_PLAN_ADDENDUM.md, section 4): scratch, the Siamese start and the weight-scale
-            # control, each with its settings tuned where labels are scarce (the untrained encoder under a recipe is
-            # the CNN trained from scratch); and the curve of scratch and Siamese
-            Arm("random", "tuned", _PRIMARY, tuple(range(30))),
-            Arm(HEADLINE_PRETEXT, "tuned", _PRIMARY, tuple(range(30))),
-            Arm(SCALE_CONTROL, "tuned", _PRIMARY, tuple(range(30))),
-            Arm("random", "tuned", _CURVE, tuple(range(10))),
-            Arm(HEADLINE_PRETEXT, "tuned", _CURVE, tuple(range(10))),
-        ),
-        # the first run's one seed (a cut of its budget: ANALYSIS_PLAN.md, section 7), five in the addendum's
-        sweep_seeds=tuple(range(5)),
-        # the semi-supervised method chosen on validation data under 5 seeds, the other under 3 (descriptive)
-        semi_arms=((SEMI_METHOD, None, ("10/class",), tuple(range(5))),
-                   ("other", None, ("10/class",), _BREADTH)),
-    ),
-    "quick": Profile(
-        name="quick",
-        fractions=(0.1,),
-        per_class=(10,),
-        seeds=(0,),
-        epochs_at_full=1,
-        min_fit_images=0,
-        max_epochs=1,
-        pretext_epochs=1,
-        pretext_images=2_000,
-        primary_amounts=("10/class",),
-        arms=(
-            Arm("none", "supervised", None, (0,)),
-            Arm("none", "supervised", ("10/class",), (0, 1)),
-            Arm(HEADLINE_PRETEXT, "recipe", None, (0,)),
-            Arm(HEADLINE_PRETEXT, "recipe", ("10/class",), (0, 1)),
-            Arm(HEADLINE_PRETEXT, "finetune", None, (0,)),
-            Arm("random", "finetune", ("10/class",), (0,)),
-            Arm("best", "finetune", ("10/class",), (0,)),
-            Arm("other", "finetune", ("10/class",), (0,)),
-            Arm("any", "frozen", None, (0,)),
-            Arm("random", "tuned", ("10/class",), (0, 1)),
-            Arm(HEADLINE_PRETEXT, "tuned", ("10/class",), (0, 1)),
-            Arm(SCALE_CONTROL, "tuned", ("10/class",), (0, 1)),
-        ),
-        unlabelled_fractions=(0.5, 1.0),
-        sweep_amounts=("10/class", "10%"),
-        # the full profile's semi-supervised arms (from random weights) under one seed, and the chosen method from the
-        # best other pretext's encoder too (the path of a semi-supervised run from an encoder)
-        semi_arms=((SEMI_METHOD, None, ("10/class",), (0,)), (SEMI_METHOD, BEST_PRETEXT, ("10/class",), (0,)),
-                   ("other", None, ("10/class",), (0,))),
-        semi_scale=0.01,
-        map_images=400,
-        split_seed=QUICK_SPLIT_SEED,  # CI never scores a model on the confirmatory test set
-    ),
-}
-
-
 class SettingError(ValueError):
     """An environment variable or option that steers a run has a value it cannot take; the message names the variable
     and the values it accepts."""
@@ -281,18 +194,6 @@ def check_size(profile: Profile, n_images: int, title: str = "The dataset") -> N
                            "use a larger dataset or the quick profile.")
 
 
-def get_profile(name: str | None = None) -> Profile:
-    """The profile called ``name``, else the one named by ``$SSL_PROFILE``, else ``full``; makes its folders."""
-    name = name or os.environ.get(PROFILE_ENV) or "full"
-    if name not in PROFILES:
-        raise SettingError(f"Unknown profile {name!r}: use one of {', '.join(sorted(PROFILES))} "
-                           f"({PROFILE_ENV} or --profile).")
-    profile = PROFILES[name]
-    profile.artefacts.mkdir(parents=True, exist_ok=True)
-    profile.figures.mkdir(parents=True, exist_ok=True)
-    return profile
-
-
 def parse_jobs(value: str | int, where: str = JOBS_ENV) -> int:
     """A number of fits at once: a whole number of at least 1 (``where`` names the setting in the message)."""
     try:
@@ -309,30 +210,6 @@ def default_jobs() -> int:
     """How many fits run at once: ``$SSL_JOBS``, else one per CPU core."""
     value = os.environ.get(JOBS_ENV)
     return parse_jobs(value) if value else os.cpu_count() or 1
-
-
-def check_settings() -> None:
-    """Refuse, in one sentence each, a value of ``$SSL_PROFILE``, ``$SSL_DATASET``, ``$SSL_JOBS``, ``$SSL_BACKEND``
-    or ``$KERAS_BACKEND`` that a run cannot take -- at start-up, not in the middle of a notebook."""
-    import importlib.util
-
-    if os.environ.get(PROFILE_ENV) and os.environ[PROFILE_ENV] not in PROFILES:
-        get_profile()
-    try:
-        config.get_dataset()
-    except ValueError as err:
-        raise SettingError(str(err)) from None
-    default_jobs()
-    backend = os.environ.get(BACKEND_ENV)
-    if backend and backend not in BACKENDS:
-        raise SettingError(f"{BACKEND_ENV}={backend!r}: use one of {', '.join(BACKENDS)} (unset: loky).")
-    keras_backend = os.environ.get("KERAS_BACKEND")
-    if keras_backend and keras_backend not in KERAS_BACKENDS:
-        raise SettingError(f"KERAS_BACKEND={keras_backend!r}: this project runs on {' or '.join(KERAS_BACKENDS)} "
-                           "(unset: tensorflow).")
-    if keras_backend == "jax" and importlib.util.find_spec("jax") is None:
-        raise SettingError("KERAS_BACKEND=jax, but JAX is not installed: run `make setup-jax` "
-                           "(or unset KERAS_BACKEND).")
 
 
 def epochs_for(n_train: int, profile: Profile, recipe: Recipe = Recipe()) -> tuple[int, int]:

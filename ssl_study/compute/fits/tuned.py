@@ -1,6 +1,7 @@
 """The supervised recipe with each start's settings tuned where labels are scarce (issue 29,
 ANALYSIS_PLAN_ADDENDUM.md): budget, augmentation and learning rate chosen on validation data at 10 labels per class and
-at 1 %, separately for random weights and for a pre-trained start (`ssl_study.config.TUNED`). From notebook 3's
+at 1 %, separately for random weights and for a pre-trained start (the dataset's `ssl_study.config.Choices.tuned`).
+From notebook 3's
 untrained encoder it is the CNN trained from scratch (the untrained encoder is the CNN's own initialisation); from the
 Siamese encoder, the addendum's pre-trained arm; from the weight-scale control, its control."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...config import AUGMENTS, TUNED, TUNED_AT_ONE_PERCENT, Recipe
+from ...config import AUGMENTS, TUNED_AT_ONE_PERCENT, Recipe, choices
 from ..training import train_supervised
 from .base import FitData, FitKind, register
 
@@ -26,7 +27,7 @@ class Tuned(FitKind):
         nearest ``n_labels`` (`TUNED_AT_ONE_PERCENT`): the recipe with that augmentation and learning rate, and the
         budget factor."""
         start = "scratch" if encoder == "random" else "pretrained"
-        tuned = TUNED[(start, "1%" if n_labels >= TUNED_AT_ONE_PERCENT else "10/class")]
+        tuned = choices().tuned[(start, "1%" if n_labels >= TUNED_AT_ONE_PERCENT else "10/class")]
         return replace(recipe, learning_rate=tuned.learning_rate, finetune_learning_rate=tuned.learning_rate,
                        augment=AUGMENTS[tuned.augment]), tuned.budget
 

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ...config import choices
 from ..models import import_keras
 
 
@@ -81,10 +82,11 @@ def register(cls: type[Pretext]) -> type[Pretext]:
 
 
 def get_pretext(name: str, **overrides) -> Pretext:
-    """The registered pretext task ``name`` with its default settings (or ``overrides`` of them)."""
+    """The registered pretext task ``name`` with its settings chosen for the dataset of the run (its defaults, chosen
+    on MNIST, where `Choices.pretext_settings` says nothing else), or ``overrides`` of them."""
     if name not in PRETEXTS:
         raise KeyError(f"no pretext task {name!r}; registered: {sorted(PRETEXTS)}")
-    return PRETEXTS[name](**overrides)
+    return PRETEXTS[name](**{**choices().pretext_settings.get(name, {}), **overrides})
 
 
 def pretext_indices(unlabelled: np.ndarray, n_images: int | None, val_fraction: float, seed: int
