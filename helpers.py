@@ -23,7 +23,8 @@ from ssl_study.config import (ARTEFACTS_DIR, ASSIGNMENT_AMOUNTS, CHOICES, CONFIR
                               NOTEBOOK_COMPARISON, NOTEBOOK_ENCODER, NOTEBOOK_FINETUNE, NOTEBOOK_PRETEXT,
                               NOTEBOOK_SPLIT, NOTEBOOK_SUPERVISED, N_CLASSES, PRIMARY_AMOUNTS, PROFILE_ENV,
                               QUICK_SPLIT_SEED, ROOT, SCALE_CONTROL, SELECTION_SEEDS, SPLIT_PROPORTIONS, SPLIT_SEED,
-                              STEPS_PER_EXECUTION, AugmentConfig, Choices, Dataset, Recipe, choices, config_dict, get_dataset)
+                              STEPS_PER_EXECUTION, AugmentConfig, Choices, Dataset, Recipe, choices, config_dict,
+                              get_dataset)
 
 # --- compute ----------------------------------------------------------------------------------------------------------
 # Artefacts: every file a notebook writes has a side-car recording what it was made from; stale inputs are refused.
