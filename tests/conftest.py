@@ -71,10 +71,18 @@ SLOW_MODULES = {"test_runner", "test_faults", "test_examples", "test_benchmark",
 PROJECT_MODULES = {"test_faults", "test_examples", "test_store", "test_runner", "test_datasets"}
 
 
+#: the modules that take minutes outside the project's scope: started first in the other worker, so that neither
+#: worker is left alone with a long test at the end
+LONG_MODULES = ("test_fashion_quick", "test_pipeline")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.stem in SLOW_MODULES or item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+    # the project's scope first (one worker takes it whole), then the long modules, then the rest, each in its order
+    items.sort(key=lambda item: (0 if scope_of(item.nodeid) == "project" else
+                                 1 + LONG_MODULES.index(item.path.stem) if item.path.stem in LONG_MODULES else 9))
 
 
 def scope_of(nodeid: str) -> str:
@@ -86,8 +94,11 @@ def scope_of(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist's scheduling by scope (`scope_of`): a scope's tests run in one worker, in collection order."""
+    """pytest-xdist's scheduling by scope (`scope_of`): a scope's tests run in one worker, in collection order; the
+    scopes are handed out in the order `pytest_collection_modifyitems` gives them (not by their number of tests)."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False
 
     class ByScope(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

@@ -102,11 +102,34 @@ def test_training_budget_gives_every_fit_enough_passes_and_images(name):
     per_epoch = budget["repeats"] * budget["labels"]
     assert (per_epoch >= recipe.min_epoch_images).all()
     assert ((budget["repeats"] == 1) | (budget["labels"] * (budget["repeats"] - 1) < recipe.min_epoch_images)).all()
-    capped = budget["epochs"] == profile.max_epochs
     passes = budget["repeats"] * budget["epochs"]
-    assert (capped | (passes >= profile.epochs_at_full)).all()
+    assert (passes >= profile.epochs_at_full).all()
+    capped = budget["epochs"] >= profile.max_epochs
     assert (capped | (budget["images seen"] >= profile.min_fit_images)).all()
-    assert (budget["epochs"] <= profile.max_epochs).all()
+    assert (budget["epochs"] <= max(profile.max_epochs, profile.epochs_at_full)).all()
+
+
+def test_a_recipe_of_more_passes_than_the_cap_makes_them_on_large_subsets_and_leaves_small_ones_as_they_were():
+    """``max_epochs`` caps the floor of images, not the passes (issue 30: Fashion-MNIST's recipe may be chosen at more
+    passes than MNIST's cap of 40). Where the passes are at most the cap -- every profile of MNIST -- each fit keeps
+    the epochs the committed run gave it (the fit cache's keys hold them)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    def capped_everything(n, profile, recipe):  # the reading before: the cap on the passes too
+        repeats = int(np.ceil(recipe.min_epoch_images / n))
+        epochs = max(int(np.ceil(profile.epochs_at_full / repeats)),
+                     int(np.ceil(profile.min_fit_images / (repeats * n))))
+        return repeats, int(min(profile.max_epochs, epochs))
+
+    recipe = helpers.Recipe()
+    for profile in helpers.PROFILES.values():
+        for _, n in profile.amounts(28_000):
+            assert helpers.epochs_for(n, profile, recipe) == capped_everything(n, profile, recipe)
+    more = replace(helpers.PROFILES["full"], epochs_at_full=80)
+    assert helpers.epochs_for(28_000, more, recipe) == (1, 80) and helpers.epochs_for(2_800, more, recipe) == (1, 80)
+    assert helpers.epochs_for(100, more, recipe) == helpers.epochs_for(100, helpers.PROFILES["full"], recipe)
 
 
 def test_the_design_says_which_encoder_is_trained_how_where_and_under_which_seeds():

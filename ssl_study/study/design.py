@@ -218,12 +218,14 @@ def epochs_for(n_train: int, profile: Profile, recipe: Recipe = Recipe()) -> tup
     Every fit makes ``profile.epochs_at_full`` passes over its subset, but sees at least ``profile.min_fit_images``
     images in all (up to ``profile.max_epochs`` epochs): small subsets need more passes to converge, large ones are
     near their ceiling after a few dozen. A subset smaller than ``recipe.min_epoch_images`` is repeated within an
-    epoch, so that an epoch holds enough optimisation steps.
+    epoch, so that an epoch holds enough optimisation steps. (``max_epochs`` caps the floor of images, never the passes:
+    a recipe chosen at more passes than it, as Fashion-MNIST's may be, makes them on the large subsets; where the passes
+    are at most ``max_epochs``, as on MNIST, the two readings agree at every amount.)
     """
     repeats = int(np.ceil(recipe.min_epoch_images / n_train))
     epoch_images = repeats * n_train
-    epochs = max(int(np.ceil(profile.epochs_at_full / repeats)), int(np.ceil(profile.min_fit_images / epoch_images)))
-    return repeats, int(min(profile.max_epochs, epochs))
+    floor = min(profile.max_epochs, int(np.ceil(profile.min_fit_images / epoch_images)))
+    return repeats, max(int(np.ceil(profile.epochs_at_full / repeats)), floor)
 
 
 def training_budget(profile: Profile, n_labelled: int, recipe: Recipe = Recipe()) -> pd.DataFrame:
