@@ -73,6 +73,7 @@ def test_the_index_opens_with_the_two_sentences_then_the_figure_at_full_width_an
         assert f'href="{page}"' in html
         written = (tmp_path / page).read_text()
         assert written.startswith("<!DOCTYPE html>") and "<h1" in written  # rendered, not plain text
+        assert pages.DOCUMENT_STYLE in written  # text tables left and wrapped, no visible anchor marks
     glossary = (tmp_path / "glossary.html").read_text()
     assert 'href="plan.html"' in glossary and "ANALYSIS_PLAN.md\"" not in glossary
 

@@ -110,6 +110,11 @@ STYLE = ("body{font-family:sans-serif;max-width:60em;margin:1.5em auto;line-heig
          "p.answer{font-size:1.05em}pre{white-space:pre-wrap}ul.notebooks{list-style:none;padding-left:1em;columns:2}")
 
 
+#: a document's tables hold text: left-aligned and wrapped within the page; its headings without the "¶" of their
+#: anchor links
+DOCUMENT_STYLE = "td,th{text-align:left;white-space:normal}td:first-child{min-width:0}a.anchor-link{display:none}"
+
+
 def linked_documents(html: str) -> str:
     """A page's links to the repository's Markdown documents (`DOCUMENTS`, as a notebook in JupyterLab links them:
     ``../ANALYSIS_PLAN.md``) pointed at their rendered pages beside it (``plan.html``)."""
@@ -135,7 +140,7 @@ def write_documents(html_dir: Path) -> list[Path]:
         body = linked_documents(markdown2html(text))
         path = html_dir / page
         path.write_text(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
-                        f"{html_lib.escape(title)}</title><style>{STYLE}</style></head><body>\n{body}\n"
+                        f"{html_lib.escape(title)}</title><style>{STYLE}{DOCUMENT_STYLE}</style></head><body>\n{body}\n"
                         f"<p><a href=\"index.html\">Back to the answer</a></p>\n</body></html>\n", encoding="utf-8")
         paths.append(path)
     return paths
