@@ -43,7 +43,11 @@ def one_run(repo: Path) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--from-json", action="store_true", help="measure nothing: the table from the saved runs")
     args = parser.parse_args(argv)
+    if args.from_json:
+        write_table(json.loads(OUT.with_suffix(".json").read_text()))
+        return
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=helpers.ROOT, capture_output=True,
                             text=True, check=True).stdout.strip()
     runs = []
@@ -58,15 +62,22 @@ def main(argv: list[str] | None = None) -> None:
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "cpus": os.cpu_count(), "runs": runs,
               "median_s": median, "limit_s": LIMIT_S}
     OUT.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    write_table(result)
+
+
+def write_table(result: dict) -> None:
+    """``make_test.md`` from the measured ``result`` (``--from-json``: from the saved one)."""
+    runs, median = result["runs"], result["median_s"]
     rows = "\n".join(f"| {i} | {r['wall_s'] / 60:.2f} | {r['exit']} | {r['passed']} | {r['load_before']} |"
                      for i, r in enumerate(runs, 1))
     OUT.with_suffix(".md").write_text(
-        f"Measured {result['date']} on commit {commit} (`python -m benchmarks.make_test --runs {args.runs}`), "
-        f"{result['cpus']} CPUs: `make test` on a fresh clone, its environment installed first (not timed).\n\n"
+        f"Measured {result['date']} on commit {result['commit']} (`python -m benchmarks.make_test --runs "
+        f"{len(runs)}`), {result['cpus']} CPUs, nothing else running: `make test` on a fresh clone, its environment "
+        "installed first (not timed), each run from a clean tree (no decoded data, no fit cache).\n\n"
         "| run | minutes | exit | passed | load before |\n|---:|---:|---:|---:|---:|\n" + rows + "\n\n"
         f"Median: **{median / 60:.2f} minutes** ({'within' if median <= LIMIT_S else 'over'} the {LIMIT_S // 60} "
-        "minutes of issue 30).\n")
-
+        "minutes of issue 30). The load before a run is the system's one-minute average when it starts, which holds "
+        "the end of the run before it.\n")
 
 if __name__ == "__main__":
     main()
